@@ -1,0 +1,181 @@
+/*
+ * cmd.c -- the command table and the request-line parser, shared by loadd
+ * (dispatch) and loadctl (usage, help).  Pure: no logging, no I/O.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "loadd.h"
+
+const struct cmd_entry cmd_table[CMD_MAX] = {
+	{ CMD_HELP, "help", ARGS_WORD_OPT, "[COMMAND]",
+	    "list the commands, or describe one" },
+	{ CMD_VERSION, "version", ARGS_NONE, "",
+	    "daemon version and control protocol version" },
+	{ CMD_STATUS, "status", ARGS_NONE, "",
+	    "every load: state, target, connections, rates" },
+	{ CMD_STATS, "stats", ARGS_LOAD_OPT, "[LOAD]",
+	    "counters, errors by kind and rates, per load and in total" },
+	{ CMD_START, "start", ARGS_LOAD_OPT, "[LOAD]",
+	    "start a stopped load at its target connection count" },
+	{ CMD_STOP, "stop", ARGS_LOAD_OPT, "[LOAD]",
+	    "stop a load: close all its connections" },
+	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT, "[LOAD] COUNT",
+	    "set a load's connection count (up to max_connections)" },
+	{ CMD_RATE, "rate", ARGS_LOAD_RATE, "[LOAD] RATE|flood",
+	    "set messages per second per connection, or flood" },
+	{ CMD_RELOAD, "reload", ARGS_NONE, "",
+	    "re-read the profile; apply it only if it is valid" },
+	{ CMD_WATCH, "watch", ARGS_NONE, "",
+	    "subscribe: one stats line per stats interval" },
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; i < CMD_MAX; i++) {
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	}
+	return NULL;
+}
+
+bool
+load_name_valid(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n >= LOAD_NAME_MAX || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+#define MAX_TOKENS	4
+
+static int
+request_word(char *dst, const char *src, const char *what, char *err,
+    size_t errlen)
+{
+	if (!load_name_valid(src)) {
+		snprintf(err, errlen, "invalid %s name \"%.64s\"", what, src);
+		return -1;
+	}
+	snprintf(dst, LOAD_NAME_MAX, "%s", src);
+	return 0;
+}
+
+int
+request_parse(const char *line, size_t len, struct request *req, char *err,
+    size_t errlen)
+{
+	char		 buf[CONTROL_LINE_MAX + 1];
+	char		*tok[MAX_TOKENS + 1], *p, *value = NULL;
+	int		 ntok = 0, nval;
+	const char	*why = NULL;
+
+	memset(req, 0, sizeof(*req));
+	if (len > CONTROL_LINE_MAX) {
+		snprintf(err, errlen, "request longer than %d bytes",
+		    CONTROL_LINE_MAX);
+		return -1;
+	}
+	if (len > 0 && line[len - 1] == '\r')	/* tolerate CRLF clients */
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c != ' ' && c != '\t' && (c < 0x21 || c > 0x7e)) {
+			snprintf(err, errlen, "request contains a non-printable "
+			    "byte (0x%02x) at offset %zu", c, i);
+			return -1;
+		}
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+
+	for (p = strtok(buf, " \t"); p != NULL; p = strtok(NULL, " \t")) {
+		if (ntok == MAX_TOKENS) {
+			snprintf(err, errlen, "too many arguments");
+			return -1;
+		}
+		tok[ntok++] = p;
+	}
+	if (ntok == 0) {
+		snprintf(err, errlen, "empty request (try \"help\")");
+		return -1;
+	}
+	if ((req->cmd = cmd_find(tok[0])) == NULL) {
+		snprintf(err, errlen, "unknown command \"%.64s\" (try \"help\")",
+		    tok[0]);
+		return -1;
+	}
+	nval = ntok - 1;
+
+	switch (req->cmd->args) {
+	case ARGS_NONE:
+		if (nval != 0)
+			goto usage;
+		return 0;
+	case ARGS_WORD_OPT:
+		if (nval > 1)
+			goto usage;
+		if (nval == 1 && cmd_find(tok[1]) == NULL) {
+			snprintf(err, errlen, "unknown command \"%.64s\"",
+			    tok[1]);
+			return -1;
+		}
+		if (nval == 1)
+			snprintf(req->word, sizeof(req->word), "%s", tok[1]);
+		return 0;
+	case ARGS_LOAD_OPT:
+		if (nval > 1)
+			goto usage;
+		if (nval == 1)
+			return request_word(req->load, tok[1], "load", err,
+			    errlen);
+		return 0;
+	case ARGS_LOAD_COUNT:
+	case ARGS_LOAD_RATE:
+		if (nval < 1 || nval > 2)
+			goto usage;
+		if (nval == 2 && request_word(req->load, tok[1], "load", err,
+		    errlen) == -1)
+			return -1;
+		value = tok[nval];
+		break;
+	}
+
+	if (req->cmd->args == ARGS_LOAD_COUNT) {
+		if (parse_u64(value, CONNECTIONS_LIMIT, &req->count,
+		    &why) == -1) {
+			snprintf(err, errlen, "bad connection count \"%.32s\": "
+			    "%s (0 to %d)", value, why, CONNECTIONS_LIMIT);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(value, "flood") == 0) {
+		req->rate = 0;
+		return 0;
+	}
+	if (parse_double(value, 0, RATE_LIMIT, &req->rate, &why) == 0 &&
+	    req->rate <= 0)
+		why = "must be above 0";
+	else if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "bad rate \"%.32s\": %s (messages per second "
+	    "per connection, or \"flood\")", value, why);
+	return -1;
+
+usage:
+	snprintf(err, errlen, "usage: %s%s%s", req->cmd->name,
+	    req->cmd->usage[0] ? " " : "", req->cmd->usage);
+	return -1;
+}

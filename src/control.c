@@ -1,0 +1,673 @@
+/*
+ * control.c -- the control socket: a unix stream socket, one request line
+ * in, one JSON line out, many clients at once.  A malformed request gets an
+ * error reply (and, if it cannot be framed, the client is dropped); it never
+ * disturbs the daemon, its loads or other clients.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "loadd.h"
+
+/* A subscriber that does not read is dropped past this much output. */
+#define CONTROL_OUT_MAX		(1024 * 1024)
+
+struct control_client {
+	struct bufferevent		*bev;
+	uint64_t			 id;
+	bool				 watching;
+	bool				 closing;	/* free once flushed */
+	TAILQ_ENTRY(control_client)	 entry;
+};
+TAILQ_HEAD(client_list, control_client);
+
+static struct {
+	struct evconnlistener	*listener;
+	struct event		*resume;	/* after EMFILE */
+	char			*path;
+	int			 max_clients;
+	struct timeval		 timeout;
+	struct client_list	 clients;
+	int			 nclients;
+	uint64_t		 next_id;
+} ctl;
+
+typedef json_t *(*control_handler)(struct request *, char *why, size_t);
+
+static json_t	*control_help(struct request *, char *, size_t);
+static json_t	*control_version(struct request *, char *, size_t);
+static json_t	*control_status(struct request *, char *, size_t);
+static json_t	*control_stats(struct request *, char *, size_t);
+static json_t	*control_start(struct request *, char *, size_t);
+static json_t	*control_stop(struct request *, char *, size_t);
+static json_t	*control_scale(struct request *, char *, size_t);
+static json_t	*control_rate(struct request *, char *, size_t);
+static json_t	*control_reload(struct request *, char *, size_t);
+
+/* Handlers for the rows of cmd_table (cmd.c); watch is handled inline. */
+static const control_handler control_handlers[CMD_MAX] = {
+	[CMD_HELP] = control_help,
+	[CMD_VERSION] = control_version,
+	[CMD_STATUS] = control_status,
+	[CMD_STATS] = control_stats,
+	[CMD_START] = control_start,
+	[CMD_STOP] = control_stop,
+	[CMD_SCALE] = control_scale,
+	[CMD_RATE] = control_rate,
+	[CMD_RELOAD] = control_reload,
+};
+
+static void	control_client_free(struct control_client *);
+
+/* ------------------------------------------------------- JSON replies */
+
+static json_t *
+control_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *
+control_error(const char *why)
+{
+	return json_pack("{s:b,s:s}", "ok", 0, "error", why);
+}
+
+static void
+control_send(struct control_client *cc, json_t *reply)
+{
+	struct evbuffer	*out = bufferevent_get_output(cc->bev);
+	char		*s;
+
+	s = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(reply);
+	if (s == NULL)
+		fatalx("%s: json_dumps", __func__);
+	evbuffer_add(out, s, strlen(s));
+	evbuffer_add(out, "\n", 1);
+	free(s);
+}
+
+/*
+ * The load a request names, or the only load when it names none.  Fills why
+ * and returns NULL otherwise.
+ */
+static struct load *
+control_load(struct request *req, char *why, size_t len)
+{
+	struct load	*l, *only = NULL;
+	int		 n = 0;
+
+	if (req->load[0] != '\0') {
+		if ((l = load_find(req->load)) == NULL)
+			snprintf(why, len, "no load named \"%s\"", req->load);
+		return l;
+	}
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		only = l;
+		n++;
+	}
+	if (n == 1)
+		return only;
+	if (n == 0)
+		snprintf(why, len, "the profile declares no load");
+	else
+		snprintf(why, len, "%d loads are declared: name one", n);
+	return NULL;
+}
+
+static json_t *
+control_counters_json(const struct stats_snap *s, const struct stats_snap *r)
+{
+	json_t	*o, *errs = json_object();
+
+	for (int i = 0; i < ERR_MAX; i++)
+		json_object_set_new(errs, err_kind_names[i],
+		    json_integer((json_int_t)s->errors[i]));
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "connections_active", (json_int_t)s->active,
+	    "connections_connecting", (json_int_t)s->connecting,
+	    "connects_ok", (json_int_t)s->connects_ok,
+	    "connects_failed", (json_int_t)s->connects_failed,
+	    "disconnects", (json_int_t)s->disconnects,
+	    "errors", errs,
+	    "bytes_sent", (json_int_t)s->bytes_sent,
+	    "bytes_received", (json_int_t)s->bytes_received,
+	    "messages_sent", (json_int_t)s->messages_sent,
+	    "bytes_sent_per_s", (json_int_t)r->bytes_sent,
+	    "bytes_received_per_s", (json_int_t)r->bytes_received,
+	    "messages_sent_per_s", (json_int_t)r->messages_sent);
+	return o;
+}
+
+static json_t *
+control_load_json(const struct load *l, bool counters)
+{
+	struct stats_snap	 s;
+	json_t			*o;
+	int			 target = l->state == LOAD_RUNNING ? l->target : 0;
+
+	load_snapshot(l, &s);
+	if (counters)
+		o = control_counters_json(&s, &l->rates);
+	else
+		o = json_pack("{s:I,s:I,s:I,s:I,s:I}",
+		    "connections_active", (json_int_t)s.active,
+		    "connections_connecting", (json_int_t)s.connecting,
+		    "messages_sent_per_s", (json_int_t)l->rates.messages_sent,
+		    "bytes_sent_per_s", (json_int_t)l->rates.bytes_sent,
+		    "bytes_received_per_s",
+		    (json_int_t)l->rates.bytes_received);
+	json_object_set_new(o, "name", json_string(l->conf->name));
+	json_object_set_new(o, "state",
+	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "target", json_string(l->conf->target));
+	json_object_set_new(o, "connections_target", json_integer(target));
+	json_object_set_new(o, "connections_scale", json_integer(l->target));
+	json_object_set_new(o, "max_connections",
+	    json_integer(l->conf->max_connections));
+	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
+	    "flood"));
+	json_object_set_new(o, "rate", json_real(l->rate));
+	json_object_set_new(o, "message_size",
+	    json_integer((json_int_t)l->conf->size));
+	return o;
+}
+
+static json_t *
+control_stats_json(const char *only)
+{
+	struct load		*l;
+	struct stats_snap	 total = daemon_g->retired, rates = { 0 }, s;
+	json_t			*loads = json_array(), *o, *t;
+	int			 target = 0;
+
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		load_snapshot(l, &s);
+		stats_snap_add(&total, &s);
+		stats_snap_add(&rates, &l->rates);
+		if (l->state == LOAD_RUNNING)
+			target += l->target;
+		if (only == NULL || l == load_find(only))
+			json_array_append_new(loads, control_load_json(l, true));
+	}
+	t = control_counters_json(&total, &rates);
+	json_object_set_new(t, "connections_target", json_integer(target));
+	o = control_ok();
+	json_object_set_new(o, "time", json_real(now_wall()));
+	json_object_set_new(o, "interval",
+	    json_real(daemon_g->profile->daemon.stats_interval));
+	json_object_set_new(o, "loads", loads);
+	json_object_set_new(o, "total", t);
+	return o;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static json_t *
+control_help(struct request *req, char *why, size_t len)
+{
+	json_t	*cmds = json_array(), *o;
+
+	(void)why;
+	(void)len;
+	for (size_t i = 0; i < CMD_MAX; i++) {
+		const struct cmd_entry *e = &cmd_table[i];
+
+		if (req->word[0] != '\0' && strcmp(req->word, e->name) != 0)
+			continue;
+		json_array_append_new(cmds, json_pack("{s:s,s:s,s:s}",
+		    "name", e->name, "usage", e->usage, "help", e->help));
+	}
+	o = control_ok();
+	json_object_set_new(o, "commands", cmds);
+	return o;
+}
+
+static json_t *
+control_version(struct request *req, char *why, size_t len)
+{
+	(void)req;
+	(void)why;
+	(void)len;
+	return json_pack("{s:b,s:s,s:i}", "ok", 1, "version", LOADD_VERSION,
+	    "protocol", LOADD_PROTOCOL);
+}
+
+static json_t *
+control_status(struct request *req, char *why, size_t len)
+{
+	struct load	*l;
+	json_t		*loads = json_array(), *o;
+
+	(void)req;
+	(void)why;
+	(void)len;
+	TAILQ_FOREACH(l, &daemon_g->loads, entry)
+		json_array_append_new(loads, control_load_json(l, false));
+	o = control_ok();
+	json_object_set_new(o, "version", json_string(LOADD_VERSION));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "uptime",
+	    json_real(now_wall() - daemon_g->started_at));
+	json_object_set_new(o, "workers", json_integer(daemon_g->nworkers));
+	json_object_set_new(o, "profile",
+	    json_string(daemon_g->profile_path));
+	json_object_set_new(o, "loads", loads);
+	return o;
+}
+
+static json_t *
+control_stats(struct request *req, char *why, size_t len)
+{
+	if (req->load[0] != '\0' && control_load(req, why, len) == NULL)
+		return NULL;
+	return control_stats_json(req->load[0] ? req->load : NULL);
+}
+
+static json_t *
+control_load_reply(const struct load *l)
+{
+	json_t	*o = control_ok();
+
+	json_object_set_new(o, "load", json_string(l->conf->name));
+	json_object_set_new(o, "state",
+	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "connections_target",
+	    json_integer(l->state == LOAD_RUNNING ? l->target : 0));
+	json_object_set_new(o, "connections_scale", json_integer(l->target));
+	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
+	    "flood"));
+	json_object_set_new(o, "rate", json_real(l->rate));
+	return o;
+}
+
+static json_t *
+control_start(struct request *req, char *why, size_t len)
+{
+	struct load	*l;
+
+	if ((l = control_load(req, why, len)) == NULL ||
+	    load_start(l, why, len) == -1)
+		return NULL;
+	return control_load_reply(l);
+}
+
+static json_t *
+control_stop(struct request *req, char *why, size_t len)
+{
+	struct load	*l;
+
+	if ((l = control_load(req, why, len)) == NULL)
+		return NULL;
+	if (l->state == LOAD_STOPPED) {
+		snprintf(why, len, "load %s is not running", l->conf->name);
+		return NULL;
+	}
+	load_stop(l);
+	return control_load_reply(l);
+}
+
+static json_t *
+control_scale(struct request *req, char *why, size_t len)
+{
+	struct load	*l;
+	int		 previous;
+	json_t		*o;
+
+	if ((l = control_load(req, why, len)) == NULL)
+		return NULL;
+	previous = l->target;
+	if (load_scale(l, req->count, why, len) == -1)
+		return NULL;
+	o = control_load_reply(l);
+	json_object_set_new(o, "previous", json_integer(previous));
+	return o;
+}
+
+static json_t *
+control_rate(struct request *req, char *why, size_t len)
+{
+	struct load	*l;
+
+	if ((l = control_load(req, why, len)) == NULL ||
+	    load_set_rate(l, req->rate, why, len) == -1)
+		return NULL;
+	return control_load_reply(l);
+}
+
+static json_t *
+control_reload(struct request *req, char *why, size_t len)
+{
+	struct errlist	 errs = { 0 };
+	char		 summary[1024];
+	json_t		*o, *arr;
+
+	(void)req;
+	if (daemon_reload(&errs, summary, sizeof(summary)) == 0) {
+		o = control_ok();
+		json_object_set_new(o, "changes", json_string(summary));
+		return o;
+	}
+	snprintf(why, len, "profile %s has %zu error%s; nothing changed",
+	    daemon_g->profile_path, errs.n, errs.n == 1 ? "" : "s");
+	o = control_error(why);
+	arr = json_array();
+	for (size_t i = 0; i < errs.n; i++)
+		json_array_append_new(arr, json_string(errs.msgs[i]));
+	json_object_set_new(o, "errors", arr);
+	errlist_free(&errs);
+	return o;
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void
+control_dispatch(struct control_client *cc, const char *line, size_t len)
+{
+	struct request	 req;
+	char		 why[512] = "";
+	json_t		*reply;
+
+	if (request_parse(line, len, &req, why, sizeof(why)) == -1) {
+		log_debug("control client %llu: refused: %s",
+		    (unsigned long long)cc->id, why);
+		control_send(cc, control_error(why));
+		return;
+	}
+	if (req.cmd->id == CMD_WATCH) {
+		/* Subscribers never time out; a first line comes at once. */
+		cc->watching = true;
+		bufferevent_set_timeouts(cc->bev, NULL, NULL);
+		control_send(cc, control_stats_json(NULL));
+		return;
+	}
+	reply = control_handlers[req.cmd->id](&req, why, sizeof(why));
+	if (reply == NULL) {
+		log_debug("control client %llu: %s refused: %s",
+		    (unsigned long long)cc->id, req.cmd->name, why);
+		reply = control_error(why);
+	}
+	control_send(cc, reply);
+}
+
+/* Reply once, then drop the client when the reply has left. */
+static void
+control_refuse(struct control_client *cc, const char *why)
+{
+	control_send(cc, control_error(why));
+	cc->closing = true;
+	bufferevent_disable(cc->bev, EV_READ);
+	bufferevent_setwatermark(cc->bev, EV_WRITE, 0, 0);
+}
+
+static void
+control_readcb(struct bufferevent *bev, void *arg)
+{
+	struct control_client	*cc = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+
+	while (!cc->closing && (line = evbuffer_readln(in, &len,
+	    EVBUFFER_EOL_LF)) != NULL) {
+		if (len > CONTROL_LINE_MAX) {
+			free(line);
+			control_refuse(cc, "request line too long (limit is "
+			    "4096 bytes)");
+			return;
+		}
+		control_dispatch(cc, line, len);
+		free(line);
+	}
+	if (!cc->closing && evbuffer_get_length(in) > CONTROL_LINE_MAX)
+		control_refuse(cc, "request line too long (limit is 4096 "
+		    "bytes)");
+}
+
+static void
+control_writecb(struct bufferevent *bev, void *arg)
+{
+	struct control_client	*cc = arg;
+
+	if (cc->closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		control_client_free(cc);
+}
+
+static void
+control_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_client	*cc = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_debug("control client %llu: idle, dropped",
+		    (unsigned long long)cc->id);
+		control_refuse(cc, "idle for too long");
+		return;
+	}
+	control_client_free(cc);
+}
+
+static void
+control_client_free(struct control_client *cc)
+{
+	TAILQ_REMOVE(&ctl.clients, cc, entry);
+	ctl.nclients--;
+	bufferevent_free(cc->bev);
+	free(cc);
+}
+
+static void
+control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control_client	*cc;
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	cc = xcalloc(1, sizeof(*cc));
+	cc->id = ++ctl.next_id;
+	cc->bev = bufferevent_socket_new(daemon_g->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (cc->bev == NULL) {
+		close(fd);
+		free(cc);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&ctl.clients, cc, entry);
+	ctl.nclients++;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
+		log_debug("control client %llu: pid %d uid %d",
+		    (unsigned long long)cc->id, (int)cred.pid, (int)cred.uid);
+	bufferevent_setcb(cc->bev, control_readcb, control_writecb,
+	    control_eventcb, cc);
+	bufferevent_set_timeouts(cc->bev, &ctl.timeout, NULL);
+	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
+	/* Over the cap: say so at once rather than leave it hanging. */
+	if (ctl.nclients > ctl.max_clients)
+		control_refuse(cc, "too many control clients; try again");
+}
+
+static void
+control_resumecb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	evconnlistener_enable(ctl.listener);
+}
+
+static void
+control_errorcb(struct evconnlistener *lis, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	int		 e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (e == EMFILE || e == ENFILE) {
+		/* Out of descriptors: pause accepting for a second. */
+		log_warnx("control: accept: %s; pausing for 1s",
+		    strerror(e));
+		evconnlistener_disable(lis);
+		evtimer_add(ctl.resume, &tv);
+		return;
+	}
+	log_warnx("control: accept: %s", strerror(e));
+}
+
+/* Feed every `watch` subscriber one stats line. */
+void
+control_tick(void)
+{
+	struct control_client	*cc, *tmp;
+	char			*s;
+	json_t			*o;
+
+	TAILQ_FOREACH(cc, &ctl.clients, entry) {
+		if (cc->watching)
+			break;
+	}
+	if (cc == NULL)
+		return;
+	o = control_stats_json(NULL);
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	TAILQ_FOREACH_SAFE(cc, &ctl.clients, entry, tmp) {
+		struct evbuffer *out = bufferevent_get_output(cc->bev);
+
+		if (!cc->watching || cc->closing)
+			continue;
+		if (evbuffer_get_length(out) > CONTROL_OUT_MAX) {
+			log_warnx("control client %llu: not reading, dropped",
+			    (unsigned long long)cc->id);
+			control_client_free(cc);
+			continue;
+		}
+		evbuffer_add_printf(out, "%s\n", s);
+	}
+	free(s);
+}
+
+/*
+ * Bind the socket.  A live daemon on the path makes us refuse to start; a
+ * stale socket left by a crash is replaced; anything that is not a socket
+ * is left alone.
+ */
+static int
+control_bind(const char *path, int mode)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("%s exists and is not a socket; not touching "
+			    "it", path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(probe);
+			log_warnx("another loadd is listening on %s; not "
+			    "starting", path);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
+		log_info("removing stale control socket %s", path);
+		unlink(path);
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("control socket");
+		return -1;
+	}
+	old = umask((mode_t)(~mode & 0777));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("bind %s", path);
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, (mode_t)mode) == -1)
+		log_warn("chmod %s", path);
+	return fd;
+}
+
+int
+control_init(const char *path, int mode, int max_clients,
+    double client_timeout)
+{
+	int	 fd;
+
+	TAILQ_INIT(&ctl.clients);
+	ctl.max_clients = max_clients;
+	ctl.timeout.tv_sec = (time_t)client_timeout;
+	ctl.timeout.tv_usec = (suseconds_t)((client_timeout -
+	    (double)ctl.timeout.tv_sec) * 1e6);
+	if ((fd = control_bind(path, mode)) == -1)
+		return -1;
+	ctl.listener = evconnlistener_new(daemon_g->base, control_acceptcb,
+	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (ctl.listener == NULL) {
+		log_warnx("cannot listen on %s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	evconnlistener_set_error_cb(ctl.listener, control_errorcb);
+	ctl.resume = evtimer_new(daemon_g->base, control_resumecb, NULL);
+	ctl.path = xstrdup(path);
+	return 0;
+}
+
+void
+control_cleanup(void)
+{
+	struct control_client	*cc;
+
+	while ((cc = TAILQ_FIRST(&ctl.clients)) != NULL)
+		control_client_free(cc);
+	if (ctl.listener != NULL) {
+		evconnlistener_free(ctl.listener);
+		ctl.listener = NULL;
+	}
+	if (ctl.resume != NULL)
+		event_free(ctl.resume);
+	if (ctl.path != NULL) {
+		unlink(ctl.path);
+		free(ctl.path);
+	}
+}

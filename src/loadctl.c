@@ -1,0 +1,470 @@
+/*
+ * loadctl.c -- the operator's client: check the request against the shared
+ * command table, send one line, print the reply for people (or raw with
+ * -j), exit 0 ok / 1 refused / 2 usage / 3 daemon not reachable.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "loadd.h"
+
+#define EXIT_OK		0
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define EXIT_UNREACHABLE 3
+
+static int	 opt_json;
+static int	 reply_timeout_ms = 10000;
+static volatile sig_atomic_t interrupted;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: loadctl [-j] [-s socket] [-t seconds] command "
+	    "[arguments]\n"
+	    "  -j          print the daemon's JSON reply as it is\n"
+	    "  -s PATH     control socket (default $LOADD_SOCKET, else "
+	    LOADD_SOCKET_DEFAULT ")\n"
+	    "  -t SECONDS  how long to wait for a reply (default 10)\n\n"
+	    "commands:\n");
+	for (size_t i = 0; i < CMD_MAX; i++) {
+		char	 left[64];
+
+		snprintf(left, sizeof(left), "%s %s", cmd_table[i].name,
+		    cmd_table[i].usage);
+		fprintf(f, "  %-26s %s\n", left, cmd_table[i].help);
+	}
+	fprintf(f, "\nLOAD may be left out when the profile has one load.\n"
+	    "exit status: 0 ok, 1 refused by the daemon, 2 usage error, "
+	    "3 daemon not reachable\n");
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "loadctl: socket path too long: %s\n", path);
+		exit(EXIT_USAGE);
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "loadctl: cannot reach loadd at %s: %s\n",
+		    path, strerror(errno));
+		exit(EXIT_UNREACHABLE);
+	}
+	return fd;
+}
+
+static void
+ctl_write(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "loadctl: write: %s\n", strerror(errno));
+			exit(EXIT_UNREACHABLE);
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Read one line into a growing buffer.  Returns NULL on EOF or interrupt;
+ * timeout_ms < 0 waits for ever.
+ */
+static char *
+ctl_readline(int fd, int timeout_ms)
+{
+	static char	 buf[1 << 20];
+	static size_t	 have;
+	char		*nl, *line;
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		if ((nl = memchr(buf, '\n', have)) != NULL) {
+			size_t	 len = (size_t)(nl - buf);
+
+			line = xmalloc(len + 1);
+			memcpy(line, buf, len);
+			line[len] = '\0';
+			memmove(buf, nl + 1, have - len - 1);
+			have -= len + 1;
+			return line;
+		}
+		if (have == sizeof(buf)) {
+			fprintf(stderr, "loadctl: reply too long\n");
+			exit(EXIT_UNREACHABLE);
+		}
+		switch (poll(&pfd, 1, timeout_ms)) {
+		case -1:
+			if (errno == EINTR && !interrupted)
+				continue;
+			return NULL;
+		case 0:
+			fprintf(stderr, "loadctl: no reply within %d s\n",
+			    timeout_ms / 1000);
+			exit(EXIT_UNREACHABLE);
+		}
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+
+		if (n == -1 && errno == EINTR && !interrupted)
+			continue;
+		if (n <= 0)
+			return NULL;
+		have += (size_t)n;
+	}
+}
+
+/* ----------------------------------------------------------- printing */
+
+static const char *
+human(double v, const char *unit, char *buf, size_t len)
+{
+	static const char *const pfx[] = { "", "K", "M", "G", "T", "P" };
+	int	 i = 0;
+	double	 base = strcmp(unit, "B") == 0 ? 1024 : 1000;
+
+	while (v >= base && i < 5) {
+		v /= base;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f%s", v, unit);
+	else
+		snprintf(buf, len, "%.1f%s%s%s", v, pfx[i],
+		    base == 1024 ? "i" : "", unit);
+	return buf;
+}
+
+static json_int_t
+geti(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static const char *
+gets_(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "-";
+}
+
+static void
+print_rate_col(json_t *l, char *buf, size_t len)
+{
+	double	 r = json_number_value(json_object_get(l, "rate"));
+
+	if (r > 0)
+		snprintf(buf, len, "%g/s", r);
+	else
+		snprintf(buf, len, "flood");
+}
+
+static void
+print_status(json_t *o)
+{
+	json_t	*loads = json_object_get(o, "loads"), *l;
+	size_t	 i;
+	char	 a[32], b[32], c[32], r[32];
+
+	printf("loadd %s, pid %lld, up %.0fs, %lld workers, profile %s\n\n",
+	    gets_(o, "version"), (long long)geti(o, "pid"),
+	    json_number_value(json_object_get(o, "uptime")),
+	    (long long)geti(o, "workers"), gets_(o, "profile"));
+	printf("%-16s %-8s %-22s %13s %8s %10s %11s %11s %11s\n", "LOAD",
+	    "STATE", "TARGET", "CONNS/WANTED", "OPENING", "RATE", "MSG/S",
+	    "SENT/S", "RECV/S");
+	json_array_foreach(loads, i, l) {
+		char conns[32];
+
+		snprintf(conns, sizeof(conns), "%lld/%lld",
+		    (long long)geti(l, "connections_active"),
+		    (long long)geti(l, "connections_target"));
+		print_rate_col(l, r, sizeof(r));
+		printf("%-16s %-8s %-22s %13s %8lld %10s %11s %11s %11s\n",
+		    gets_(l, "name"), gets_(l, "state"), gets_(l, "target"),
+		    conns, (long long)geti(l, "connections_connecting"), r,
+		    human((double)geti(l, "messages_sent_per_s"), "",
+		    a, sizeof(a)),
+		    human((double)geti(l, "bytes_sent_per_s"), "B", b,
+		    sizeof(b)),
+		    human((double)geti(l, "bytes_received_per_s"), "B", c,
+		    sizeof(c)));
+	}
+}
+
+static void
+print_stats_row(const char *name, json_t *l)
+{
+	char	 a[32], b[32], c[32], d[32], e[32], conns[32];
+
+	snprintf(conns, sizeof(conns), "%lld/%lld",
+	    (long long)geti(l, "connections_active"),
+	    (long long)geti(l, "connections_target"));
+	printf("%-16s %13s %9lld %9lld %9lld %10s %10s %10s %10s %10s\n",
+	    name, conns, (long long)geti(l, "connects_ok"),
+	    (long long)geti(l, "connects_failed"),
+	    (long long)geti(l, "disconnects"),
+	    human((double)geti(l, "messages_sent"), "", a, sizeof(a)),
+	    human((double)geti(l, "bytes_sent"), "B", b, sizeof(b)),
+	    human((double)geti(l, "messages_sent_per_s"), "", c, sizeof(c)),
+	    human((double)geti(l, "bytes_sent_per_s"), "B", d, sizeof(d)),
+	    human((double)geti(l, "bytes_received_per_s"), "B", e,
+	    sizeof(e)));
+}
+
+static void
+print_errors(const char *name, json_t *l)
+{
+	json_t		*errs = json_object_get(l, "errors"), *v;
+	const char	*k;
+	int		 any = 0;
+
+	json_object_foreach(errs, k, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		printf("%s%s=%lld", any ? " " : "", k,
+		    (long long)json_integer_value(v));
+		any = 1;
+	}
+	(void)name;
+	if (!any)
+		printf("none");
+}
+
+static void
+print_stats(json_t *o)
+{
+	json_t	*loads = json_object_get(o, "loads"), *l;
+	size_t	 i;
+
+	printf("%-16s %13s %9s %9s %9s %10s %10s %10s %10s %10s\n", "LOAD",
+	    "CONNS/WANTED", "CONN_OK", "CONN_FAIL", "DISCONN", "MESSAGES",
+	    "SENT", "MSG/S", "SENT/S", "RECV/S");
+	json_array_foreach(loads, i, l)
+		print_stats_row(gets_(l, "name"), l);
+	print_stats_row("total", json_object_get(o, "total"));
+	printf("\nerrors:\n");
+	json_array_foreach(loads, i, l) {
+		printf("  %-14s ", gets_(l, "name"));
+		print_errors(gets_(l, "name"), l);
+		printf("\n");
+	}
+}
+
+static void
+print_load_reply(const char *cmd, json_t *o)
+{
+	char	 r[32];
+
+	print_rate_col(o, r, sizeof(r));
+	printf("%s: %s, %lld connections wanted", gets_(o, "load"),
+	    gets_(o, "state"), (long long)geti(o, "connections_scale"));
+	if (strcmp(cmd, "scale") == 0)
+		printf(" (was %lld)", (long long)geti(o, "previous"));
+	printf(", %s\n", r);
+}
+
+static int
+print_reply(const char *cmd, const char *line)
+{
+	json_error_t	 jerr;
+	json_t		*o = json_loads(line, 0, &jerr), *v;
+	size_t		 i;
+	int		 rc = EXIT_OK;
+
+	if (opt_json)
+		printf("%s\n", line);
+	if (o == NULL || !json_is_object(o)) {
+		fprintf(stderr, "loadctl: the daemon sent a reply that is not "
+		    "JSON: %s\n", jerr.text);
+		json_decref(o);
+		return EXIT_UNREACHABLE;
+	}
+	if (!json_is_true(json_object_get(o, "ok"))) {
+		fprintf(stderr, "loadctl: %s: %s\n", cmd, gets_(o, "error"));
+		json_array_foreach(json_object_get(o, "errors"), i, v)
+			fprintf(stderr, "  %s\n", json_string_value(v));
+		rc = EXIT_REFUSED;
+	} else if (opt_json)
+		;
+	else if (strcmp(cmd, "status") == 0)
+		print_status(o);
+	else if (strcmp(cmd, "stats") == 0)
+		print_stats(o);
+	else if (strcmp(cmd, "version") == 0) {
+		printf("loadd %s, control protocol %lld\n"
+		    "loadctl %s, control protocol %d\n", gets_(o, "version"),
+		    (long long)geti(o, "protocol"), LOADD_VERSION,
+		    LOADD_PROTOCOL);
+		if (geti(o, "protocol") != LOADD_PROTOCOL)
+			fprintf(stderr, "loadctl: warning: protocol versions "
+			    "differ; replies may not print correctly (use "
+			    "-j)\n");
+	} else if (strcmp(cmd, "help") == 0) {
+		json_array_foreach(json_object_get(o, "commands"), i, v)
+			printf("%-8s %-18s %s\n", gets_(v, "name"),
+			    gets_(v, "usage"), gets_(v, "help"));
+	} else if (strcmp(cmd, "reload") == 0)
+		printf("reloaded: %s\n", gets_(o, "changes"));
+	else
+		print_load_reply(cmd, o);
+	json_decref(o);
+	return rc;
+}
+
+/* ------------------------------------------------------------ watch */
+
+static void
+watch_sig(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int
+watch(int fd)
+{
+	struct sigaction sa;
+	char		*line;
+	int		 tty = isatty(STDOUT_FILENO);
+	json_t		*o;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!interrupted && (line = ctl_readline(fd, -1)) != NULL) {
+		if (opt_json || !tty) {
+			if (opt_json)
+				printf("%s\n", line);
+			else if ((o = json_loads(line, 0, NULL)) != NULL) {
+				json_t *t = json_object_get(o, "total");
+				time_t now = time(NULL);
+				char ts[32], a[32], b[32];
+
+				strftime(ts, sizeof(ts), "%H:%M:%S",
+				    localtime(&now));
+				printf("%s conns %lld/%lld msg/s %s sent/s %s "
+				    "conn_fail %lld\n", ts,
+				    (long long)geti(t, "connections_active"),
+				    (long long)geti(t, "connections_target"),
+				    human((double)geti(t,
+				    "messages_sent_per_s"), "", a, sizeof(a)),
+				    human((double)geti(t, "bytes_sent_per_s"),
+				    "B", b, sizeof(b)),
+				    (long long)geti(t, "connects_failed"));
+				json_decref(o);
+			}
+		} else if ((o = json_loads(line, 0, NULL)) != NULL) {
+			printf("\033[H\033[2J");
+			print_stats(o);
+			printf("\n(Ctrl-C to leave)\n");
+			json_decref(o);
+		}
+		fflush(stdout);
+		free(line);
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = getenv("LOADD_SOCKET");
+	char		 line[CONTROL_LINE_MAX + 2], err[512], *reply;
+	struct request	 req;
+	size_t		 off = 0;
+	uint64_t	 t;
+	const char	*why;
+	int		 ch, fd, rc;
+
+	log_init(LOG_LEVEL_INFO, "loadctl");
+	while ((ch = getopt(argc, argv, "+hjs:t:")) != -1) {
+		switch (ch) {
+		case 'j':
+			opt_json = 1;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 't':
+			if (parse_u64(optarg, 3600, &t, &why) == -1 || t == 0) {
+				fprintf(stderr, "loadctl: -t %s: %s\n", optarg,
+				    why ? why : "must be above 0");
+				return EXIT_USAGE;
+			}
+			reply_timeout_ms = (int)t * 1000;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (path == NULL || *path == '\0')
+		path = LOADD_SOCKET_DEFAULT;
+
+	for (int i = 0; i < argc; i++) {
+		int n = snprintf(line + off, sizeof(line) - off, "%s%s",
+		    i ? " " : "", argv[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(line) - off) {
+			fprintf(stderr, "loadctl: request too long\n");
+			return EXIT_USAGE;
+		}
+		off += (size_t)n;
+	}
+	/* The same parser as the daemon's: usage errors never leave. */
+	if (request_parse(line, off, &req, err, sizeof(err)) == -1) {
+		fprintf(stderr, "loadctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+
+	fd = ctl_connect(path);
+	line[off++] = '\n';
+	ctl_write(fd, line, off);
+	if (req.cmd->id == CMD_WATCH)
+		return watch(fd);
+	if ((reply = ctl_readline(fd, reply_timeout_ms)) == NULL) {
+		fprintf(stderr, "loadctl: the daemon closed the connection "
+		    "without a reply\n");
+		return EXIT_UNREACHABLE;
+	}
+	rc = print_reply(req.cmd->name, reply);
+	free(reply);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,469 @@
+/*
+ * loadd.h -- the whole model of loadd in one place.
+ *
+ * A profile (profile.c) declares daemon settings and named loads.  The main
+ * thread (loadd.c, control.c, stats.c) owns the control socket, the signals
+ * and the statistics tick; it never touches a connection.  Worker threads
+ * (worker.c) each own an event_base and the connections (conn.c) they make.
+ * The main thread talks to a worker only through the worker's command queue;
+ * workers publish their counters through single-writer atomics.
+ */
+#ifndef LOADD_H
+#define LOADD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+#define LOADD_VERSION		"0.1.0"
+#define LOADD_PROTOCOL		1
+#define LOADD_SOCKET_DEFAULT	"/run/loadd/loadd.sock"
+#define LOADD_PROFILE_DEFAULT	"/etc/loadd/loadd.conf"
+
+#define LOAD_NAME_MAX		64	/* including the NUL */
+#define TARGET_STR_MAX		300
+#define CONTROL_LINE_MAX	4096	/* a request line, without '\n' */
+#define CONNECTIONS_LIMIT	10000000 /* no profile or request goes above */
+#define RATE_LIMIT		1e9	/* messages per second per connection */
+
+struct event_base;
+struct event;
+struct bufferevent;
+
+/* ---------------------------------------------------------------- log.c */
+
+enum log_level {
+	LOG_LEVEL_ERR = 0,	/* fatal and log_warn(x) that matter */
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+void	 log_init(int level, const char *progname);
+void	 log_setlevel(int level);
+int	 log_getlevel(void);
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* --------------------------------------------------------------- util.c */
+
+/* A growable list of error strings ("FILE:LINE: message"). */
+struct errlist {
+	char	**msgs;
+	size_t	  n;
+	size_t	  cap;
+};
+
+void	 errlist_add(struct errlist *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 errlist_free(struct errlist *);
+
+uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
+double	 now_wall(void);		/* CLOCK_REALTIME, seconds */
+
+/*
+ * Strict parsers: the whole string must be used, the value must be in range.
+ * They return 0 on success, -1 with a reason in *why (a static string).
+ */
+int	 parse_u64(const char *, uint64_t max, uint64_t *, const char **why);
+int	 parse_double(const char *, double min, double max, double *,
+	    const char **why);
+/* "1.5", "250ms", "30s", "5m", "2h", "1d", "100us" -> seconds. */
+int	 parse_duration(const char *, double *, const char **why);
+/*
+ * "127.0.0.1:80", "[::1]:80", "localhost:80"; resolves names with
+ * getaddrinfo (numeric port only).  On failure *why points into whybuf.
+ */
+int	 parse_target(const char *, struct sockaddr_storage *, socklen_t *,
+	    char *whybuf, size_t whylen);
+/* Decode C-like escapes (\n \r \t \\ \" \0 \xHH) into a new buffer. */
+int	 unescape(const char *, char **out, size_t *outlen, const char **why);
+void	*xcalloc(size_t, size_t);
+void	*xmalloc(size_t);
+char	*xstrdup(const char *);
+void	 format_addr(const struct sockaddr *, char *, size_t);
+
+/* ------------------------------------------------------------ profile.c */
+
+enum content_kind {
+	CONTENT_LETTERS = 0,	/* random ASCII letters, as the classic tool */
+	CONTENT_BYTES,		/* random bytes 0..255 */
+	CONTENT_LITERAL,	/* a literal string with escapes */
+};
+
+struct reconnect_conf {
+	double	 delay;		/* seconds before the first retry */
+	double	 max_delay;	/* ceiling of the exponential backoff */
+	double	 backoff;	/* multiplier per failed attempt, >= 1 */
+	double	 jitter;	/* 0..1: delay is scaled by 1 +- jitter */
+};
+
+struct load_conf {
+	char			 name[LOAD_NAME_MAX];
+	int			 line;		/* where it was declared */
+	char			 target[TARGET_STR_MAX]; /* as written */
+	struct sockaddr_storage	 addr;		/* resolved at load time */
+	socklen_t		 addrlen;
+	int			 connections;	/* at start */
+	int			 max_connections; /* ceiling for scale */
+	bool			 autostart;
+	double			 connect_rate;	/* new connections per second */
+	size_t			 size;		/* message size in bytes */
+	enum content_kind	 content;
+	char			*literal;	/* CONTENT_LITERAL: the bytes */
+	size_t			 literal_len;
+	double			 rate;		/* msgs/s/conn; 0 = flood */
+	double			 max_rate;	/* ceiling for `rate` */
+	double			 duration;	/* seconds; 0 = until stopped */
+	struct reconnect_conf	 reconnect;
+	double			 connect_timeout; /* seconds */
+	bool			 nodelay;	/* TCP_NODELAY */
+};
+
+struct daemon_conf {
+	char	*socket;		/* control socket path */
+	int	 socket_mode;		/* e.g. 0660 */
+	int	 workers;		/* 0 = one per CPU */
+	double	 stats_interval;	/* seconds */
+	int	 log_level;		/* enum log_level; -1 when absent */
+	int	 max_clients;		/* concurrent control clients */
+	double	 client_timeout;	/* idle control client, seconds */
+	double	 drain_timeout;		/* on shutdown, seconds */
+};
+
+struct profile {
+	char			*path;
+	struct daemon_conf	 daemon;
+	struct load_conf	*loads;
+	int			 nloads;
+};
+
+/*
+ * Read and check a profile.  Returns NULL and fills errs with every error
+ * found, each "FILE:LINE: message" (or "FILE: message" when no line applies).
+ * Neither logs nor exits.
+ */
+struct profile	*profile_load(const char *path, struct errlist *errs);
+void		 profile_free(struct profile *);
+const struct load_conf *profile_find_load(const struct profile *,
+		    const char *name);
+/* True if two load declarations describe the same traffic. */
+bool		 load_conf_equal(const struct load_conf *,
+		    const struct load_conf *);
+/* Deep copy of a load_conf (the literal is duplicated). */
+struct load_conf *load_conf_dup(const struct load_conf *);
+void		 load_conf_free(struct load_conf *);
+
+/* ---------------------------------------------------------------- cmd.c */
+
+/*
+ * The command table shared by loadd (dispatch) and loadctl (usage, help,
+ * completion).  Commands are data: adding one is a row here plus a handler
+ * in control.c.
+ */
+enum cmd_id {
+	CMD_HELP = 0,
+	CMD_VERSION,
+	CMD_STATUS,
+	CMD_STATS,
+	CMD_START,
+	CMD_STOP,
+	CMD_SCALE,
+	CMD_RATE,
+	CMD_RELOAD,
+	CMD_WATCH,
+	CMD_MAX
+};
+
+enum cmd_args {
+	ARGS_NONE,		/* no argument */
+	ARGS_LOAD_OPT,		/* [LOAD] */
+	ARGS_LOAD_COUNT,	/* [LOAD] COUNT */
+	ARGS_LOAD_RATE,		/* [LOAD] RATE|flood */
+	ARGS_WORD_OPT,		/* [COMMAND] (help) */
+};
+
+struct cmd_entry {
+	enum cmd_id	 id;
+	const char	*name;
+	enum cmd_args	 args;
+	const char	*usage;		/* arguments, for help */
+	const char	*help;		/* one line */
+};
+
+extern const struct cmd_entry cmd_table[CMD_MAX];
+
+struct request {
+	const struct cmd_entry	*cmd;
+	char			 load[LOAD_NAME_MAX];	/* "" = not named */
+	char			 word[LOAD_NAME_MAX];	/* help's argument */
+	uint64_t		 count;			/* scale */
+	double			 rate;			/* rate; 0 = flood */
+};
+
+const struct cmd_entry *cmd_find(const char *name);
+/*
+ * Parse one request line (without its '\n').  Returns 0, or -1 with a
+ * reason written to err.
+ */
+int	 request_parse(const char *line, size_t len, struct request *,
+	    char *err, size_t errlen);
+bool	 load_name_valid(const char *);
+
+/* -------------------------------------------------------------- stats.c */
+
+enum err_kind {
+	ERR_REFUSED = 0,
+	ERR_RESET,
+	ERR_TIMEOUT,
+	ERR_CLOSED,		/* closed by peer (EOF) */
+	ERR_ADDRNOTAVAIL,	/* no local address or port left */
+	ERR_NOFILE,		/* too many open files */
+	ERR_UNREACHABLE,	/* network or host unreachable */
+	ERR_OTHER,
+	ERR_MAX
+};
+
+extern const char *const err_kind_names[ERR_MAX];
+enum err_kind	 err_kind_from_errno(int);
+
+/*
+ * Counters of one load on one worker.  Exactly one thread writes them (the
+ * worker); the main thread reads them.  Single writer, so the worker uses a
+ * relaxed load and store (a plain add on x86), never a locked RMW.
+ */
+struct load_counters {
+	_Atomic uint64_t connects_ok;
+	_Atomic uint64_t connects_failed;
+	_Atomic uint64_t disconnects;
+	_Atomic uint64_t bytes_sent;
+	_Atomic uint64_t bytes_received;
+	_Atomic uint64_t messages_sent;
+	_Atomic uint64_t errors[ERR_MAX];
+	_Atomic int64_t	 connecting;	/* gauge: connects in progress */
+	_Atomic int64_t	 active;	/* gauge: established */
+} __attribute__((aligned(64)));
+
+#define CTR_ADD(c, v) atomic_store_explicit(&(c), \
+	atomic_load_explicit(&(c), memory_order_relaxed) + (v), \
+	memory_order_relaxed)
+#define CTR_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
+/* A plain copy of the counters summed over workers. */
+struct stats_snap {
+	uint64_t connects_ok;
+	uint64_t connects_failed;
+	uint64_t disconnects;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	uint64_t messages_sent;
+	uint64_t errors[ERR_MAX];
+	int64_t	 connecting;
+	int64_t	 active;
+};
+
+void	 stats_snap_add_counters(struct stats_snap *,
+	    const struct load_counters *);
+void	 stats_snap_add(struct stats_snap *, const struct stats_snap *);
+
+/* ------------------------------------------------------------- worker.c */
+
+enum wcmd_type {
+	WCMD_ADD_LOAD,		/* take ownership of conf; start at share */
+	WCMD_SET_TARGET,	/* this worker's share of connections */
+	WCMD_SET_RATE,		/* per-connection rate; 0 = flood */
+	WCMD_REMOVE_LOAD,	/* close every connection, drop the load */
+	WCMD_EXIT,		/* close everything and leave the loop */
+};
+
+struct load;
+
+struct wcmd {
+	enum wcmd_type		 type;
+	int			 load_id;
+	struct load		*load;		/* ADD_LOAD: for counters */
+	struct load_conf	*conf;		/* ADD_LOAD: owned by worker */
+	int			 target;
+	double			 rate;
+	TAILQ_ENTRY(wcmd)	 entry;
+};
+TAILQ_HEAD(wcmd_queue, wcmd);
+
+struct wload;
+TAILQ_HEAD(conn_list, conn);
+
+struct worker {
+	int			 id;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct event		*wakeup;	/* activated to read the queue */
+	pthread_mutex_t		 lock;		/* protects queue only */
+	struct wcmd_queue	 queue;
+	struct wload		*wloads;	/* this worker's loads */
+	struct event		*pace;		/* the one paced-traffic timer */
+	uint64_t		 rng;		/* xorshift state */
+	_Atomic bool		 exited;
+};
+
+int	 worker_start(struct worker *, int id);
+void	 worker_post(struct worker *, struct wcmd *);
+void	 worker_join(struct worker *);
+
+/* --------------------------------------------------------------- conn.c */
+
+enum conn_state {
+	CONN_IDLE = 0,		/* no socket; waiting to be opened */
+	CONN_BACKOFF,		/* no socket; waiting out a retry delay */
+	CONN_CONNECTING,
+	CONN_UP,
+};
+
+/*
+ * One client connection.  Owned by one worker and one wload; only that
+ * worker touches it.
+ */
+struct conn {
+	struct wload		*wl;
+	struct bufferevent	*bev;
+	struct event		*retry;		/* CONN_BACKOFF only */
+	enum conn_state		 state;
+	unsigned		 attempts;	/* failures since last success */
+	bool			 in_paced;
+	uint64_t		 up_since;	/* ns */
+	uint64_t		 next_due;	/* paced: ns of next message */
+	size_t			 pos;		/* offset in the payload ring */
+	size_t			 outlen;	/* output length after last add */
+	uint64_t		 written;	/* bytes handed to the kernel */
+	uint64_t		 msgs;		/* whole messages in written */
+	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
+	TAILQ_ENTRY(conn)	 pentry;	/* wl->paced, when in_paced */
+};
+
+/* The part of a load that lives on one worker. */
+struct wload {
+	struct wload		*next;
+	struct worker		*w;
+	int			 id;
+	struct load		*load;		/* main's: counters and refs */
+	struct load_counters	*ctr;		/* &load->ctr[w->id] */
+	struct load_conf	*conf;		/* owned copy */
+	int			 target;	/* this worker's share */
+	int			 nconns;	/* structs in conns */
+	double			 rate;		/* 0 = flood */
+	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
+	struct conn_list	 idle;		/* CONN_IDLE slots to open */
+	struct conn_list	 conns;		/* every other slot */
+	struct conn_list	 paced;		/* UP conns, by next_due */
+	/* connect-rate token bucket */
+	double			 tokens;
+	uint64_t		 tokens_at;
+	struct event		*opener;	/* retries opening when limited */
+	/* payload ring: whole messages back to back */
+	char			*payload;
+	size_t			 payload_len;	/* a multiple of size */
+	bool			 removing;
+};
+
+void	 conn_open(struct conn *);
+void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
+void	 conn_free(struct conn *);
+void	 conn_send_due(struct conn *, uint64_t now);
+void	 conn_fill(struct conn *);	/* flood: top up to high mark */
+
+/* Output watermarks for flood: refill below LOW, stop at HIGH. */
+#define OUT_LOW_WATER	(64 * 1024)
+#define OUT_HIGH_WATER	(256 * 1024)
+
+void	 wload_adjust(struct wload *);	/* open or close toward target */
+void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
+void	 wload_open_pending(struct wload *);	/* open idle slots */
+void	 wload_pace_add(struct wload *, struct conn *, uint64_t now);
+void	 wload_pace_resume(struct wload *, struct conn *);
+void	 wload_pace_schedule(struct worker *);
+uint64_t worker_random(struct worker *);
+
+/* ------------------------------------------------------- loadd.c / main */
+
+enum load_state {
+	LOAD_STOPPED = 0,
+	LOAD_RUNNING,
+};
+
+extern const char *const load_state_names[];
+
+/* The main thread's view of a load. */
+struct load {
+	int			 id;		/* unique for the daemon's life */
+	struct load_conf	*conf;		/* main's copy */
+	enum load_state		 state;
+	int			 target;	/* connections wanted */
+	double			 rate;		/* current; 0 = flood */
+	double			 started_at;	/* wall clock */
+	struct event		*expire;	/* duration timer */
+	struct load_counters	*ctr;		/* one per worker */
+	_Atomic int		 refs;		/* main + each worker */
+	struct stats_snap	 prev;		/* at the previous tick */
+	struct stats_snap	 rates;		/* per second, last interval */
+	TAILQ_ENTRY(load)	 entry;
+};
+TAILQ_HEAD(load_list, load);
+
+struct daemon {
+	struct profile		*profile;
+	char			*profile_path;
+	char			*socket_path;	/* -s overrides the profile */
+	int			 log_level_cli;	/* from -v, or -1 */
+	struct event_base	*base;
+	struct worker		*workers;
+	int			 nworkers;
+	struct load_list	 loads;
+	int			 next_load_id;
+	struct stats_snap	 retired;	/* counters of removed loads */
+	struct event		*stats_tick;
+	double			 last_tick;	/* monotonic seconds */
+	double			 started_at;
+	uint64_t		 nofile_limit;	/* soft RLIMIT_NOFILE */
+	bool			 shutting_down;
+};
+
+extern struct daemon *daemon_g;
+
+struct load	*load_find(const char *name);
+void		 load_unref(struct load *);
+int		 load_start(struct load *, char *why, size_t);
+void		 load_stop(struct load *);
+int		 load_scale(struct load *, uint64_t n, char *why, size_t);
+int		 load_set_rate(struct load *, double rate, char *why, size_t);
+int		 daemon_reload(struct errlist *errs, char *summary, size_t);
+void		 daemon_shutdown(void);
+void		 load_snapshot(const struct load *, struct stats_snap *);
+int64_t		 daemon_connections(void);
+
+/* ------------------------------------------------------------ control.c */
+
+int	 control_init(const char *path, int mode, int max_clients,
+	    double client_timeout);
+void	 control_cleanup(void);
+void	 control_tick(void);	/* feed `watch` subscribers */
+
+#endif /* LOADD_H */

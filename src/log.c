@@ -1,0 +1,122 @@
+/*
+ * log.c -- logging to stderr, with syslog priority prefixes ("<4>") when
+ * journald reads our stderr (JOURNAL_STREAM set).  Shared by loadd and
+ * loadctl.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loadd.h"
+
+static int		 log_level = LOG_LEVEL_INFO;
+static const char	*log_prog = "loadd";
+static int		 log_journal;
+
+void
+log_init(int level, const char *progname)
+{
+	log_level = level;
+	log_prog = progname;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+static void
+vlog(int level, int syslog_pri, const char *errstr, const char *fmt,
+    va_list ap)
+{
+	char	 msg[1024];
+	int	 off = 0;
+
+	if (level > log_level)
+		return;
+	if (log_journal)
+		off = snprintf(msg, sizeof(msg), "<%d>", syslog_pri);
+	else
+		off = snprintf(msg, sizeof(msg), "%s: ", log_prog);
+	vsnprintf(msg + off, sizeof(msg) - (size_t)off, fmt, ap);
+	/* One fprintf per line, so that threads do not interleave. */
+	if (errstr != NULL)
+		fprintf(stderr, "%s: %s\n", msg, errstr);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, 4, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, 4, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_INFO, 6, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_DEBUG, 7, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, 2, strerror(saved), fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, 2, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

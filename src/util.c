@@ -1,0 +1,337 @@
+/*
+ * util.c -- small shared helpers: error lists, clocks, strict number,
+ * duration and target parsing, escapes.  No logging, no exits except on
+ * out-of-memory.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loadd.h"
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xmalloc(size_t size)
+{
+	void	*p = malloc(size == 0 ? 1 : size);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+void
+errlist_add(struct errlist *el, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	if (el->n == el->cap) {
+		el->cap = el->cap ? el->cap * 2 : 8;
+		el->msgs = realloc(el->msgs, el->cap * sizeof(*el->msgs));
+		if (el->msgs == NULL)
+			fatal("realloc");
+	}
+	el->msgs[el->n++] = s;
+}
+
+void
+errlist_free(struct errlist *el)
+{
+	for (size_t i = 0; i < el->n; i++)
+		free(el->msgs[i]);
+	free(el->msgs);
+	el->msgs = NULL;
+	el->n = el->cap = 0;
+}
+
+uint64_t
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+double
+now_wall(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+parse_u64(const char *s, uint64_t max, uint64_t *out, const char **why)
+{
+	uint64_t	 v = 0;
+
+	if (*s == '\0') {
+		*why = "empty number";
+		return -1;
+	}
+	if (*s == '-') {
+		*why = "must not be negative";
+		return -1;
+	}
+	for (const char *p = s; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p)) {
+			*why = "not a whole number";
+			return -1;
+		}
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10)) {
+			*why = "too large";
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (v > max) {
+		*why = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_double(const char *s, double min, double max, double *out,
+    const char **why)
+{
+	char	*end;
+	double	 v;
+
+	if (*s == '\0' || isspace((unsigned char)*s)) {
+		*why = "not a number";
+		return -1;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || end == s || !isfinite(v)) {
+		*why = "not a number";
+		return -1;
+	}
+	if (errno == ERANGE || v > max) {
+		*why = "too large";
+		return -1;
+	}
+	if (v < min) {
+		*why = v < 0 ? "must not be negative" : "too small";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_duration(const char *s, double *out, const char **why)
+{
+	static const struct {
+		const char	*unit;
+		double		 mult;
+	} units[] = {
+		{ "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 },
+		{ "h", 3600 }, { "d", 86400 }, { "", 1 },
+	};
+	char	*end;
+	double	 v;
+
+	if (*s == '\0' || isspace((unsigned char)*s) || *s == '-' ||
+	    *s == '+') {
+		*why = "not a duration (e.g. 250ms, 30s, 5m, 2h)";
+		return -1;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || v < 0) {
+		*why = "not a duration (e.g. 250ms, 30s, 5m, 2h)";
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			*out = v * units[i].mult;
+			return 0;
+		}
+	}
+	*why = "unknown duration unit (use us, ms, s, m, h or d)";
+	return -1;
+}
+
+int
+parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
+    char *whybuf, size_t whylen)
+{
+	char		 host[TARGET_STR_MAX];
+	const char	*port, *colon;
+	struct addrinfo	 hints, *res;
+	uint64_t	 portnum;
+	const char	*why;
+	size_t		 hlen;
+	int		 rc;
+
+	if (strlen(s) >= sizeof(host)) {
+		snprintf(whybuf, whylen, "target too long");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':') {
+			snprintf(whybuf, whylen, "malformed target \"%s\": "
+			    "expected [ADDRESS]:PORT", s);
+			return -1;
+		}
+		hlen = (size_t)(close - s - 1);
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		port = close + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || strchr(s, ':') != colon) {
+			snprintf(whybuf, whylen, "malformed target \"%s\": "
+			    "expected HOST:PORT or [IPv6]:PORT", s);
+			return -1;
+		}
+		hlen = (size_t)(colon - s);
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		port = colon + 1;
+	}
+	if (host[0] == '\0') {
+		snprintf(whybuf, whylen, "malformed target \"%s\": no host", s);
+		return -1;
+	}
+	if (parse_u64(port, 65535, &portnum, &why) == -1 || portnum == 0) {
+		snprintf(whybuf, whylen, "malformed target \"%s\": bad port "
+		    "\"%s\"", s, port);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(whybuf, whylen, "cannot resolve \"%s\": %s", host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+unescape(const char *s, char **out, size_t *outlen, const char **why)
+{
+	size_t	 n = 0;
+	char	*buf = xmalloc(strlen(s) + 1);
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p != '\\') {
+			buf[n++] = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'n':  buf[n++] = '\n'; break;
+		case 'r':  buf[n++] = '\r'; break;
+		case 't':  buf[n++] = '\t'; break;
+		case '0':  buf[n++] = '\0'; break;
+		case '\\': buf[n++] = '\\'; break;
+		case '"':  buf[n++] = '"'; break;
+		case 'x': {
+			int hi = p[1] ? hexval((unsigned char)p[1]) : -1;
+			int lo = hi >= 0 && p[2] ?
+			    hexval((unsigned char)p[2]) : -1;
+
+			if (hi < 0 || lo < 0) {
+				free(buf);
+				*why = "\\x needs two hex digits";
+				return -1;
+			}
+			buf[n++] = (char)(hi * 16 + lo);
+			p += 2;
+			break;
+		}
+		case '\0':
+			free(buf);
+			*why = "trailing backslash";
+			return -1;
+		default:
+			free(buf);
+			*why = "unknown escape (use \\n \\r \\t \\0 \\\\ \\\" "
+			    "\\xHH)";
+			return -1;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+void
+format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	} else
+		snprintf(buf, len, "?");
+}
