@@ -21,8 +21,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "start a stopped load at its target connection count" },
 	{ CMD_STOP, "stop", ARGS_LOAD_OPT, "[LOAD]",
 	    "stop a load: close all its connections" },
-	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT, "[LOAD] COUNT",
-	    "set a load's connection count (up to max_connections)" },
+	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT, "[LOAD] COUNT [--over DURATION]",
+	    "set a load's connection count, at once or as a linear ramp" },
 	{ CMD_RATE, "rate", ARGS_LOAD_RATE, "[LOAD] RATE|flood",
 	    "set messages per second per connection, or flood" },
 	{ CMD_RELOAD, "reload", ARGS_NONE, "",
@@ -57,7 +57,7 @@ load_name_valid(const char *s)
 	return true;
 }
 
-#define MAX_TOKENS	4
+#define MAX_TOKENS	6
 
 static int
 request_word(char *dst, const char *src, const char *what, char *err,
@@ -117,6 +117,18 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		return -1;
 	}
 	nval = ntok - 1;
+
+	/* scale's "--over DURATION" may end the request. */
+	if (req->cmd->args == ARGS_LOAD_COUNT && nval >= 2 &&
+	    strcmp(tok[ntok - 2], "--over") == 0) {
+		if (parse_duration(tok[ntok - 1], &req->over, &why) == -1 ||
+		    req->over > 7 * 86400) {
+			snprintf(err, errlen, "bad ramp duration \"%.32s\": %s",
+			    tok[ntok - 1], why ? why : "longer than a week");
+			return -1;
+		}
+		nval -= 2;
+	}
 
 	switch (req->cmd->args) {
 	case ARGS_NONE:

@@ -153,6 +153,19 @@ control_counters_json(const struct stats_snap *s, const struct stats_snap *r)
 	return o;
 }
 
+/* While a `scale --over` runs: where it goes and how long it has left. */
+static void
+control_ramp_json(json_t *o, const struct load *l)
+{
+	double	 left;
+
+	if (l->ramp == NULL)
+		return;
+	left = l->ramp_t0 + l->ramp_len - (double)now_ns() / 1e9;
+	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f}", "from",
+	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0));
+}
+
 static json_t *
 control_load_json(const struct load *l, bool counters)
 {
@@ -184,6 +197,7 @@ control_load_json(const struct load *l, bool counters)
 	json_object_set_new(o, "rate", json_real(l->rate));
 	json_object_set_new(o, "message_size",
 	    json_integer((json_int_t)l->conf->size));
+	control_ramp_json(o, l);
 	return o;
 }
 
@@ -292,6 +306,7 @@ control_load_reply(const struct load *l)
 	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
 	    "flood"));
 	json_object_set_new(o, "rate", json_real(l->rate));
+	control_ramp_json(o, l);
 	return o;
 }
 
@@ -331,7 +346,7 @@ control_scale(struct request *req, char *why, size_t len)
 	if ((l = control_load(req, why, len)) == NULL)
 		return NULL;
 	previous = l->target;
-	if (load_scale(l, req->count, why, len) == -1)
+	if (load_scale(l, req->count, req->over, why, len) == -1)
 		return NULL;
 	o = control_load_reply(l);
 	json_object_set_new(o, "previous", json_integer(previous));

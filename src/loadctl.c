@@ -279,13 +279,19 @@ static void
 print_load_reply(const char *cmd, json_t *o)
 {
 	char	 r[32];
+	json_t	*ramp;
 
 	print_rate_col(o, r, sizeof(r));
 	printf("%s: %s, %lld connections wanted", gets_(o, "load"),
 	    gets_(o, "state"), (long long)geti(o, "connections_scale"));
 	if (strcmp(cmd, "scale") == 0)
 		printf(" (was %lld)", (long long)geti(o, "previous"));
-	printf(", %s\n", r);
+	printf(", %s", r);
+	if ((ramp = json_object_get(o, "ramp")) != NULL)
+		printf("; ramping %lld -> %lld over %.1fs",
+		    (long long)geti(ramp, "from"), (long long)geti(ramp, "to"),
+		    json_number_value(json_object_get(ramp, "remaining_s")));
+	printf("\n");
 }
 
 static int

@@ -22,6 +22,8 @@
 
 struct daemon	*daemon_g;
 
+static void	load_ramp_cancel(struct load *);
+
 const char *const load_state_names[] = {
 	[LOAD_STOPPED] = "stopped",
 	[LOAD_RUNNING] = "running",
@@ -175,7 +177,8 @@ daemon_planned(const struct load *except)
 
 	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
 		if (l != except && l->state == LOAD_RUNNING)
-			n += (uint64_t)l->target;
+			n += (uint64_t)(l->ramp != NULL && l->ramp_to > l->target ?
+			    l->ramp_to : l->target);
 	}
 	return n;
 }
@@ -226,6 +229,7 @@ load_start(struct load *l, char *why, size_t len)
 void
 load_stop(struct load *l)
 {
+	load_ramp_cancel(l);
 	if (l->expire != NULL) {
 		event_free(l->expire);
 		l->expire = NULL;
@@ -237,8 +241,52 @@ load_stop(struct load *l)
 	log_info("load %s: stopped", l->conf->name);
 }
 
+static void
+load_ramp_cancel(struct load *l)
+{
+	if (l->ramp != NULL) {
+		event_free(l->ramp);
+		l->ramp = NULL;
+	}
+}
+
+static void
+load_set_target(struct load *l, int n)
+{
+	if (n == l->target)
+		return;
+	l->target = n;
+	if (l->state == LOAD_RUNNING)
+		load_post(l, WCMD_SET_TARGET, l->target, 0);
+}
+
+/*
+ * One step of a linear ramp.  The target moves in whole connections every
+ * RAMP_STEP; the connect rate still bounds how fast new ones open.
+ */
+#define RAMP_STEP	0.1
+static void
+load_rampcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct load	*l = arg;
+	double		 f = (mono_s() - l->ramp_t0) / l->ramp_len;
+	struct timeval	 tv = tv_from(RAMP_STEP);
+
+	(void)fd;
+	(void)what;
+	if (f >= 1) {
+		load_set_target(l, l->ramp_to);
+		load_ramp_cancel(l);
+		log_info("load %s: ramp to %d done", l->conf->name, l->target);
+		return;
+	}
+	load_set_target(l, l->ramp_from +
+	    (int)((double)(l->ramp_to - l->ramp_from) * f));
+	evtimer_add(l->ramp, &tv);
+}
+
 int
-load_scale(struct load *l, uint64_t n, char *why, size_t len)
+load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
 {
 	if (n > (uint64_t)l->conf->max_connections) {
 		snprintf(why, len, "%llu connections is above the ceiling of "
@@ -249,11 +297,27 @@ load_scale(struct load *l, uint64_t n, char *why, size_t len)
 	if (l->state == LOAD_RUNNING &&
 	    load_check_fds(l, n, why, len) == -1)
 		return -1;
+	if (over > 0 && l->state != LOAD_RUNNING) {
+		snprintf(why, len, "load %s is stopped: a ramp needs a running "
+		    "load (scale without --over sets the count for start)",
+		    l->conf->name);
+		return -1;
+	}
+	load_ramp_cancel(l);
+	if (over > 0) {
+		log_info("load %s: ramp %d -> %llu over %gs", l->conf->name,
+		    l->target, (unsigned long long)n, over);
+		l->ramp_from = l->target;
+		l->ramp_to = (int)n;
+		l->ramp_t0 = mono_s();
+		l->ramp_len = over;
+		l->ramp = evtimer_new(daemon_g->base, load_rampcb, l);
+		load_rampcb(-1, 0, l);
+		return 0;
+	}
 	log_info("load %s: scale %d -> %llu", l->conf->name, l->target,
 	    (unsigned long long)n);
-	l->target = (int)n;
-	if (l->state == LOAD_RUNNING)
-		load_post(l, WCMD_SET_TARGET, l->target, 0);
+	load_set_target(l, (int)n);
 	return 0;
 }
 

@@ -219,6 +219,7 @@ struct request {
 	char			 word[LOAD_NAME_MAX];	/* help's argument */
 	uint64_t		 count;			/* scale */
 	double			 rate;			/* rate; 0 = flood */
+	double			 over;			/* scale ramp, seconds */
 };
 
 const struct cmd_entry *cmd_find(const char *name);
@@ -420,6 +421,9 @@ struct load {
 	double			 rate;		/* current; 0 = flood */
 	double			 started_at;	/* wall clock */
 	struct event		*expire;	/* duration timer */
+	struct event		*ramp;		/* scale --over: step timer */
+	int			 ramp_from, ramp_to;
+	double			 ramp_t0, ramp_len; /* monotonic s, seconds */
 	struct load_counters	*ctr;		/* one per worker */
 	_Atomic int		 refs;		/* main + each worker */
 	struct stats_snap	 prev;		/* at the previous tick */
@@ -452,7 +456,8 @@ struct load	*load_find(const char *name);
 void		 load_unref(struct load *);
 int		 load_start(struct load *, char *why, size_t);
 void		 load_stop(struct load *);
-int		 load_scale(struct load *, uint64_t n, char *why, size_t);
+int		 load_scale(struct load *, uint64_t n, double over, char *why,
+		    size_t);
 int		 load_set_rate(struct load *, double rate, char *why, size_t);
 int		 daemon_reload(struct errlist *errs, char *summary, size_t);
 void		 daemon_shutdown(void);

@@ -67,6 +67,16 @@ test_good(void **state)
 	assert_string_equal(req.load, "web");
 	assert_int_equal(req.count, 2000);
 
+	assert_int_equal(parse("scale web 2000 --over 30s", &req, err,
+	    sizeof(err)), 0);
+	assert_string_equal(req.load, "web");
+	assert_int_equal(req.count, 2000);
+	assert_true(req.over == 30);
+	assert_int_equal(parse("scale 5 --over 250ms", &req, err,
+	    sizeof(err)), 0);
+	assert_true(req.over > 0.2499 && req.over < 0.2501);
+	assert_int_equal(req.count, 5);
+
 	assert_int_equal(parse("scale 0", &req, err, sizeof(err)), 0);
 	assert_int_equal(req.count, 0);
 
@@ -104,7 +114,8 @@ test_bad(void **state)
 	expect_error(bin, "non-printable");
 	expect_error("scale", "usage: scale [LOAD] COUNT");
 	expect_error("scale web 1 2", "usage: scale");
-	expect_error("scale a b c d e", "too many arguments");
+	expect_error("scale a b c d e f g", "too many arguments");
+	expect_error("scale a b c d e", "usage: scale");
 	expect_error("scale abc", "bad connection count \"abc\"");
 	expect_error("scale -1", "must not be negative");
 	expect_error("scale 99999999999999999999", "too large");
@@ -112,6 +123,12 @@ test_bad(void **state)
 	expect_error("scale 1.5", "not a whole number");
 	expect_error("scale 0x10", "not a whole number");
 	expect_error("scale 9web 10", "invalid load name");
+	expect_error("scale 5 --over", "invalid load name \"5\"");
+	expect_error("scale web --over", "bad connection count \"--over\"");
+	expect_error("scale 5 --over soon", "bad ramp duration");
+	expect_error("scale 5 --over 8d", "longer than a week");
+	expect_error("scale --over 5s", "usage: scale");
+	expect_error("rate 5 --over 5s", "usage: rate");
 	expect_error("rate", "usage: rate");
 	expect_error("rate -5", "bad rate");
 	expect_error("rate 0", "must be above 0");

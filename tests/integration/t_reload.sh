@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# reload: a broken profile is refused with FILE:LINE errors and changes
+# nothing; a valid one applies: unchanged loads keep their connections,
+# changed ones restart, new ones start, missing ones go.  SIGHUP = reload.
+. "$(dirname "$0")/lib.sh"
+
+start_sink s
+PORT=$(sink_port s)
+P=$TMP/live.conf
+write() {
+	{
+		printf 'daemon = { socket = "%s"; stats_interval = "200ms"; };\n' "$SOCK"
+		printf '%s\n' "$@"
+	} >"$P.tmp"
+	mv "$P.tmp" "$P"
+}
+write "loads = (
+  { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; },
+  { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 2; },
+  { name = \"drop\"; target = \"127.0.0.1:$PORT\"; connections = 1; } );"
+start_loadd "$P"
+wait_for "7 connections" 10 sink_is s active 7
+ctl scale keep 6 >/dev/null
+wait_for "9 connections" 10 sink_is s active 9
+acc=$(sink_stat s accepted)
+
+say "broken profile: refused, nothing changes"
+cp "$P" "$TMP/good.conf"
+printf 'loads = ( { name = "keep"; target = "127.0.0.1:%s"; conections = 3; } );\nbogus = ;\n' \
+    "$PORT" >>"$P"
+out=$("$LOADCTL" reload 2>&1) && fail "reload of a broken profile succeeded"
+case "$out" in *"$P:"[0-9]*) ;; *) fail "no FILE:LINE in: $out" ;; esac
+rc=0; "$LOADCTL" reload >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "refused reload exit $rc"
+{ ctlj reload 2>/dev/null || true; } | jq -e '.ok == false and (.errors | length) >= 1' >/dev/null ||
+    fail "no errors array"
+b1=$(sink_stat s bytes_received)
+wait_for "traffic still flowing" 10 sink_ge s bytes_received $((b1 + 1))
+[ "$(sink_stat s active)" -eq 9 ] || fail "connections changed"
+[ "$(sink_stat s accepted)" -eq "$acc" ] || fail "connections were reopened"
+
+say "kind of semantic error: also refused"
+write "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 50; max_connections = 10; } );"
+expect_refused "max_connections" reload
+[ "$(sink_stat s accepted)" -eq "$acc" ] || fail "connections were reopened"
+
+say "valid profile: keep unchanged, restart changed, add, remove"
+write "loads = (
+  { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; },
+  { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 3; },
+  { name = \"fresh\"; target = \"127.0.0.1:$PORT\"; connections = 2; } );"
+out=$(ctl reload)
+for w in "changed change" "added fresh" "removed drop"; do
+	case "$out" in *"$w"*) ;; *) fail "reload summary '$out' lacks '$w'" ;; esac
+done
+# keep: 6 (its live scale survives), change: 3, fresh: 2, drop: gone.
+wait_for "11 connections" 10 sink_is s active 11
+[ "$(stat_of connections_active keep)" -eq 6 ] || fail "keep lost its scale"
+[ "$(stat_of connects_ok keep)" -eq 6 ] || fail "keep reconnected"
+# Only change's 3 and fresh's 2 are new at the sink.
+[ "$(sink_stat s accepted)" -eq $((acc + 5)) ] ||
+    fail "accepted $(sink_stat s accepted), wanted $((acc + 5))"
+
+say "SIGHUP reloads too"
+write "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; } );"
+kill -HUP "$LOADD_PID"
+wait_for "6 connections after SIGHUP" 10 sink_is s active 6
+[ "$(ctlj status | jq '.loads | length')" -eq 1 ] || fail "loads not removed"
+stop_loadd
+say ok
