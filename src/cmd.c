@@ -2,7 +2,6 @@
  * cmd.c -- the command table and the request-line parser, shared by loadd
  * (dispatch) and loadctl (usage, help).  Pure: no logging, no I/O.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,18 +40,28 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/*
+ * 1 to 63 of [A-Za-z0-9_.-], starting with a letter.  ASCII ranges rather
+ * than isalpha(), so that no locale can widen the rule.  profile.c uses it
+ * too.
+ */
 bool
 load_name_valid(const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (n == 0 || n >= LOAD_NAME_MAX || !isalpha((unsigned char)s[0]))
+	if (n == 0 || n >= LOAD_NAME_MAX)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char	 c = s[i];
 
-		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
-			return false;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-')
+			continue;
+		return false;
 	}
 	return true;
 }

@@ -614,6 +614,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "loadd: %zu error%s in %s\n", errs.n,
 		    errs.n == 1 ? "" : "s", path);
 		errlist_free(&errs);
+		free(d.profile_path);
 		return 1;
 	}
 	if (check) {
@@ -647,8 +648,15 @@ main(int argc, char *argv[])
 
 	if (control_init(d.socket_path, d.profile->daemon.socket_mode,
 	    d.profile->daemon.max_clients,
-	    d.profile->daemon.client_timeout) == -1)
+	    d.profile->daemon.client_timeout) == -1) {
+		for (int i = 0; i < 3; i++)
+			event_free(sigs[i]);
+		event_base_free(d.base);
+		profile_free(d.profile);
+		free(d.socket_path);
+		free(d.profile_path);
 		return 1;
+	}
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	d.nworkers = d.profile->daemon.workers > 0 ?

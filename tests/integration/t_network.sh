@@ -19,8 +19,9 @@ sleep 2
 # 5 slots, backoff 50ms doubling to a 400ms cap: about 5 attempts each in
 # the first second and under 3 per second after.  A busy loop would make
 # tens of thousands.
-failed=$(stat_of connects_failed)
-refused=$(stat_of errors.refused)
+J=$(ctlj stats)
+failed=$(echo "$J" | jq .loads[0].connects_failed)
+refused=$(echo "$J" | jq .loads[0].errors.refused)
 [ "$failed" -eq "$refused" ] || fail "connects_failed $failed != refused $refused"
 [ "$failed" -lt 150 ] || fail "$failed connect attempts in ~2s: busy loop"
 [ "$(stat_of connections_active)" -eq 0 ] || fail "active with no server"

@@ -1,0 +1,1122 @@
+/*
+ * profile.c -- read a profile (libconfig syntax) into struct profile.
+ *
+ * Every key of every group is checked and every mistake is reported as
+ * "FILE:LINE: message" (or "FILE: message" where no line applies), so that
+ * `loadd -n` shows an operator all of them at once.  Library-like: this
+ * file neither logs nor exits; the caller decides what to do with errors.
+ *
+ * The keys each group accepts are data (the profile_*_keys tables): a key
+ * not in its table is an error naming it, and plain numbers, durations and
+ * booleans are read and range-checked by one generic reader.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loadd.h"
+
+#define PROFILE_SIZE_MAX	(64.0 * 1024 * 1024)	/* bytes per message */
+#define PROFILE_DURATION_MAX	(365.0 * 86400)		/* any duration */
+#define PROFILE_WORKERS_MAX	1024
+#define PROFILE_CLIENTS_MAX	4096
+#define PROFILE_BACKOFF_MAX	100.0
+
+/* An error held back until all are found, to be given in file order. */
+struct profile_error {
+	char		*where;		/* file name */
+	unsigned	 line;		/* 0 when no line applies */
+	size_t		 seq;		/* order found, among equal lines */
+	char		*text;		/* the whole "FILE:LINE: message" */
+};
+
+/* What the reader is looking at, for error messages. */
+struct profile_ctx {
+	const char		*path;	/* as given to profile_load */
+	const char		*dir;	/* where @include looks */
+	const char		*what;	/* "daemon", "load \"web\"", or NULL */
+	struct profile_error	*errv;
+	size_t			 errn;
+};
+
+enum profile_kind {
+	PROFILE_INT,		/* a whole number into an int */
+	PROFILE_SIZE,		/* a whole number into a size_t */
+	PROFILE_NUMBER,		/* any number into a double */
+	PROFILE_DURATION,	/* seconds or "250ms" into a double */
+	PROFILE_BOOL,		/* true or false into a bool */
+	PROFILE_CUSTOM,		/* read by fn */
+};
+
+struct profile_key {
+	const char	*name;
+	enum profile_kind kind;
+	size_t		 off;		/* of the field in the struct filled */
+	double		 min;
+	double		 max;
+	bool		 above;		/* value must be > min, not >= min */
+	int		(*fn)(struct profile_ctx *, const config_setting_t *,
+			    void *);
+};
+
+static void	profile_err(struct profile_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static int	profile_read_socket(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_socket_mode(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_log_level(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_name(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_target(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_content(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_literal(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_rate(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_reconnect(struct profile_ctx *,
+		    const config_setting_t *, void *);
+
+#define DOFF(f)	offsetof(struct daemon_conf, f)
+#define LOFF(f)	offsetof(struct load_conf, f)
+#define ROFF(f)	offsetof(struct reconnect_conf, f)
+
+static const struct profile_key profile_daemon_keys[] = {
+	{ "socket", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_socket },
+	{ "socket_mode", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_socket_mode },
+	{ "workers", PROFILE_INT, DOFF(workers), 0, PROFILE_WORKERS_MAX,
+	    false, NULL },
+	{ "stats_interval", PROFILE_DURATION, DOFF(stats_interval), 0.01,
+	    3600, false, NULL },
+	{ "log_level", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_log_level },
+	{ "max_clients", PROFILE_INT, DOFF(max_clients), 1,
+	    PROFILE_CLIENTS_MAX, false, NULL },
+	{ "client_timeout", PROFILE_DURATION, DOFF(client_timeout), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+	{ "drain_timeout", PROFILE_DURATION, DOFF(drain_timeout), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+};
+
+static const struct profile_key profile_load_keys[] = {
+	{ "name", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_name },
+	{ "target", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_target },
+	{ "connections", PROFILE_INT, LOFF(connections), 0,
+	    CONNECTIONS_LIMIT, false, NULL },
+	{ "max_connections", PROFILE_INT, LOFF(max_connections), 1,
+	    CONNECTIONS_LIMIT, false, NULL },
+	{ "autostart", PROFILE_BOOL, LOFF(autostart), 0, 0, false, NULL },
+	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), 0, RATE_LIMIT,
+	    true, NULL },
+	{ "size", PROFILE_SIZE, LOFF(size), 1, PROFILE_SIZE_MAX, false,
+	    NULL },
+	{ "content", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_content },
+	{ "literal", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_literal },
+	{ "rate", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_rate },
+	{ "max_rate", PROFILE_NUMBER, LOFF(max_rate), 0, RATE_LIMIT, true,
+	    NULL },
+	/* 0 is the default and means "until stopped", so it may be written. */
+	{ "duration", PROFILE_DURATION, LOFF(duration), 0,
+	    PROFILE_DURATION_MAX, false, NULL },
+	{ "reconnect", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_reconnect },
+	{ "connect_timeout", PROFILE_DURATION, LOFF(connect_timeout), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+	{ "nodelay", PROFILE_BOOL, LOFF(nodelay), 0, 0, false, NULL },
+};
+
+static const struct profile_key profile_reconnect_keys[] = {
+	{ "delay", PROFILE_DURATION, ROFF(delay), 0, PROFILE_DURATION_MAX,
+	    true, NULL },
+	{ "max_delay", PROFILE_DURATION, ROFF(max_delay), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+	{ "backoff", PROFILE_NUMBER, ROFF(backoff), 1, PROFILE_BACKOFF_MAX,
+	    false, NULL },
+	{ "jitter", PROFILE_NUMBER, ROFF(jitter), 0, 1, false, NULL },
+};
+
+#define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
+
+/*
+ * Settings from an @include file carry that file's name as written in the
+ * directive, which is relative to the profile's directory: put the
+ * directory back in front.
+ */
+static char *
+profile_where(struct profile_ctx *ctx, const char *file)
+{
+	char	*where;
+
+	if (file == NULL)
+		return xstrdup(ctx->path);
+	if (file[0] == '/' || strcmp(ctx->dir, ".") == 0)
+		return xstrdup(file);
+	if (asprintf(&where, "%s/%s", ctx->dir, file) == -1)
+		fatal("asprintf");
+	return where;
+}
+
+/* Note "FILE:LINE: message in WHAT" (without WHAT when not scoped). */
+static void
+profile_verr(struct profile_ctx *ctx, const config_setting_t *s,
+    bool scoped, const char *fmt, va_list ap)
+{
+	struct profile_error	*e;
+	const char		*file = NULL;
+	char			*msg, *where, *text;
+	unsigned		 line = 0;
+	int			 r;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	if (s != NULL) {
+		file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+	}
+	where = profile_where(ctx, file);
+
+	if (line != 0 && scoped && ctx->what != NULL)
+		r = asprintf(&text, "%s:%u: %s in %s", where, line, msg,
+		    ctx->what);
+	else if (line != 0)
+		r = asprintf(&text, "%s:%u: %s", where, line, msg);
+	else if (scoped && ctx->what != NULL)
+		r = asprintf(&text, "%s: %s in %s", where, msg, ctx->what);
+	else
+		r = asprintf(&text, "%s: %s", where, msg);
+	if (r == -1)
+		fatal("asprintf");
+	free(msg);
+
+	ctx->errv = reallocarray(ctx->errv, ctx->errn + 1,
+	    sizeof(*ctx->errv));
+	if (ctx->errv == NULL)
+		fatal("reallocarray");
+	e = &ctx->errv[ctx->errn];
+	e->where = where;
+	e->line = line;
+	e->seq = ctx->errn++;
+	e->text = text;
+}
+
+static int
+profile_error_cmp(const void *va, const void *vb)
+{
+	const struct profile_error	*a = va, *b = vb;
+	int				 c;
+
+	if ((c = strcmp(a->where, b->where)) != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * Hand the errors over sorted by file and line: checks between keys run
+ * after a whole group is read, but an operator reads the list top down.
+ */
+static void
+profile_flush_errors(struct profile_ctx *ctx, struct errlist *errs)
+{
+	if (ctx->errn == 0)
+		return;		/* errv is NULL, which qsort must not see */
+	qsort(ctx->errv, ctx->errn, sizeof(*ctx->errv), profile_error_cmp);
+	for (size_t i = 0; i < ctx->errn; i++) {
+		errlist_add(errs, "%s", ctx->errv[i].text);
+		free(ctx->errv[i].text);
+		free(ctx->errv[i].where);
+	}
+	free(ctx->errv);
+	ctx->errv = NULL;
+	ctx->errn = 0;
+}
+
+/* An error about setting s, naming the group it is in. */
+static void
+profile_err(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	profile_verr(ctx, s, true, fmt, ap);
+	va_end(ap);
+}
+
+/* An error whose message already says where it is. */
+static void __attribute__((format(printf, 3, 4)))
+profile_err_plain(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	profile_verr(ctx, s, false, fmt, ap);
+	va_end(ap);
+}
+
+/* Any libconfig number (int, int64 or float) as a double. */
+static int
+profile_number(const config_setting_t *s, double *out)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		*out = config_setting_get_int(s);
+		return 0;
+	case CONFIG_TYPE_INT64:
+		*out = (double)config_setting_get_int64(s);
+		return 0;
+	case CONFIG_TYPE_FLOAT:
+		*out = config_setting_get_float(s);
+		return isfinite(*out) ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/* A duration: a number of seconds, or a string such as "250ms". */
+static int
+profile_duration(struct profile_ctx *ctx, const config_setting_t *s,
+    double *out)
+{
+	const char	*name = config_setting_name(s), *str, *why;
+
+	if (profile_number(s, out) == 0)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		profile_err(ctx, s, "wrong type: %s must be a number of "
+		    "seconds or a string such as \"30s\"", name);
+		return -1;
+	}
+	str = config_setting_get_string(s);
+	if (parse_duration(str, out, &why) == -1) {
+		profile_err(ctx, s, "%s: bad duration \"%s\": %s", name, str,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check v against the key's range; durations are shown with a unit. */
+static int
+profile_range(struct profile_ctx *ctx, const config_setting_t *s,
+    const struct profile_key *k, double v)
+{
+	const char	*unit = k->kind == PROFILE_DURATION ? "s" : "";
+
+	if ((k->kind == PROFILE_INT || k->kind == PROFILE_SIZE) &&
+	    v != floor(v)) {
+		profile_err(ctx, s, "%s must be a whole number (got %.15g)",
+		    k->name, v);
+		return -1;
+	}
+	if (k->above && v <= k->min) {
+		profile_err(ctx, s, "%s must be greater than %.15g%s "
+		    "(got %.15g%s)", k->name, k->min, unit, v, unit);
+		return -1;
+	}
+	if (!k->above && v < k->min) {
+		profile_err(ctx, s, "%s must be at least %.15g%s (got %.15g%s)",
+		    k->name, k->min, unit, v, unit);
+		return -1;
+	}
+	if (v > k->max) {
+		profile_err(ctx, s, "%s must be at most %.15g%s (got %.15g%s)",
+		    k->name, k->max, unit, v, unit);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read one known key into obj; -1 after reporting an error. */
+static int
+profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
+    const struct profile_key *k, void *obj)
+{
+	char	*field = (char *)obj + k->off;
+	double	 v;
+
+	switch (k->kind) {
+	case PROFILE_CUSTOM:
+		return k->fn(ctx, s, obj);
+	case PROFILE_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			profile_err(ctx, s, "wrong type: %s must be true or "
+			    "false", k->name);
+			return -1;
+		}
+		*(bool *)field = config_setting_get_bool(s);
+		return 0;
+	case PROFILE_DURATION:
+		if (profile_duration(ctx, s, &v) == -1)
+			return -1;
+		break;
+	default:
+		if (profile_number(s, &v) == -1) {
+			profile_err(ctx, s, "wrong type: %s must be a number",
+			    k->name);
+			return -1;
+		}
+		break;
+	}
+	if (profile_range(ctx, s, k, v) == -1)
+		return -1;
+	switch (k->kind) {
+	case PROFILE_INT:
+		*(int *)field = (int)v;
+		break;
+	case PROFILE_SIZE:
+		*(size_t *)field = (size_t)v;
+		break;
+	default:
+		*(double *)field = v;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Read every setting of a group against its table.  Returns a mask with
+ * bit i set when keys[i] was given but wrong, so that checks between two
+ * keys can skip a key already reported.
+ */
+static uint32_t
+profile_read_group(struct profile_ctx *ctx, const config_setting_t *group,
+    const struct profile_key *keys, size_t nkeys, void *obj)
+{
+	uint32_t	 bad = 0;
+	int		 n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t	*s = config_setting_get_elem(group,
+					    (unsigned)i);
+		const char		*name = config_setting_name(s);
+		size_t			 k;
+
+		for (k = 0; k < nkeys; k++) {
+			if (strcmp(keys[k].name, name) == 0)
+				break;
+		}
+		if (k == nkeys) {
+			profile_err(ctx, s, "unknown key \"%s\"", name);
+			continue;
+		}
+		if (profile_read_key(ctx, s, &keys[k], obj) == -1)
+			bad |= 1u << k;
+	}
+	return bad;
+}
+
+/* True if key name of the table was given with a good value or omitted. */
+static bool
+profile_key_ok(const struct profile_key *keys, size_t nkeys, uint32_t bad,
+    const char *name)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		if (strcmp(keys[k].name, name) == 0)
+			return (bad & (1u << k)) == 0;
+	}
+	return false;
+}
+
+static const char *
+profile_string(struct profile_ctx *ctx, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		profile_err(ctx, s, "wrong type: %s must be a string",
+		    config_setting_name(s));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* ------------------------------------------------------------ daemon */
+
+static int
+profile_read_socket(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct daemon_conf	*dc = obj;
+	struct sockaddr_un	 sun;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (*str == '\0') {
+		profile_err(ctx, s, "socket must not be empty");
+		return -1;
+	}
+	if (strlen(str) >= sizeof(sun.sun_path)) {
+		profile_err(ctx, s, "socket path is too long (%zu bytes, at "
+		    "most %zu)", strlen(str), sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	free(dc->socket);
+	dc->socket = xstrdup(str);
+	return 0;
+}
+
+/*
+ * libconfig has no octal integers: 0660 is read as decimal 660.  So a
+ * decimal integer is taken digit by digit as octal (660 -> 0660) when all
+ * its digits are 0-7, a hex integer (0x1b0) is taken as its value, and a
+ * string must be octal digits ("0660").
+ */
+static int
+profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct daemon_conf	*dc = obj;
+	long long		 v = 0;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: {
+		long long	 dec = config_setting_get_int64(s);
+
+		if (config_setting_type(s) == CONFIG_TYPE_INT)
+			dec = config_setting_get_int(s);
+		if (dec < 0) {
+			profile_err(ctx, s, "socket_mode must not be "
+			    "negative");
+			return -1;
+		}
+		if (config_setting_get_format(s) == CONFIG_FORMAT_HEX) {
+			v = dec;
+			break;
+		}
+		/* At most 19 decimal digits, so 8^19 bounds v: no overflow. */
+		for (long long d = dec, m = 1; d != 0; d /= 10, m *= 8) {
+			if (d % 10 > 7) {
+				profile_err(ctx, s, "socket_mode %lld is not "
+				    "octal (use digits 0-7, e.g. \"0660\")",
+				    dec);
+				return -1;
+			}
+			v += (d % 10) * m;
+		}
+		break;
+	}
+	case CONFIG_TYPE_STRING: {
+		const char	*str = config_setting_get_string(s);
+
+		if (*str == '\0') {
+			profile_err(ctx, s, "socket_mode must not be empty");
+			return -1;
+		}
+		for (const char *p = str; *p != '\0'; p++) {
+			if (*p < '0' || *p > '7') {
+				profile_err(ctx, s, "socket_mode \"%s\" is not "
+				    "octal (use digits 0-7, e.g. \"0660\")",
+				    str);
+				return -1;
+			}
+			/* Saturate: a long string must not overflow. */
+			if (v <= 0777)
+				v = v * 8 + (*p - '0');
+		}
+		break;
+	}
+	default:
+		profile_err(ctx, s, "wrong type: socket_mode must be an octal "
+		    "string such as \"0660\" or a number");
+		return -1;
+	}
+	if (v > 0777) {
+		profile_err(ctx, s, "socket_mode must be at most 0777");
+		return -1;
+	}
+	dc->socket_mode = (int)v;
+	return 0;
+}
+
+static int
+profile_read_log_level(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	static const char *const names[] = {
+		[LOG_LEVEL_ERR] = "err",
+		[LOG_LEVEL_WARN] = "warn",
+		[LOG_LEVEL_INFO] = "info",
+		[LOG_LEVEL_DEBUG] = "debug",
+	};
+	struct daemon_conf	*dc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	for (size_t i = 0; i < NKEYS(names); i++) {
+		if (strcmp(str, names[i]) == 0) {
+			dc->log_level = (int)i;
+			return 0;
+		}
+	}
+	profile_err(ctx, s, "unknown log_level \"%s\" (use err, warn, info "
+	    "or debug)", str);
+	return -1;
+}
+
+static void
+profile_daemon_defaults(struct daemon_conf *dc)
+{
+	dc->socket = xstrdup(LOADD_SOCKET_DEFAULT);
+	dc->socket_mode = 0660;
+	dc->workers = 0;
+	dc->stats_interval = 1;
+	dc->log_level = -1;
+	dc->max_clients = 64;
+	dc->client_timeout = 10;
+	dc->drain_timeout = 5;
+}
+
+static void
+profile_read_daemon(struct profile_ctx *ctx, const config_setting_t *s,
+    struct daemon_conf *dc)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		profile_err(ctx, s, "wrong type: daemon must be a group "
+		    "{ ... }");
+		return;
+	}
+	ctx->what = "daemon";
+	profile_read_group(ctx, s, profile_daemon_keys,
+	    NKEYS(profile_daemon_keys), dc);
+	ctx->what = NULL;
+}
+
+/* -------------------------------------------------------------- loads */
+
+static int
+profile_read_name(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (!load_name_valid(str)) {
+		profile_err_plain(ctx, s, "invalid load name \"%s\" (1 to %d "
+		    "letters, digits, '_', '.' or '-', starting with a "
+		    "letter)", str, LOAD_NAME_MAX - 1);
+		return -1;
+	}
+	snprintf(lc->name, sizeof(lc->name), "%s", str);
+	return 0;
+}
+
+static int
+profile_read_target(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+	char			 why[TARGET_STR_MAX + 128];
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (parse_target(str, &lc->addr, &lc->addrlen, why,
+	    sizeof(why)) == -1) {
+		profile_err(ctx, s, "%s", why);
+		return -1;
+	}
+	/* parse_target refuses anything that would not fit. */
+	snprintf(lc->target, sizeof(lc->target), "%s", str);
+	return 0;
+}
+
+static int
+profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	/* A literal sets CONTENT_LITERAL itself; do not undo it. */
+	if (strcmp(str, "letters") == 0) {
+		if (lc->literal == NULL)
+			lc->content = CONTENT_LETTERS;
+	} else if (strcmp(str, "bytes") == 0) {
+		if (lc->literal == NULL)
+			lc->content = CONTENT_BYTES;
+	} else {
+		profile_err(ctx, s, "unknown content \"%s\" (use \"letters\" "
+		    "or \"bytes\"; for a fixed message give literal = "
+		    "\"...\")", str);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * libconfig has already decoded the escapes of the string (\n \r \t \f \"
+ * \\ \xHH, adjacent strings joined) and hands back a C string, so a NUL
+ * byte cannot be part of a literal: libconfig silently drops \x00.  Hence
+ * util.c's unescape() is not applied again: "\\n" must stay two bytes.
+ */
+static int
+profile_read_literal(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+	size_t			 len;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if ((len = strlen(str)) == 0) {
+		profile_err(ctx, s, "literal must not be empty");
+		return -1;
+	}
+	if (len > PROFILE_SIZE_MAX) {
+		profile_err(ctx, s, "literal is too long (%zu bytes, at most "
+		    "%.15g)", len, PROFILE_SIZE_MAX);
+		return -1;
+	}
+	free(lc->literal);
+	lc->literal = xstrdup(str);
+	lc->literal_len = len;
+	lc->size = len;
+	lc->content = CONTENT_LITERAL;
+	return 0;
+}
+
+static int
+profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	static const struct profile_key	 k = { "rate", PROFILE_NUMBER, 0, 0,
+					     RATE_LIMIT, true, NULL };
+	struct load_conf		*lc = obj;
+	double				 v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char	*str = config_setting_get_string(s);
+
+		if (strcmp(str, "flood") == 0) {
+			lc->rate = 0;
+			return 0;
+		}
+		profile_err(ctx, s, "rate must be a number or \"flood\" "
+		    "(got \"%s\")", str);
+		return -1;
+	}
+	if (profile_number(s, &v) == -1) {
+		profile_err(ctx, s, "wrong type: rate must be a number or "
+		    "\"flood\"");
+		return -1;
+	}
+	if (v <= 0) {
+		/* 0 is how the struct says flood, but say it in words. */
+		profile_err(ctx, s, "rate must be greater than 0 (got %.15g); "
+		    "for no pacing write rate = \"flood\"", v);
+		return -1;
+	}
+	if (profile_range(ctx, s, &k, v) == -1)
+		return -1;
+	lc->rate = v;
+	return 0;
+}
+
+static int
+profile_read_reconnect(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	struct reconnect_conf	*rc = &lc->reconnect;
+	const config_setting_t	*given;
+	const char		*saved = ctx->what;
+	char			*what;
+	uint32_t		 bad;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		profile_err(ctx, s, "wrong type: reconnect must be a group "
+		    "{ ... }");
+		return -1;
+	}
+	if (asprintf(&what, "reconnect of %s", saved) == -1)
+		fatal("asprintf");
+	ctx->what = what;
+	bad = profile_read_group(ctx, s, profile_reconnect_keys,
+	    NKEYS(profile_reconnect_keys), rc);
+
+	/* Either one may be the default, so blame whichever was written. */
+	if (profile_key_ok(profile_reconnect_keys,
+	    NKEYS(profile_reconnect_keys), bad, "delay") &&
+	    profile_key_ok(profile_reconnect_keys,
+	    NKEYS(profile_reconnect_keys), bad, "max_delay") &&
+	    rc->max_delay < rc->delay) {
+		if ((given = config_setting_get_member(s, "max_delay")) == NULL)
+			given = config_setting_get_member(s, "delay");
+		profile_err(ctx, given, "max_delay (%.15gs) is below delay "
+		    "(%.15gs)", rc->max_delay, rc->delay);
+		bad = 1;
+	}
+	ctx->what = saved;
+	free(what);
+	return bad == 0 ? 0 : -1;
+}
+
+static void
+profile_load_defaults(struct load_conf *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->connections = 10;
+	lc->max_connections = 10000;
+	lc->autostart = true;
+	lc->connect_rate = 1000;
+	lc->size = 1024;
+	lc->content = CONTENT_LETTERS;
+	lc->literal = NULL;
+	lc->rate = 0;
+	lc->max_rate = RATE_LIMIT;
+	lc->duration = 0;
+	lc->reconnect.delay = 0.1;
+	lc->reconnect.max_delay = 10;
+	lc->reconnect.backoff = 2.0;
+	lc->reconnect.jitter = 0.2;
+	lc->connect_timeout = 5;
+	lc->nodelay = true;
+}
+
+/* The setting of key a if written, else of b, else the load itself. */
+static const config_setting_t *
+profile_blame(const config_setting_t *group, const char *a, const char *b)
+{
+	const config_setting_t	*s;
+
+	if ((s = config_setting_get_member(group, a)) != NULL)
+		return s;
+	if ((s = config_setting_get_member(group, b)) != NULL)
+		return s;
+	return group;
+}
+
+static void
+profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
+    int index, struct load_conf *lc)
+{
+	const struct profile_key	*keys = profile_load_keys;
+	size_t				 nkeys = NKEYS(profile_load_keys);
+	const config_setting_t		*s, *lit;
+	char				 what[LOAD_NAME_MAX + 16];
+	uint32_t			 bad;
+
+	lc->line = (int)config_setting_source_line(group);
+
+	/*
+	 * Name the load in errors before reading it, since its name may
+	 * come after the mistake; a load without a good name is "#N".
+	 */
+	s = config_setting_get_member(group, "name");
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    load_name_valid(config_setting_get_string(s)))
+		snprintf(what, sizeof(what), "load \"%s\"",
+		    config_setting_get_string(s));
+	else
+		snprintf(what, sizeof(what), "load #%d", index + 1);
+	ctx->what = what;
+
+	bad = profile_read_group(ctx, group, keys, nkeys, lc);
+
+	if (config_setting_get_member(group, "name") == NULL)
+		profile_err(ctx, group, "missing key \"name\"");
+	if (config_setting_get_member(group, "target") == NULL)
+		profile_err(ctx, group, "missing key \"target\"");
+
+	if ((lit = config_setting_get_member(group, "literal")) != NULL) {
+		if (config_setting_get_member(group, "size") != NULL)
+			profile_err(ctx, lit, "literal and size cannot be "
+			    "combined (the message is the literal, its size "
+			    "the literal's length)");
+		if (config_setting_get_member(group, "content") != NULL)
+			profile_err(ctx, lit, "literal and content cannot be "
+			    "combined");
+	}
+
+	if (profile_key_ok(keys, nkeys, bad, "connections") &&
+	    profile_key_ok(keys, nkeys, bad, "max_connections") &&
+	    lc->connections > lc->max_connections)
+		profile_err(ctx, profile_blame(group, "connections",
+		    "max_connections"), "connections (%d) is above "
+		    "max_connections (%d)", lc->connections,
+		    lc->max_connections);
+
+	if (profile_key_ok(keys, nkeys, bad, "rate") &&
+	    profile_key_ok(keys, nkeys, bad, "max_rate")) {
+		if (lc->rate > lc->max_rate)
+			profile_err(ctx, profile_blame(group, "rate",
+			    "max_rate"), "rate (%.15g) is above max_rate "
+			    "(%.15g)", lc->rate, lc->max_rate);
+		/*
+		 * A ceiling below RATE_LIMIT promises that no connection
+		 * sends faster, and flood is faster than any rate.
+		 */
+		if (lc->rate == 0 && lc->max_rate < RATE_LIMIT)
+			profile_err(ctx, profile_blame(group, "rate",
+			    "max_rate"), "rate is flood but max_rate is "
+			    "%.15g: give a rate of at most max_rate",
+			    lc->max_rate);
+	}
+	ctx->what = NULL;
+}
+
+static void
+profile_read_loads(struct profile_ctx *ctx, const config_setting_t *s,
+    struct profile *prof)
+{
+	int	 n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		profile_err(ctx, s, "wrong type: loads must be a list "
+		    "( { ... }, { ... } )");
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		profile_err(ctx, s, "no loads declared (loads is empty)");
+		return;
+	}
+	prof->loads = xcalloc((size_t)n, sizeof(*prof->loads));
+	prof->nloads = n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t	*g = config_setting_get_elem(s,
+					    (unsigned)i);
+		struct load_conf	*lc = &prof->loads[i];
+
+		profile_load_defaults(lc);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			profile_err(ctx, g, "wrong type: load #%d must be a "
+			    "group { ... }", i + 1);
+			continue;
+		}
+		profile_read_load(ctx, g, i, lc);
+		if (lc->name[0] == '\0')
+			continue;
+		for (int j = 0; j < i; j++) {
+			if (strcmp(prof->loads[j].name, lc->name) != 0)
+				continue;
+			profile_err_plain(ctx,
+			    config_setting_get_member(g, "name"),
+			    "duplicate load name \"%s\" (first declared at "
+			    "line %d)", lc->name, prof->loads[j].line);
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ profile */
+
+/* The directory of path, where @include finds its files. */
+static char *
+profile_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	dir = xstrdup(path);
+	dir[slash - path] = '\0';
+	return dir;
+}
+
+struct profile *
+profile_load(const char *path, struct errlist *errs)
+{
+	struct profile_ctx	 ctx;
+	struct profile		*prof;
+	config_t		 cf;
+	const config_setting_t	*root;
+	struct stat		 sb;
+	FILE			*fp;
+	bool			 have_loads = false, bad;
+	char			*dir;
+	int			 ok;
+
+	/*
+	 * Open the file ourselves: libconfig says only "file I/O error",
+	 * and an operator wants to know which one.
+	 */
+	if ((fp = fopen(path, "r")) == NULL) {
+		errlist_add(errs, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &sb) == -1) {
+		errlist_add(errs, "%s: %s", path, strerror(errno));
+		fclose(fp);
+		return NULL;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		errlist_add(errs, "%s: %s", path, strerror(EISDIR));
+		fclose(fp);
+		return NULL;
+	}
+
+	dir = profile_dirname(path);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.dir = dir;
+
+	config_init(&cf);
+	config_set_include_dir(&cf, dir);
+	ok = config_read(&cf, fp);
+	fclose(fp);
+	if (ok != CONFIG_TRUE) {
+		/* An error inside an @include names that file. */
+		char	*where = profile_where(&ctx, config_error_file(&cf));
+
+		if (config_error_line(&cf) > 0)
+			errlist_add(errs, "%s:%d: %s", where,
+			    config_error_line(&cf), config_error_text(&cf));
+		else
+			errlist_add(errs, "%s: %s", where,
+			    config_error_text(&cf));
+		free(where);
+		config_destroy(&cf);
+		free(dir);
+		return NULL;
+	}
+
+	prof = xcalloc(1, sizeof(*prof));
+	prof->path = xstrdup(path);
+	profile_daemon_defaults(&prof->daemon);
+
+	root = config_root_setting(&cf);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t	*s = config_setting_get_elem(root,
+					    (unsigned)i);
+		const char		*name = config_setting_name(s);
+
+		if (strcmp(name, "daemon") == 0)
+			profile_read_daemon(&ctx, s, &prof->daemon);
+		else if (strcmp(name, "loads") == 0) {
+			have_loads = true;
+			profile_read_loads(&ctx, s, prof);
+		} else
+			profile_err(&ctx, s, "unknown key \"%s\" at top level "
+			    "(expected daemon or loads)", name);
+	}
+	if (!have_loads)
+		profile_err_plain(&ctx, NULL, "no loads declared (add loads = "
+		    "( { name = ...; target = ...; } ))");
+
+	config_destroy(&cf);
+	free(dir);
+	bad = ctx.errn != 0;
+	profile_flush_errors(&ctx, errs);
+	if (bad) {
+		profile_free(prof);
+		return NULL;
+	}
+	return prof;
+}
+
+void
+profile_free(struct profile *prof)
+{
+	if (prof == NULL)
+		return;
+	for (int i = 0; i < prof->nloads; i++)
+		free(prof->loads[i].literal);
+	free(prof->loads);
+	free(prof->daemon.socket);
+	free(prof->path);
+	free(prof);
+}
+
+const struct load_conf *
+profile_find_load(const struct profile *prof, const char *name)
+{
+	if (prof == NULL || name == NULL)
+		return NULL;
+	for (int i = 0; i < prof->nloads; i++) {
+		if (strcmp(prof->loads[i].name, name) == 0)
+			return &prof->loads[i];
+	}
+	return NULL;
+}
+
+/*
+ * Everything but the line it was declared on: moving a load in the file,
+ * or editing a comment above it, must not restart it at reload.  The
+ * target is compared both as written (what status shows) and as resolved
+ * (a name may now resolve elsewhere).
+ */
+bool
+load_conf_equal(const struct load_conf *a, const struct load_conf *b)
+{
+	if (strcmp(a->name, b->name) != 0 ||
+	    strcmp(a->target, b->target) != 0)
+		return false;
+	if (a->addrlen != b->addrlen ||
+	    memcmp(&a->addr, &b->addr, a->addrlen) != 0)
+		return false;
+	if (a->connections != b->connections ||
+	    a->max_connections != b->max_connections ||
+	    a->autostart != b->autostart ||
+	    a->connect_rate != b->connect_rate)
+		return false;
+	if (a->size != b->size || a->content != b->content)
+		return false;
+	if (a->literal_len != b->literal_len ||
+	    (a->literal == NULL) != (b->literal == NULL))
+		return false;
+	if (a->literal != NULL &&
+	    memcmp(a->literal, b->literal, a->literal_len) != 0)
+		return false;
+	if (a->rate != b->rate || a->max_rate != b->max_rate ||
+	    a->duration != b->duration)
+		return false;
+	if (a->reconnect.delay != b->reconnect.delay ||
+	    a->reconnect.max_delay != b->reconnect.max_delay ||
+	    a->reconnect.backoff != b->reconnect.backoff ||
+	    a->reconnect.jitter != b->reconnect.jitter)
+		return false;
+	if (a->connect_timeout != b->connect_timeout ||
+	    a->nodelay != b->nodelay)
+		return false;
+	return true;
+}
+
+struct load_conf *
+load_conf_dup(const struct load_conf *lc)
+{
+	struct load_conf	*copy = xmalloc(sizeof(*copy));
+
+	memcpy(copy, lc, sizeof(*copy));
+	if (lc->literal != NULL) {
+		/* Keep the trailing NUL so the copy is a C string too. */
+		copy->literal = xmalloc(lc->literal_len + 1);
+		memcpy(copy->literal, lc->literal, lc->literal_len);
+		copy->literal[lc->literal_len] = '\0';
+	}
+	return copy;
+}
+
+void
+load_conf_free(struct load_conf *lc)
+{
+	if (lc == NULL)
+		return;
+	free(lc->literal);
+	free(lc);
+}

@@ -1,0 +1,828 @@
+/*
+ * test_profile.c -- unit tests of profile.c.
+ *
+ * usage: test_profile CONFDIR [EXAMPLE]
+ *
+ * CONFDIR is tests/conf.  Every CONFDIR/bad/NAME.conf is a test of its own:
+ * it must fail to load, and each of its leading "# expect: LINE: TEXT"
+ * comment lines names an error that must be among those reported, as
+ * "FILE:LINE: ...TEXT..." (LINE 0 means "FILE: ...TEXT...", no line).  So
+ * adding a bad profile adds a test.  The good profiles in CONFDIR/good are
+ * checked value by value.
+ *
+ * EXAMPLE is conf/loadd.conf, the example profile; conf/paced.conf beside
+ * it is checked too.  Default: CONFDIR/../../conf/loadd.conf.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "loadd.h"
+
+static const char	*confdir;
+static char		*example;
+
+#define assert_near(a, b) do {						\
+	double	 a_ = (a), b_ = (b);					\
+	if (fabs(a_ - b_) > 1e-9 * fmax(1.0, fabs(b_)))			\
+		fail_msg("%s = %.17g, want %.17g", #a, a_, b_);		\
+} while (0)
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s/%s", dir, name) == -1)
+		abort();
+	return p;
+}
+
+static void
+print_errors(const struct errlist *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		print_message("  %s\n", errs->msgs[i]);
+}
+
+/* Load a good profile: it must load with no error at all. */
+static struct profile *
+load_good(const char *path)
+{
+	struct errlist	 errs = { 0 };
+	struct profile	*prof;
+
+	prof = profile_load(path, &errs);
+	if (prof == NULL || errs.n != 0) {
+		print_errors(&errs);
+		fail_msg("%s: expected to load", path);
+	}
+	errlist_free(&errs);
+	return prof;
+}
+
+static const char *
+tmp_dir(void)
+{
+	const char	*d = getenv("TMPDIR");
+
+	return d != NULL && *d != '\0' ? d : "/tmp";
+}
+
+/* Write text to a new temporary profile; the caller unlinks and frees. */
+static char *
+write_tmp(const char *text)
+{
+	char	*path = path_join(tmp_dir(), "test_profile.XXXXXX.conf");
+	FILE	*fp;
+	int	 fd;
+
+	fd = mkstemps(path, 5);
+	assert_true(fd != -1);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	return path;
+}
+
+static struct profile *
+load_text(const char *text)
+{
+	char		*path = write_tmp(text);
+	struct profile	*prof = load_good(path);
+
+	unlink(path);
+	free(path);
+	return prof;
+}
+
+static bool
+is_v4(const struct load_conf *lc, const char *addr, int port)
+{
+	const struct sockaddr_in *sin = (const void *)&lc->addr;
+	struct in_addr	 want;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &want), 1);
+	return lc->addrlen == sizeof(*sin) && sin->sin_family == AF_INET &&
+	    sin->sin_addr.s_addr == want.s_addr &&
+	    ntohs(sin->sin_port) == port;
+}
+
+static bool
+is_v6_loopback(const struct load_conf *lc, int port)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)&lc->addr;
+
+	return lc->addrlen == sizeof(*sin6) && sin6->sin6_family == AF_INET6 &&
+	    memcmp(&sin6->sin6_addr, &in6addr_loopback,
+	    sizeof(in6addr_loopback)) == 0 && ntohs(sin6->sin6_port) == port;
+}
+
+/* ---------------------------------------------------------- bad files */
+
+struct expect {
+	int	 line;
+	char	 text[512];
+};
+
+/* Read the "# expect: LINE: TEXT" lines at the head of a bad profile. */
+static size_t
+read_expects(const char *path, struct expect *exp, size_t max)
+{
+	FILE	*fp = fopen(path, "r");
+	char	 buf[1024];
+	size_t	 n = 0;
+
+	if (fp == NULL)
+		fail_msg("%s: cannot open", path);
+	while (fgets(buf, sizeof(buf), fp) != NULL && buf[0] == '#') {
+		int	 line, off = 0;
+
+		if (strncmp(buf, "# expect: ", 10) != 0)
+			continue;
+		if (sscanf(buf + 10, "%d: %n", &line, &off) != 1 || off == 0)
+			fail_msg("%s: malformed expect line: %s", path, buf);
+		if (n == max)
+			fail_msg("%s: too many expect lines", path);
+		buf[strcspn(buf, "\n")] = '\0';
+		exp[n].line = line;
+		snprintf(exp[n].text, sizeof(exp[n].text), "%s",
+		    buf + 10 + off);
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static void
+test_bad_file(void **state)
+{
+	const char	*path = *state;
+	struct expect	 exp[32];
+	struct errlist	 errs = { 0 };
+	struct profile	*prof;
+	size_t		 nexp, plen = strlen(path);
+
+	nexp = read_expects(path, exp, 32);
+	if (nexp == 0)
+		fail_msg("%s: no \"# expect: LINE: TEXT\" line", path);
+
+	prof = profile_load(path, &errs);
+	if (prof != NULL) {
+		profile_free(prof);
+		fail_msg("%s: loaded, but it is a bad profile", path);
+	}
+
+	/* Every error says where it is: "FILE:LINE: " or "FILE: ". */
+	for (size_t i = 0; i < errs.n; i++) {
+		const char	*m = errs.msgs[i];
+
+		if (strncmp(m, path, plen) != 0 || m[plen] != ':') {
+			print_errors(&errs);
+			fail_msg("error without \"%s:\" in front: %s", path, m);
+		}
+	}
+
+	for (size_t e = 0; e < nexp; e++) {
+		char	 prefix[1024];
+		size_t	 n;
+		bool	 found = false;
+
+		if (exp[e].line > 0)
+			n = (size_t)snprintf(prefix, sizeof(prefix), "%s:%d: ",
+			    path, exp[e].line);
+		else
+			n = (size_t)snprintf(prefix, sizeof(prefix), "%s: ",
+			    path);
+		for (size_t i = 0; i < errs.n && !found; i++) {
+			found = strncmp(errs.msgs[i], prefix, n) == 0 &&
+			    strstr(errs.msgs[i] + n, exp[e].text) != NULL;
+		}
+		if (!found) {
+			print_message("errors reported:\n");
+			print_errors(&errs);
+			fail_msg("missing error: %s...%s", prefix, exp[e].text);
+		}
+	}
+	errlist_free(&errs);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted paths of every DIR/ *.conf; *np is how many. */
+static char **
+list_confs(const char *dir, size_t *np)
+{
+	DIR		*d = opendir(dir);
+	struct dirent	*de;
+	char		**v = NULL;
+	size_t		 n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "test_profile: %s: cannot open\n", dir);
+		exit(1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t	 len = strlen(de->d_name);
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		v = realloc(v, (n + 1) * sizeof(*v));
+		if (v == NULL)
+			abort();
+		v[n++] = path_join(dir, de->d_name);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_str);
+	*np = n;
+	return v;
+}
+
+/* --------------------------------------------------------- good files */
+
+static void
+test_minimal_defaults(void **state)
+{
+	char			*path = path_join(confdir, "good/minimal.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_string_equal(prof->path, path);
+	assert_ptr_not_equal(prof->path, path);
+
+	assert_string_equal(prof->daemon.socket, LOADD_SOCKET_DEFAULT);
+	assert_int_equal(prof->daemon.socket_mode, 0660);
+	assert_int_equal(prof->daemon.workers, 0);
+	assert_near(prof->daemon.stats_interval, 1);
+	assert_int_equal(prof->daemon.log_level, -1);
+	assert_int_equal(prof->daemon.max_clients, 64);
+	assert_near(prof->daemon.client_timeout, 10);
+	assert_near(prof->daemon.drain_timeout, 5);
+
+	assert_int_equal(prof->nloads, 1);
+	lc = &prof->loads[0];
+	assert_string_equal(lc->name, "m");
+	assert_int_equal(lc->line, 3);
+	assert_string_equal(lc->target, "127.0.0.1:9000");
+	assert_true(is_v4(lc, "127.0.0.1", 9000));
+	assert_int_equal(lc->connections, 10);
+	assert_int_equal(lc->max_connections, 10000);
+	assert_true(lc->autostart);
+	assert_near(lc->connect_rate, 1000);
+	assert_int_equal(lc->size, 1024);
+	assert_int_equal(lc->content, CONTENT_LETTERS);
+	assert_null(lc->literal);
+	assert_int_equal(lc->literal_len, 0);
+	assert_near(lc->rate, 0);
+	assert_near(lc->max_rate, RATE_LIMIT);
+	assert_near(lc->duration, 0);
+	assert_near(lc->reconnect.delay, 0.1);
+	assert_near(lc->reconnect.max_delay, 10);
+	assert_near(lc->reconnect.backoff, 2);
+	assert_near(lc->reconnect.jitter, 0.2);
+	assert_near(lc->connect_timeout, 5);
+	assert_true(lc->nodelay);
+
+	profile_free(prof);
+	free(path);
+}
+
+static void
+test_full(void **state)
+{
+	char			*path = path_join(confdir, "good/full.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_string_equal(prof->daemon.socket, "/tmp/loadd-test.sock");
+	assert_int_equal(prof->daemon.socket_mode, 0640);
+	assert_int_equal(prof->daemon.workers, 3);
+	assert_near(prof->daemon.stats_interval, 0.25);
+	assert_int_equal(prof->daemon.log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(prof->daemon.max_clients, 8);
+	assert_near(prof->daemon.client_timeout, 2.5);
+	assert_near(prof->daemon.drain_timeout, 60);
+
+	assert_int_equal(prof->nloads, 2);
+	lc = &prof->loads[0];
+	assert_string_equal(lc->name, "ping-v6");
+	assert_int_equal(lc->line, 14);
+	assert_string_equal(lc->target, "[::1]:9000");
+	assert_true(is_v6_loopback(lc, 9000));
+	assert_int_equal(lc->connections, 0);
+	assert_int_equal(lc->max_connections, 50);
+	assert_false(lc->autostart);
+	assert_near(lc->connect_rate, 12.5);
+	assert_int_equal(lc->content, CONTENT_LITERAL);
+	assert_int_equal(lc->literal_len, 9);
+	assert_memory_equal(lc->literal, "PING\r\nA\"\\", 9);
+	assert_int_equal(lc->size, 9);
+	assert_near(lc->rate, 20);
+	assert_near(lc->max_rate, 100);
+	assert_near(lc->duration, 7200);
+	assert_near(lc->connect_timeout, 0.75);
+	assert_false(lc->nodelay);
+	assert_near(lc->reconnect.delay, 0.05);
+	assert_near(lc->reconnect.max_delay, 3);
+	assert_near(lc->reconnect.backoff, 1);
+	assert_near(lc->reconnect.jitter, 0);
+
+	lc = &prof->loads[1];
+	assert_string_equal(lc->name, "Bulk_2.x");
+	assert_true(is_v4(lc, "127.0.0.2", 9001));
+	assert_int_equal(lc->connections, 1000);
+	assert_int_equal(lc->max_connections, CONNECTIONS_LIMIT);
+	assert_true(lc->autostart);
+	assert_int_equal(lc->content, CONTENT_BYTES);
+	assert_null(lc->literal);
+	assert_int_equal(lc->size, 65536);
+	assert_near(lc->rate, 0);
+	assert_near(lc->max_rate, RATE_LIMIT);
+	assert_near(lc->duration, 90);
+	/* Keys left out of a reconnect group keep their defaults. */
+	assert_near(lc->reconnect.delay, 0.1);
+	assert_near(lc->reconnect.max_delay, 10);
+	assert_near(lc->reconnect.backoff, 1.5);
+	assert_near(lc->reconnect.jitter, 1);
+
+	profile_free(prof);
+	free(path);
+}
+
+static void
+test_include(void **state)
+{
+	char			*path = path_join(confdir, "good/include.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_int_equal(prof->daemon.socket_mode, 0755);
+	assert_int_equal(prof->nloads, 1);
+	lc = &prof->loads[0];
+	assert_string_equal(lc->name, "inc");
+	assert_string_equal(lc->target, "localhost:9002");
+	assert_true(is_v4(lc, "127.0.0.1", 9002) || is_v6_loopback(lc, 9002));
+	profile_free(prof);
+	free(path);
+}
+
+/* An error inside an @include file names that file, with its directory. */
+static void
+test_include_error(void **state)
+{
+	char		*dir = path_join(tmp_dir(), "test_profile.XXXXXX");
+	char		*main_path, *inc_path, *want;
+	struct errlist	 errs = { 0 };
+	FILE		*fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	main_path = path_join(dir, "main.conf");
+	inc_path = path_join(dir, "part.inc");
+	fp = fopen(main_path, "w");
+	assert_non_null(fp);
+	fputs("@include \"part.inc\"\n", fp);
+	fclose(fp);
+	fp = fopen(inc_path, "w");
+	assert_non_null(fp);
+	fputs("loads = (\n { name = \"a\"; target = \"127.0.0.1:9000\";\n"
+	    "   sise = 10; }\n);\n", fp);
+	fclose(fp);
+
+	assert_null(profile_load(main_path, &errs));
+	assert_int_equal(errs.n, 1);
+	if (asprintf(&want, "%s:3: unknown key \"sise\" in load \"a\"",
+	    inc_path) == -1)
+		abort();
+	assert_string_equal(errs.msgs[0], want);
+
+	errlist_free(&errs);
+	unlink(main_path);
+	unlink(inc_path);
+	rmdir(dir);
+	free(dir);
+	free(want);
+	free(main_path);
+	free(inc_path);
+}
+
+/* conf/loadd.conf: the classic workload, and nothing else. */
+static void
+test_example_classic(void **state)
+{
+	struct profile		*prof = load_good(example);
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_string_equal(prof->daemon.socket, "/run/loadd/loadd.sock");
+	assert_int_equal(prof->daemon.socket_mode, 0660);
+	assert_int_equal(prof->daemon.workers, 0);
+	assert_near(prof->daemon.stats_interval, 1);
+	assert_int_equal(prof->daemon.log_level, -1);
+	assert_int_equal(prof->daemon.max_clients, 64);
+	assert_near(prof->daemon.client_timeout, 10);
+	assert_near(prof->daemon.drain_timeout, 5);
+
+	assert_int_equal(prof->nloads, 1);
+	lc = &prof->loads[0];
+	assert_string_equal(lc->name, "classic");
+	assert_string_equal(lc->target, "127.0.0.1:8080");
+	assert_true(is_v4(lc, "127.0.0.1", 8080));
+	assert_int_equal(lc->connections, 10);
+	assert_int_equal(lc->max_connections, 1000);
+	assert_true(lc->autostart);
+	assert_near(lc->connect_rate, 1000);
+	assert_int_equal(lc->content, CONTENT_LETTERS);
+	assert_int_equal(lc->size, 1024);
+	assert_null(lc->literal);
+	assert_near(lc->rate, 0);
+	assert_near(lc->max_rate, RATE_LIMIT);
+	assert_near(lc->duration, 0);
+	assert_near(lc->connect_timeout, 5);
+	assert_true(lc->nodelay);
+	assert_near(lc->reconnect.delay, 0.1);
+	assert_near(lc->reconnect.max_delay, 10);
+	assert_near(lc->reconnect.backoff, 2);
+	assert_near(lc->reconnect.jitter, 0.2);
+	profile_free(prof);
+}
+
+static void
+test_example_paced(void **state)
+{
+	char			*dir = strdup(example), *path, *slash;
+	struct profile		*prof;
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_non_null(dir);
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	path = path_join(slash != NULL ? dir : ".", "paced.conf");
+	prof = load_good(path);
+
+	assert_int_equal(prof->nloads, 2);
+	lc = profile_find_load(prof, "ping");
+	assert_non_null(lc);
+	assert_true(is_v4(lc, "127.0.0.1", 9000));
+	assert_int_equal(lc->content, CONTENT_LITERAL);
+	assert_string_equal(lc->literal, "PING\r\n");
+	assert_int_equal(lc->size, 6);
+	assert_true(lc->rate > 0 && lc->rate <= lc->max_rate);
+	lc = profile_find_load(prof, "bulk");
+	assert_non_null(lc);
+	assert_true(is_v4(lc, "127.0.0.1", 9001));
+	assert_near(lc->rate, 0);
+
+	profile_free(prof);
+	free(path);
+	free(dir);
+}
+
+/* -------------------------------------------------- forms and helpers */
+
+static void
+test_socket_mode_forms(void **state)
+{
+	static const struct {
+		const char	*value;
+		int		 mode;
+	} cases[] = {
+		{ "660", 0660 }, { "\"0600\"", 0600 }, { "\"600\"", 0600 },
+		{ "0x1ff", 0777 }, { "\"0\"", 0 }, { "7", 07 },
+		{ "0777", 0777 }, { "\"0000750\"", 0750 },
+	};
+	char	 text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct profile	*prof;
+
+		snprintf(text, sizeof(text), "daemon = { socket_mode = %s; };\n"
+		    "loads = ( { name = \"a\"; target = \"127.0.0.1:1\"; } );"
+		    "\n", cases[i].value);
+		prof = load_text(text);
+		if (prof->daemon.socket_mode != cases[i].mode)
+			fail_msg("socket_mode = %s: got %#o, want %#o",
+			    cases[i].value, prof->daemon.socket_mode,
+			    cases[i].mode);
+		profile_free(prof);
+	}
+}
+
+static void
+test_number_forms(void **state)
+{
+	struct profile		*prof;
+	const struct load_conf	*lc;
+
+	(void)state;
+	prof = load_text(
+	    "loads = (\n"
+	    "  { name = \"a\"; target = \"127.0.0.1:1\"; connect_rate = 5;\n"
+	    "    size = 2048L; duration = \"1.5\";\n"
+	    "    connect_timeout = \"100us\";\n"
+	    "    rate = 0.5; max_rate = 1; max_connections = 1e6; },\n"
+	    "  { name = \"b\"; target = \"127.0.0.1:2\"; connect_rate = 2.5;\n"
+	    "    rate = \"flood\"; max_rate = 1e9; duration = 0;\n"
+	    "    connections = 0; max_connections = 1; }\n"
+	    ");\n");
+	lc = &prof->loads[0];
+	assert_near(lc->connect_rate, 5);
+	assert_int_equal(lc->size, 2048);
+	assert_near(lc->duration, 1.5);
+	assert_near(lc->connect_timeout, 100e-6);
+	assert_near(lc->rate, 0.5);
+	assert_int_equal(lc->max_connections, 1000000);
+	lc = &prof->loads[1];
+	assert_near(lc->connect_rate, 2.5);
+	assert_near(lc->rate, 0);
+	assert_near(lc->duration, 0);
+	assert_int_equal(lc->connections, 0);
+	profile_free(prof);
+}
+
+static void
+test_name_rule(void **state)
+{
+	char		 name[LOAD_NAME_MAX], text[512];
+	struct profile	*prof;
+
+	(void)state;
+	memset(name, 'x', LOAD_NAME_MAX - 1);
+	name[0] = 'Z';
+	name[LOAD_NAME_MAX - 1] = '\0';
+	snprintf(text, sizeof(text), "loads = (\n"
+	    " { name = \"%s\"; target = \"127.0.0.1:1\"; },\n"
+	    " { name = \"a.b-c_9\"; target = \"127.0.0.1:1\"; },\n"
+	    " { name = \"q\"; target = \"127.0.0.1:1\"; }\n);\n", name);
+	prof = load_text(text);
+	assert_int_equal(prof->nloads, 3);
+	assert_string_equal(prof->loads[0].name, name);
+	assert_string_equal(prof->loads[1].name, "a.b-c_9");
+	assert_string_equal(prof->loads[2].name, "q");
+	profile_free(prof);
+}
+
+static void
+test_find_load(void **state)
+{
+	char			*path = path_join(confdir, "good/full.conf");
+	struct profile		*prof = load_good(path);
+
+	(void)state;
+	assert_ptr_equal(profile_find_load(prof, "ping-v6"), &prof->loads[0]);
+	assert_ptr_equal(profile_find_load(prof, "Bulk_2.x"), &prof->loads[1]);
+	assert_null(profile_find_load(prof, "bulk_2.x"));
+	assert_null(profile_find_load(prof, "ping"));
+	assert_null(profile_find_load(prof, ""));
+	assert_null(profile_find_load(prof, NULL));
+	assert_null(profile_find_load(NULL, "ping-v6"));
+	profile_free(prof);
+	free(path);
+}
+
+static void
+test_dup_equal(void **state)
+{
+	char			*path = path_join(confdir, "good/full.conf");
+	struct profile		*prof = load_good(path), *again;
+	const struct load_conf	*lit = &prof->loads[0];
+	struct load_conf	*a, *b;
+
+	(void)state;
+	/* A copy is equal, and owns its literal. */
+	a = load_conf_dup(lit);
+	assert_true(load_conf_equal(a, lit));
+	assert_ptr_not_equal(a->literal, lit->literal);
+	assert_memory_equal(a->literal, lit->literal, lit->literal_len);
+	assert_int_equal(a->literal[a->literal_len], '\0');
+	b = load_conf_dup(&prof->loads[1]);
+	assert_null(b->literal);
+	assert_true(load_conf_equal(b, &prof->loads[1]));
+	assert_false(load_conf_equal(a, b));
+
+	/* Where it was declared does not matter. */
+	a->line += 10;
+	assert_true(load_conf_equal(a, lit));
+
+	/* Every field that shapes traffic does. */
+	a->literal[0] = 'X';
+	assert_false(load_conf_equal(a, lit));
+	a->literal[0] = lit->literal[0];
+	assert_true(load_conf_equal(a, lit));
+#define CHANGED(field, v) do {						\
+	struct load_conf *c_ = load_conf_dup(lit);			\
+	c_->field = (v);						\
+	if (load_conf_equal(c_, lit))					\
+		fail_msg("a change of " #field " is not seen");	\
+	load_conf_free(c_);						\
+} while (0)
+	CHANGED(rate, 21);
+	CHANGED(max_rate, 101);
+	CHANGED(connections, 1);
+	CHANGED(max_connections, 51);
+	CHANGED(autostart, true);
+	CHANGED(connect_rate, 12);
+	CHANGED(size, 8);
+	CHANGED(literal_len, 8);
+	CHANGED(content, CONTENT_BYTES);
+	CHANGED(duration, 1);
+	CHANGED(reconnect.delay, 1);
+	CHANGED(reconnect.max_delay, 4);
+	CHANGED(reconnect.backoff, 2);
+	CHANGED(reconnect.jitter, 0.5);
+	CHANGED(connect_timeout, 1);
+	CHANGED(nodelay, true);
+	CHANGED(name[0], 'P');
+	CHANGED(target[1], '0');
+	CHANGED(addrlen, sizeof(struct sockaddr_in));
+#undef CHANGED
+	{
+		struct load_conf	*c = load_conf_dup(lit);
+
+		((struct sockaddr_in6 *)&c->addr)->sin6_port = htons(9999);
+		assert_false(load_conf_equal(c, lit));
+		load_conf_free(c);
+	}
+
+	/* The same file read twice describes the same traffic. */
+	again = load_good(path);
+	for (int i = 0; i < prof->nloads; i++)
+		assert_true(load_conf_equal(&again->loads[i],
+		    &prof->loads[i]));
+	profile_free(again);
+
+	load_conf_free(a);
+	load_conf_free(b);
+	load_conf_free(NULL);
+	profile_free(NULL);
+	profile_free(prof);
+	free(path);
+}
+
+static void
+test_missing_file(void **state)
+{
+	char		*path = path_join(confdir, "no/such/file.conf"), *want;
+	struct errlist	 errs = { 0 };
+
+	(void)state;
+	assert_null(profile_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	if (asprintf(&want, "%s: No such file or directory", path) == -1)
+		abort();
+	assert_string_equal(errs.msgs[0], want);
+	errlist_free(&errs);
+	free(want);
+	free(path);
+}
+
+static void
+test_directory(void **state)
+{
+	struct errlist	 errs = { 0 };
+
+	(void)state;
+	assert_null(profile_load(confdir, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msgs[0], "Is a directory"));
+	errlist_free(&errs);
+}
+
+/* Errors are appended to those already in the list; a good load adds none. */
+static void
+test_errs_appended(void **state)
+{
+	char		*good = path_join(confdir, "good/minimal.conf");
+	char		*bad = path_join(confdir, "bad/several-errors.conf");
+	struct errlist	 errs = { 0 };
+	struct profile	*prof;
+
+	(void)state;
+	errlist_add(&errs, "earlier");
+	prof = profile_load(good, &errs);
+	assert_non_null(prof);
+	assert_int_equal(errs.n, 1);
+	profile_free(prof);
+
+	assert_null(profile_load(bad, &errs));
+	assert_true(errs.n > 10);
+	assert_string_equal(errs.msgs[0], "earlier");
+	errlist_free(&errs);
+	free(good);
+	free(bad);
+}
+
+/* Errors come in file order, though some checks run after a whole load. */
+static void
+test_errors_in_line_order(void **state)
+{
+	char		*path = path_join(confdir, "bad/several-errors.conf");
+	struct errlist	 errs = { 0 };
+	size_t		 plen = strlen(path);
+	int		 prev = 0;
+
+	(void)state;
+	assert_null(profile_load(path, &errs));
+	assert_true(errs.n > 10);
+	for (size_t i = 0; i < errs.n; i++) {
+		int	 line = atoi(errs.msgs[i] + plen + 1);
+
+		if (line < prev) {
+			print_errors(&errs);
+			fail_msg("error %zu out of line order", i);
+		}
+		prev = line;
+	}
+	errlist_free(&errs);
+	free(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_include_error),
+		cmocka_unit_test(test_example_classic),
+		cmocka_unit_test(test_example_paced),
+		cmocka_unit_test(test_socket_mode_forms),
+		cmocka_unit_test(test_number_forms),
+		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_find_load),
+		cmocka_unit_test(test_dup_equal),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_errs_appended),
+		cmocka_unit_test(test_errors_in_line_order),
+	};
+	struct CMUnitTest	*bad_tests;
+	char			*bad_dir, **bad;
+	size_t			 nbad;
+	int			 failed;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: test_profile CONFDIR [EXAMPLE]\n");
+		return 2;
+	}
+	confdir = argv[1];
+	if (argc == 3)
+		example = strdup(argv[2]);
+	else
+		example = path_join(confdir, "../../conf/loadd.conf");
+
+	/* One test per bad profile, named after its file. */
+	bad_dir = path_join(confdir, "bad");
+	bad = list_confs(bad_dir, &nbad);
+	if (nbad == 0) {
+		fprintf(stderr, "test_profile: no bad profiles in %s\n",
+		    bad_dir);
+		return 1;
+	}
+	bad_tests = calloc(nbad, sizeof(*bad_tests));
+	if (bad_tests == NULL)
+		abort();
+	for (size_t i = 0; i < nbad; i++) {
+		bad_tests[i].name = strrchr(bad[i], '/') + 1;
+		bad_tests[i].test_func = test_bad_file;
+		bad_tests[i].initial_state = bad[i];
+	}
+
+	failed = cmocka_run_group_tests_name("profile", tests, NULL, NULL);
+	failed += _cmocka_run_group_tests("bad profiles", bad_tests, nbad,
+	    NULL, NULL);
+
+	for (size_t i = 0; i < nbad; i++)
+		free(bad[i]);
+	free(bad);
+	free(bad_tests);
+	free(bad_dir);
+	free(example);
+	return failed == 0 ? 0 : 1;
+}
