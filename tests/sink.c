@@ -328,7 +328,13 @@ conn_discard(struct conn *c)
 	int	i;
 
 	for (i = 0; i < SINK_READS_PER_CB; i++) {
-		n = read(c->fd, sink_buf, sizeof sink_buf);
+		/*
+		 * On Linux, MSG_TRUNC on a TCP socket drops the bytes in the
+		 * kernel without copying them out: the count is the same,
+		 * and the sink stays far from being the bottleneck of what
+		 * it measures.
+		 */
+		n = recv(c->fd, NULL, sizeof sink_buf, MSG_TRUNC);
 		if (n > 0) {
 			sink.bytes_received += (uint64_t)n;
 			/*
