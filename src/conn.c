@@ -34,19 +34,26 @@ static void	conn_fail(struct conn *, enum err_kind);
  * once its last byte has: queued bytes are never reported as sent.
  */
 static void
-conn_account(struct conn *c, size_t outlen)
+conn_written(struct conn *c, size_t n)
 {
 	struct wload	*wl = c->wl;
-	size_t		 gone = c->outlen - outlen;
 	uint64_t	 msgs;
+
+	c->written += n;
+	msgs = c->written / wl->conf->size;
+	CTR_ADD(wl->ctr->bytes_sent, n);
+	CTR_ADD(wl->ctr->messages_sent, msgs - c->msgs);
+	c->msgs = msgs;
+}
+
+static void
+conn_account(struct conn *c, size_t outlen)
+{
+	size_t	 gone = c->outlen - outlen;
 
 	if (gone == 0)
 		return;
-	c->written += gone;
-	msgs = c->written / wl->conf->size;
-	CTR_ADD(wl->ctr->bytes_sent, gone);
-	CTR_ADD(wl->ctr->messages_sent, msgs - c->msgs);
-	c->msgs = msgs;
+	conn_written(c, gone);
 	c->outlen = outlen;
 }
 
@@ -103,7 +110,9 @@ conn_send_due(struct conn *c, uint64_t now)
 	struct wload	*wl = c->wl;
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 len = evbuffer_get_length(out), size = wl->conf->size;
+	size_t		 nbytes, first;
 	uint64_t	 n, room;
+	ssize_t		 sent;
 
 	conn_account(c, len);
 	if (now < c->next_due)
@@ -115,8 +124,31 @@ conn_send_due(struct conn *c, uint64_t now)
 		n = room;
 	if (n == 0)
 		return;
-	conn_queue(c, out, n * size);
 	c->next_due += n * wl->interval_ns;
+	nbytes = n * size;
+
+	/*
+	 * The usual case: nothing is queued, so write straight from the
+	 * payload ring.  No evbuffer chain is allocated and libevent need
+	 * not arm the write event and come back for it; only what the
+	 * kernel does not take goes to the output buffer, by reference.
+	 * Errors are left to libevent's own write, which reports them.
+	 */
+	if (len == 0) {
+		first = wl->payload_len - c->pos;
+		if (first > nbytes)
+			first = nbytes;
+		sent = send(c->fd, wl->payload + c->pos,
+		    first, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent > 0) {
+			conn_written(c, (size_t)sent);
+			c->pos += (size_t)sent;
+			if (c->pos == wl->payload_len)
+				c->pos = 0;
+			nbytes -= (size_t)sent;
+		}
+	}
+	conn_queue(c, out, nbytes);
 }
 
 static void
@@ -168,6 +200,7 @@ conn_open(struct conn *c)
 	    1e6);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 	c->outlen = 0;
+	c->fd = fd;
 	conn_set_state(c, CONN_CONNECTING);
 	if (bufferevent_socket_connect(c->bev,
 	    (const struct sockaddr *)&lc->addr,

@@ -346,6 +346,7 @@ enum conn_state {
 struct conn {
 	struct wload		*wl;
 	struct bufferevent	*bev;
+	int			 fd;		/* bev's socket, for direct sends */
 	struct event		*retry;		/* CONN_BACKOFF only */
 	enum conn_state		 state;
 	unsigned		 attempts;	/* failures since last success */
