@@ -199,7 +199,13 @@ conn_open(struct conn *c)
 	tv.tv_usec = (suseconds_t)((lc->connect_timeout - (double)tv.tv_sec) *
 	    1e6);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	/*
+	 * A new connection starts on a message boundary with its own
+	 * tally: a message cut short by the last one is not counted.
+	 */
 	c->outlen = 0;
+	c->written = c->msgs = 0;
+	c->pos -= c->pos % lc->size;
 	c->fd = fd;
 	conn_set_state(c, CONN_CONNECTING);
 	if (bufferevent_socket_connect(c->bev,

@@ -92,7 +92,7 @@ control_send(struct control_client *cc, json_t *reply)
 	struct evbuffer	*out = bufferevent_get_output(cc->bev);
 	char		*s;
 
-	s = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	s = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(reply);
 	if (s == NULL)
 		fatalx("%s: json_dumps", __func__);
@@ -564,7 +564,7 @@ control_tick(void)
 	if (cc == NULL)
 		return;
 	o = control_stats_json(NULL);
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	TAILQ_FOREACH_SAFE(cc, &ctl.clients, entry, tmp) {
 		struct evbuffer *out = bufferevent_get_output(cc->bev);
@@ -609,16 +609,30 @@ control_bind(const char *path, int mode)
 			    "it", path);
 			return -1;
 		}
+		/*
+		 * Only a refused connect proves the socket stale.  Anything
+		 * else (a live daemon, no permission, a full backlog) means
+		 * the path is not ours to remove.
+		 */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		if (probe == -1) {
+			log_warn("control socket probe");
+			return -1;
+		}
+		if (connect(probe, (struct sockaddr *)&sun,
 		    sizeof(sun)) == 0) {
 			close(probe);
 			log_warnx("another loadd is listening on %s; not "
 			    "starting", path);
 			return -1;
 		}
-		if (probe != -1)
+		if (errno != ECONNREFUSED) {
+			log_warn("%s exists and cannot be probed; not "
+			    "starting", path);
 			close(probe);
+			return -1;
+		}
+		close(probe);
 		log_info("removing stale control socket %s", path);
 		unlink(path);
 	}
@@ -641,6 +655,16 @@ control_bind(const char *path, int mode)
 	return fd;
 }
 
+/* Limits that a reload may change; they apply to new clients. */
+void
+control_configure(int max_clients, double client_timeout)
+{
+	ctl.max_clients = max_clients;
+	ctl.timeout.tv_sec = (time_t)client_timeout;
+	ctl.timeout.tv_usec = (suseconds_t)((client_timeout -
+	    (double)ctl.timeout.tv_sec) * 1e6);
+}
+
 int
 control_init(const char *path, int mode, int max_clients,
     double client_timeout)
@@ -648,10 +672,7 @@ control_init(const char *path, int mode, int max_clients,
 	int	 fd;
 
 	TAILQ_INIT(&ctl.clients);
-	ctl.max_clients = max_clients;
-	ctl.timeout.tv_sec = (time_t)client_timeout;
-	ctl.timeout.tv_usec = (suseconds_t)((client_timeout -
-	    (double)ctl.timeout.tv_sec) * 1e6);
+	control_configure(max_clients, client_timeout);
 	if ((fd = control_bind(path, mode)) == -1)
 		return -1;
 	ctl.listener = evconnlistener_new(daemon_g->base, control_acceptcb,

@@ -81,6 +81,8 @@ ctl_write(int fd, const char *s, size_t len)
 
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && errno == EPIPE)
+			return;	/* refused unread: the reply says why */
 		if (n <= 0) {
 			fprintf(stderr, "loadctl: write: %s\n", strerror(errno));
 			exit(EXIT_UNREACHABLE);
@@ -190,10 +192,11 @@ print_status(json_t *o)
 	size_t	 i;
 	char	 a[32], b[32], c[32], r[32];
 
-	printf("loadd %s, pid %lld, up %.0fs, %lld workers, profile %s\n\n",
+	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, profile %s\n\n",
 	    gets_(o, "version"), (long long)geti(o, "pid"),
 	    json_number_value(json_object_get(o, "uptime")),
-	    (long long)geti(o, "workers"), gets_(o, "profile"));
+	    (long long)geti(o, "workers"), geti(o, "workers") == 1 ? "" : "s",
+	    gets_(o, "profile"));
 	printf("%-16s %-8s %-22s %13s %8s %10s %11s %11s %11s\n", "LOAD",
 	    "STATE", "TARGET", "CONNS/WANTED", "OPENING", "RATE", "MSG/S",
 	    "SENT/S", "RECV/S");
@@ -364,6 +367,16 @@ watch(int fd)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!interrupted && (line = ctl_readline(fd, -1)) != NULL) {
+		if ((o = json_loads(line, 0, NULL)) == NULL ||
+		    !json_is_true(json_object_get(o, "ok"))) {
+			fprintf(stderr, "loadctl: watch: %s\n",
+			    o ? gets_(o, "error") : "reply is not JSON");
+			json_decref(o);
+			free(line);
+			close(fd);
+			return EXIT_REFUSED;
+		}
+		json_decref(o);
 		if (opt_json || !tty) {
 			if (opt_json)
 				printf("%s\n", line);
@@ -395,6 +408,11 @@ watch(int fd)
 		free(line);
 	}
 	close(fd);
+	if (!interrupted) {
+		fprintf(stderr, "loadctl: watch: the daemon closed the "
+		    "connection\n");
+		return EXIT_UNREACHABLE;
+	}
 	return EXIT_OK;
 }
 
@@ -406,10 +424,12 @@ main(int argc, char *argv[])
 	struct request	 req;
 	size_t		 off = 0;
 	uint64_t	 t;
-	const char	*why;
+	const char	*why = NULL;
 	int		 ch, fd, rc;
 
 	log_init(LOG_LEVEL_INFO, "loadctl");
+	/* A daemon that refuses us may close before reading: keep the reply. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "+hjs:t:")) != -1) {
 		switch (ch) {
 		case 'j':
@@ -419,9 +439,15 @@ main(int argc, char *argv[])
 			path = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 3600, &t, &why) == -1 || t == 0) {
+			if (parse_u64(optarg, 3600, &t, &why) == -1)
+				;
+			else if (t == 0)
+				why = "must be above 0";
+			else
+				why = NULL;
+			if (why != NULL) {
 				fprintf(stderr, "loadctl: -t %s: %s\n", optarg,
-				    why ? why : "must be above 0");
+				    why);
 				return EXIT_USAGE;
 			}
 			reply_timeout_ms = (int)t * 1000;

@@ -29,14 +29,19 @@ const char *const load_state_names[] = {
 	[LOAD_RUNNING] = "running",
 };
 
-/* Descriptors kept back for the control socket, clients, logs. */
-#define FD_RESERVE(d)	(64 + (uint64_t)(d)->profile->daemon.max_clients)
+/*
+ * Descriptors kept back from connections: the control socket and its
+ * clients, each worker's epoll and wake-up descriptors, logs, and some
+ * slack for libc and resolvers.
+ */
+#define FD_RESERVE(d)	(64 + (uint64_t)(d)->profile->daemon.max_clients + \
+	4 * (uint64_t)(d)->nworkers)
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: loadd [-nvV] [-f profile] [-s socket]\n"
+	fprintf(f,
+	    "usage: loadd [-hnvV] [-f profile] [-s socket]\n"
 	    "  -f FILE   profile (default " LOADD_PROFILE_DEFAULT ")\n"
 	    "  -n        check the profile and exit (0 good, 1 errors)\n"
 	    "  -s PATH   control socket (overrides the profile)\n"
@@ -363,6 +368,35 @@ summary_add(char *buf, size_t len, const char *what, const char *name)
 }
 
 /*
+ * A reload that changes only a load's ceilings or autostart is applied in
+ * place: its connections, live scale and rate stay, as long as they fit
+ * under the new ceilings (else the load is restarted like any change).
+ */
+static bool
+load_update_ceilings(struct load *l, const struct load_conf *lc)
+{
+	struct load_conf	 tmp = *lc;
+	int			 want = l->ramp != NULL && l->ramp_to > l->target ?
+				    l->ramp_to : l->target;
+
+	tmp.max_connections = l->conf->max_connections;
+	tmp.max_rate = l->conf->max_rate;
+	tmp.autostart = l->conf->autostart;
+	if (!load_conf_equal(l->conf, &tmp))
+		return false;
+	if (want > lc->max_connections || l->rate > lc->max_rate ||
+	    (l->rate == 0 && lc->max_rate < RATE_LIMIT)) {
+		log_info("reload: load %s runs above its new ceilings; "
+		    "restarting it", lc->name);
+		return false;
+	}
+	l->conf->max_connections = lc->max_connections;
+	l->conf->max_rate = lc->max_rate;
+	l->conf->autostart = lc->autostart;
+	return true;
+}
+
+/*
  * Re-read the profile.  If it has any error nothing changes.  Otherwise
  * loads are matched by name: an unchanged load keeps its connections (and
  * any scale or rate set live), a changed one is replaced (and runs again
@@ -393,6 +427,10 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 		if ((l = load_find(lc->name)) != NULL) {
 			if (load_conf_equal(l->conf, lc))
 				continue;
+			if (load_update_ceilings(l, lc)) {
+				summary_add(summary, len, "updated", lc->name);
+				continue;
+			}
 			run = l->state == LOAD_RUNNING;
 			summary_add(summary, len, "changed", lc->name);
 			load_delete(l);
@@ -407,8 +445,11 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 		snprintf(summary, len, "no load changed");
 
 	if (strcmp(p->daemon.socket, d->profile->daemon.socket) != 0 ||
+	    p->daemon.socket_mode != d->profile->daemon.socket_mode ||
 	    p->daemon.workers != d->profile->daemon.workers)
-		log_warnx("reload: socket and workers take effect at restart");
+		log_warnx("reload: socket, socket_mode and workers take effect "
+		    "at restart");
+	control_configure(p->daemon.max_clients, p->daemon.client_timeout);
 	if (d->log_level_cli < 0 && p->daemon.log_level >= 0)
 		log_setlevel(p->daemon.log_level);
 	if (p->daemon.stats_interval != d->profile->daemon.stats_interval) {
@@ -593,15 +634,15 @@ main(int argc, char *argv[])
 			    LOADD_VERSION, LOADD_PROTOCOL);
 			return 0;
 		case 'h':
-			usage();
+			usage(stdout);
 			return 0;
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 

@@ -349,7 +349,8 @@ struct conn {
 	int			 fd;		/* bev's socket, for direct sends */
 	struct event		*retry;		/* CONN_BACKOFF only */
 	enum conn_state		 state;
-	unsigned		 attempts;	/* failures since last success */
+	unsigned		 attempts;	/* backoff exponent; reset when a
+						   connection held >= 1 s */
 	bool			 in_paced;
 	uint64_t		 up_since;	/* ns */
 	uint64_t		 next_due;	/* paced: ns of next message */
@@ -469,6 +470,7 @@ int64_t		 daemon_connections(void);
 
 int	 control_init(const char *path, int mode, int max_clients,
 	    double client_timeout);
+void	 control_configure(int max_clients, double client_timeout);
 void	 control_cleanup(void);
 void	 control_tick(void);	/* feed `watch` subscribers */
 

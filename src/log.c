@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "loadd.h"
 
@@ -15,12 +17,32 @@ static int		 log_level = LOG_LEVEL_INFO;
 static const char	*log_prog = "loadd";
 static int		 log_journal;
 
+/*
+ * journald sets JOURNAL_STREAM to "DEV:INODE" of the stream it reads.  It
+ * is inherited by children, so compare it with our stderr: a loadd started
+ * by hand from a journald-run shell must not print "<4>" on a terminal.
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(int level, const char *progname)
 {
 	log_level = level;
 	log_prog = progname;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_stderr_is_journal();
 }
 
 void
@@ -63,7 +85,7 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERR, 4, strerror(saved), fmt, ap);
+	vlog(LOG_LEVEL_WARN, 4, strerror(saved), fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -74,7 +96,7 @@ log_warnx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERR, 4, NULL, fmt, ap);
+	vlog(LOG_LEVEL_WARN, 4, NULL, fmt, ap);
 	va_end(ap);
 }
 

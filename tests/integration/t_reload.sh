@@ -61,10 +61,30 @@ wait_for "11 connections" 10 sink_is s active 11
 [ "$(sink_stat s accepted)" -eq $((acc + 5)) ] ||
     fail "accepted $(sink_stat s accepted), wanted $((acc + 5))"
 
+say "a change of ceilings only applies in place"
+acc=$(sink_stat s accepted)
+write "loads = (
+  { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; max_connections = 50; },
+  { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 3; },
+  { name = \"fresh\"; target = \"127.0.0.1:$PORT\"; connections = 2; } );"
+out=$(ctl reload)
+case "$out" in *"updated keep"*) ;; *) fail "reload summary: $out" ;; esac
+[ "$(sink_stat s accepted)" -eq "$acc" ] || fail "ceiling change reconnected"
+[ "$(stat_of connections_active keep)" -eq 6 ] || fail "keep lost its scale"
+expect_refused "max_connections = 50" scale keep 51
+say "a ceiling below the live scale restarts the load"
+write "loads = (
+  { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; max_connections = 5; },
+  { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 3; },
+  { name = \"fresh\"; target = \"127.0.0.1:$PORT\"; connections = 2; } );"
+out=$(ctl reload)
+case "$out" in *"changed keep"*) ;; *) fail "reload summary: $out" ;; esac
+wait_for "keep back at its profile count" 10 stat_is connections_active 4 keep
+
 say "SIGHUP reloads too"
 write "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; } );"
 kill -HUP "$LOADD_PID"
-wait_for "6 connections after SIGHUP" 10 sink_is s active 6
+wait_for "4 connections after SIGHUP" 10 sink_is s active 4
 [ "$(ctlj status | jq '.loads | length')" -eq 1 ] || fail "loads not removed"
 stop_loadd
 say ok

@@ -40,6 +40,9 @@ done
 sleep 0.3
 out=$(printf 'version\n' | socat -s -t 5 - UNIX-CONNECT:"$SOCK" 2>/dev/null || true)
 case "$out" in *"too many control clients"*) ;; *) fail "cap: $out" ;; esac
+# loadctl itself reports the refusal (exit 1), for a request and a watch.
+expect_refused "too many control clients" status
+expect_refused "too many control clients" watch
 
 say "idle clients are dropped after client_timeout"
 wait_for "idle clients dropped, cap free again" 10 ctl version
