@@ -64,6 +64,7 @@ enum sink_mode {
 	MODE_ECHO,
 	MODE_CLOSE,
 	MODE_NOREAD,
+	MODE_RESET,
 };
 
 static const char *const mode_names[] = {
@@ -71,6 +72,7 @@ static const char *const mode_names[] = {
 	[MODE_ECHO] = "echo",
 	[MODE_CLOSE] = "close",
 	[MODE_NOREAD] = "noread",
+	[MODE_RESET] = "reset",
 };
 
 /* One client connection: kept small, there may be tens of thousands. */
@@ -102,6 +104,7 @@ static struct {
 	struct event_base	*base;
 	enum sink_mode		 mode;
 	int			 quiet;
+	int			 noaccept;	/* -A: never accept */
 	double			 lifetime;
 	short			 noread_events;	/* 0 without epoll */
 	const char		*port_file;
@@ -176,7 +179,7 @@ sink_info(const char *fmt, ...)
 }
 
 #define SINK_SYNOPSIS \
-"usage: loadd-sink [-hq] [-l addr:port]... [-m mode] [-P portfile]\n" \
+"usage: loadd-sink [-Ahq] [-l addr:port]... [-m mode] [-P portfile]\n" \
 "                  [-S socket] [-t seconds]\n"
 
 static void
@@ -193,6 +196,8 @@ usage(void)
 "                echo:    send back what was read (bounded memory)\n"
 "                close:   accept, then close at once\n"
 "                noread:  accept and never read\n"
+"                reset:   accept, then close with a reset (RST)\n"
+"  -A            listen but never accept (connects time out)\n"
 "  -P file       once listening, write the port (one line per -l, in\n"
 "                order) to file, atomically; removed on exit\n"
 "  -S path       unix socket for reports; send lines \"stats\", \"reset\"\n"
@@ -512,7 +517,13 @@ conn_new(int fd)
 	if (sink.active > sink.peak)
 		sink.peak = sink.active;
 
-	if (sink.mode == MODE_CLOSE) {
+	if (sink.mode == MODE_RESET) {
+		/* A zero linger makes close() send RST instead of FIN. */
+		struct linger lg = { 1, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+	if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
 		close(fd);
 		sink.active--;
 		sink.closed++;
@@ -550,7 +561,7 @@ mode_set(enum sink_mode mode)
 			c->out = NULL;
 		}
 		c->paused = 0;
-		if (mode == MODE_CLOSE || c->eof) {
+		if (mode == MODE_CLOSE || mode == MODE_RESET || c->eof) {
 			conn_close(c);
 			continue;
 		}
@@ -740,7 +751,12 @@ listener_open(struct listener *l, const char *spec)
 		sink_warn("bind %s", spec);
 		return -1;
 	}
-	if (listen(l->fd, SINK_BACKLOG) == -1) {
+	/*
+	 * -A: listen but never accept.  With a backlog of 1 the kernel's
+	 * queue fills at once and later SYNs are dropped, so a client's
+	 * connect hangs until its own timeout: a server too busy to answer.
+	 */
+	if (listen(l->fd, sink.noaccept ? 1 : SINK_BACKLOG) == -1) {
 		sink_warn("listen %s", spec);
 		return -1;
 	}
@@ -764,7 +780,8 @@ listener_open(struct listener *l, const char *spec)
 	}
 	l->ev = event_new(sink.base, l->fd, EV_READ | EV_PERSIST, accept_cb,
 	    l);
-	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+	if (l->ev == NULL ||
+	    (!sink.noaccept && event_add(l->ev, NULL) == -1)) {
 		fprintf(stderr, "loadd-sink: event_new failed\n");
 		return -1;
 	}
@@ -1105,8 +1122,11 @@ main(int argc, char **argv)
 	LIST_INIT(&sink.conns);
 	LIST_INIT(&sink.ctls);
 
-	while ((ch = getopt(argc, argv, "hl:m:P:qS:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ahl:m:P:qS:t:")) != -1) {
 		switch (ch) {
+		case 'A':
+			sink.noaccept = 1;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -1121,7 +1141,7 @@ main(int argc, char **argv)
 		case 'm':
 			if (mode_parse(optarg, &sink.mode) == -1) {
 				fprintf(stderr, "loadd-sink: unknown mode: %s "
-				    "(discard, echo, close or noread)\n",
+				    "(discard, echo, close, noread or reset)\n",
 				    optarg);
 				return 2;
 			}

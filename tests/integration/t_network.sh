@@ -71,4 +71,22 @@ ok=$(stat_of connects_ok)
 [ "$(sink_stat closer accepted)" -lt 150 ] || fail "sink accepted too many"
 kill -0 "$LOADD_PID" || fail "loadd died"
 stop_loadd
+say "a server that resets at once"
+start_sink rst -m reset
+P=$(profile rst "loads = ( { name = \"rst\"; target = \"127.0.0.1:$(sink_port rst)\";
+    connections = 3; $RECONNECT } );")
+start_loadd "$P"
+wait_for "resets counted" 10 stat_ge errors.reset 3
+stop_loadd
+
+say "a server that never answers: connects time out"
+start_sink mute -A
+P=$(profile mute "loads = ( { name = \"mute\"; target = \"127.0.0.1:$(sink_port mute)\";
+    connections = 4; connect_timeout = \"300ms\"; $RECONNECT } );")
+start_loadd "$P"
+wait_for "timeouts counted" 10 stat_ge errors.timeout 2
+J=$(ctlj stats)
+echo "$J" | jq -e '.loads[0].connects_failed >= .loads[0].errors.timeout' >/dev/null ||
+    fail "timeouts not counted as failed connects: $J"
+stop_loadd
 say ok

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# systemd integration without systemd: READY=1, STATUS= and STOPPING=1 on
+# a NOTIFY_SOCKET we listen on; "<N>" priority prefixes when JOURNAL_STREAM
+# names our stderr, and plain prefixes when it names something else.
+. "$(dirname "$0")/lib.sh"
+
+start_sink s
+P=$(profile sd "loads = ( { name = \"sd\"; target = \"127.0.0.1:$(sink_port s)\";
+    connections = 3; } );")
+
+socat -u UNIX-RECV:"$TMP/notify.sock" STDOUT >"$TMP/notify.out" &
+PIDS+=($!)
+wait_for "notify socket" 5 test -S "$TMP/notify.sock"
+touch "$TMP/j.log"
+JS=$(stat -c '%d:%i' "$TMP/j.log")
+NOTIFY_SOCKET=$TMP/notify.sock JOURNAL_STREAM=$JS \
+    "$LOADD" -f "$P" -s "$SOCK" 2>>"$TMP/j.log" &
+LOADD_PID=$!
+PIDS+=($!)
+wait_for "READY=1" 10 grep -q 'READY=1' "$TMP/notify.out"
+wait_for "3 connections" 10 sink_is s active 3
+wait_for "STATUS with the connection count" 10 grep -q 'STATUS=3 connections up' "$TMP/notify.out"
+stop_loadd
+wait_for "STOPPING=1" 5 grep -q 'STOPPING=1' "$TMP/notify.out"
+grep -q '^<6>load sd: started' "$TMP/j.log" || fail "no <6> prefix: $(head -3 "$TMP/j.log")"
+if grep -q '^loadd: ' "$TMP/j.log"; then fail "plain prefix under journald"; fi
+
+say "JOURNAL_STREAM naming another stream: plain prefixes"
+JOURNAL_STREAM=1:1 "$LOADD" -f "$P" -s "$SOCK" 2>"$TMP/plain.log" &
+LOADD_PID=$!
+PIDS+=($!)
+wait_for "loadd up" 10 "$LOADCTL" version
+stop_loadd
+grep -q '^loadd: load sd: started' "$TMP/plain.log" || fail "plain: $(head -3 "$TMP/plain.log")"
+say ok
