@@ -28,6 +28,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "re-read the profile; apply it only if it is valid" },
 	{ CMD_WATCH, "watch", ARGS_NONE, "",
 	    "subscribe: one stats line per stats interval" },
+	{ CMD_REOPEN, "reopen", ARGS_NONE, "",
+	    "reopen the results and HdrHistogram logs (log rotation)" },
 };
 
 const struct cmd_entry *

@@ -1,6 +1,7 @@
 /*
- * conn.c -- one connection's life: connect with a timeout, send (flood or
- * paced), read and discard, count errors by kind, reconnect with backoff.
+ * conn.c -- one connection's life: connect with a timeout, send (flood,
+ * paced, or requests that wait for replies), read replies and time them,
+ * count errors by kind, reconnect with backoff.
  *
  * A struct conn is a *slot*: it lives as long as the load wants that
  * connection, while its socket comes and goes.  Only the owning worker
@@ -22,17 +23,15 @@
 
 #include "loadd.h"
 
+/* EXPECT_UNTIL: a reply with no delimiter within this many bytes is bad. */
+#define UNTIL_MAX	(1024 * 1024)
+
 static void	conn_readcb(struct bufferevent *, void *);
 static void	conn_writecb(struct bufferevent *, void *);
 static void	conn_eventcb(struct bufferevent *, short, void *);
 static void	conn_retrycb(evutil_socket_t, short, void *);
 static void	conn_fail(struct conn *, enum err_kind);
 
-/*
- * Count what left the output buffer since we last looked.  Bytes count as
- * sent when libevent has handed them to the kernel, and a message counts
- * once its last byte has: queued bytes are never reported as sent.
- */
 static void
 conn_written(struct conn *c, size_t n)
 {
@@ -46,6 +45,11 @@ conn_written(struct conn *c, size_t n)
 	c->msgs = msgs;
 }
 
+/*
+ * Count what left the output buffer since we last looked.  Bytes count as
+ * sent when libevent has handed them to the kernel, and a message counts
+ * once its last byte has: queued bytes are never reported as sent.
+ */
 static void
 conn_account(struct conn *c, size_t outlen)
 {
@@ -58,7 +62,7 @@ conn_account(struct conn *c, size_t outlen)
 }
 
 /*
- * Queue n whole messages from the payload ring by reference: no copy and no
+ * Queue bytes from the payload ring by reference: no copy and no
  * allocation of payload bytes (libevent allocates a small chain header per
  * reference; the ring lets one reference cover many messages).
  */
@@ -82,6 +86,38 @@ conn_queue(struct conn *c, struct evbuffer *out, size_t nbytes)
 	}
 }
 
+/*
+ * Send nbytes (whole messages) from the payload ring.  The usual paced
+ * case has nothing queued, so the bytes go straight to the kernel with one
+ * send(): no evbuffer chain is allocated, and libevent need not arm the
+ * write event and come back for it.  Only what the kernel does not take
+ * goes to the output buffer, by reference.  Errors are left to libevent's
+ * own write, which reports them through the event callback.
+ */
+static void
+conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
+{
+	struct wload	*wl = c->wl;
+	size_t		 first;
+	ssize_t		 sent;
+
+	if (len == 0) {
+		first = wl->payload_len - c->pos;
+		if (first > nbytes)
+			first = nbytes;
+		sent = send(c->fd, wl->payload + c->pos, first,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent > 0) {
+			conn_written(c, (size_t)sent);
+			c->pos += (size_t)sent;
+			if (c->pos == wl->payload_len)
+				c->pos = 0;
+			nbytes -= (size_t)sent;
+		}
+	}
+	conn_queue(c, out, nbytes);
+}
+
 /* Flood: top the output buffer up to the high watermark. */
 void
 conn_fill(struct conn *c)
@@ -99,21 +135,59 @@ conn_fill(struct conn *c)
 }
 
 /*
+ * Request/response: send one request, due at `intended`, if a slot of the
+ * in-flight ring is free.  Its bytes are the next message of the ring, so
+ * an echo reply can be checked against them without keeping a copy.
+ */
+static bool
+conn_request(struct conn *c, uint64_t intended, uint64_t now)
+{
+	struct wload		*wl = c->wl;
+	unsigned		 cap = (unsigned)wl->conf->inflight;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	size_t			 len = evbuffer_get_length(out);
+	struct request_slot	*r;
+
+	if (c->rq_n >= cap)
+		return false;
+	conn_account(c, len);
+	r = &c->rq[(c->rq_head + c->rq_n) % cap];
+	r->intended = intended;
+	r->sent = now;
+	r->off = c->pos;
+	c->rq_n++;
+	if (c->first_send == 0) {
+		c->first_send = now;
+		c->ttfb_pending = true;
+	}
+	conn_write(c, out, len, wl->conf->size);
+	return true;
+}
+
+/*
  * Paced: send every message that is due by now.  Long-run exactness comes
- * from advancing next_due by whole intervals from where it was, never from
- * "now": a late tick sends the messages it owes instead of losing them.
- * Whatever the output buffer cannot take stays owed.
+ * from advancing next_due by whole gaps from where it was, never from
+ * "now": a late tick sends what it owes instead of losing it.  Whatever
+ * the output buffer (or, for requests, the in-flight limit) cannot take
+ * stays owed, and the caller takes the connection off the timer until it
+ * can send again.
  */
 void
 conn_send_due(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	size_t		 len = evbuffer_get_length(out), size = wl->conf->size;
-	size_t		 nbytes, first;
+	struct evbuffer	*out;
+	size_t		 len, size = wl->conf->size;
 	uint64_t	 n, room;
-	ssize_t		 sent;
 
+	if (wl->conf->expect != EXPECT_NONE) {
+		while (c->next_due <= now &&
+		    conn_request(c, c->next_due, now))
+			c->next_due += wload_gap(wl);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
+	len = evbuffer_get_length(out);
 	conn_account(c, len);
 	if (now < c->next_due)
 		return;
@@ -125,30 +199,7 @@ conn_send_due(struct conn *c, uint64_t now)
 	if (n == 0)
 		return;
 	c->next_due += n * wl->interval_ns;
-	nbytes = n * size;
-
-	/*
-	 * The usual case: nothing is queued, so write straight from the
-	 * payload ring.  No evbuffer chain is allocated and libevent need
-	 * not arm the write event and come back for it; only what the
-	 * kernel does not take goes to the output buffer, by reference.
-	 * Errors are left to libevent's own write, which reports them.
-	 */
-	if (len == 0) {
-		first = wl->payload_len - c->pos;
-		if (first > nbytes)
-			first = nbytes;
-		sent = send(c->fd, wl->payload + c->pos,
-		    first, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (sent > 0) {
-			conn_written(c, (size_t)sent);
-			c->pos += (size_t)sent;
-			if (c->pos == wl->payload_len)
-				c->pos = 0;
-			nbytes -= (size_t)sent;
-		}
-	}
-	conn_queue(c, out, nbytes);
+	conn_write(c, out, len, n * size);
 }
 
 static void
@@ -207,6 +258,14 @@ conn_open(struct conn *c)
 	c->written = c->msgs = 0;
 	c->pos -= c->pos % lc->size;
 	c->fd = fd;
+	c->heap_idx = HEAP_NONE;
+	c->rq_head = c->rq_n = 0;
+	c->reply_got = 0;
+	c->first_send = 0;
+	c->ttfb_pending = false;
+	if (lc->expect != EXPECT_NONE && c->rq == NULL)
+		c->rq = xcalloc((size_t)lc->inflight, sizeof(*c->rq));
+	c->connect_start = now_ns();
 	conn_set_state(c, CONN_CONNECTING);
 	if (bufferevent_socket_connect(c->bev,
 	    (const struct sockaddr *)&lc->addr,
@@ -234,15 +293,23 @@ conn_close(struct conn *c)
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
-	if (c->in_paced) {
-		TAILQ_REMOVE(&c->wl->paced, c, pentry);
-		c->in_paced = false;
-	}
+	pace_remove(c);
 	if (c->retry != NULL) {
 		event_free(c->retry);
 		c->retry = NULL;
 	}
+	/* Requests still in flight go with the socket. */
+	c->rq_n = 0;
+	c->reply_got = 0;
 	conn_set_state(c, CONN_IDLE);
+}
+
+void
+conn_free(struct conn *c)
+{
+	conn_close(c);
+	free(c->rq);
+	free(c);
 }
 
 /* Delay before the next attempt: exponential, capped, with jitter. */
@@ -289,6 +356,14 @@ conn_fail(struct conn *c, enum err_kind kind)
 	c->state = CONN_BACKOFF;
 }
 
+/* An established connection ends by our own verdict on its replies. */
+static void
+conn_reset(struct conn *c, enum err_kind kind)
+{
+	CTR_ADD(c->wl->ctr->disconnects, 1);
+	conn_fail(c, kind);
+}
+
 static void
 conn_retrycb(evutil_socket_t fd, short what, void *arg)
 {
@@ -296,6 +371,7 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* libevent allows freeing a non-persistent event in its callback. */
 	event_free(c->retry);
 	c->retry = NULL;
 	c->state = CONN_IDLE;
@@ -303,16 +379,208 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 	wload_open_pending(c->wl);
 }
 
-/* Bytes the server sends are counted and discarded. */
+/*
+ * Compare the first n bytes of an evbuffer with ref, without copying them
+ * out of libevent's chains.
+ */
+static bool
+conn_bytes_equal(struct evbuffer *in, size_t n, const char *ref)
+{
+	struct evbuffer_iovec	 v[16];
+	int			 k, i;
+	size_t			 off = 0;
+
+	k = evbuffer_peek(in, (ev_ssize_t)n, NULL, v, 16);
+	if (k > 16) {
+		/* Many small chains: compare through a bounce buffer. */
+		char	 buf[4096];
+
+		while (off < n) {
+			size_t chunk = n - off < sizeof(buf) ? n - off :
+			    sizeof(buf);
+			struct evbuffer_ptr p;
+
+			evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+			if (evbuffer_copyout_from(in, &p, buf, chunk) !=
+			    (ev_ssize_t)chunk || memcmp(buf, ref + off,
+			    chunk) != 0)
+				return false;
+			off += chunk;
+		}
+		return true;
+	}
+	for (i = 0; i < k && off < n; i++) {
+		size_t len = v[i].iov_len < n - off ? v[i].iov_len : n - off;
+
+		if (memcmp(v[i].iov_base, ref + off, len) != 0)
+			return false;
+		off += len;
+	}
+	return true;
+}
+
+/* A whole reply arrived for the oldest request: time it and move on. */
+static void
+conn_reply_done(struct conn *c, uint64_t now)
+{
+	struct wload		*wl = c->wl;
+	unsigned		 cap = (unsigned)wl->conf->inflight;
+	struct request_slot	*r = &c->rq[c->rq_head];
+
+	hist_record(&wl->h[LAT_LATENCY], now - r->intended);
+	hist_record(&wl->h[LAT_SERVICE], now - r->sent);
+	CTR_ADD(wl->ctr->replies, 1);
+	c->rq_head = (c->rq_head + 1) % cap;
+	c->rq_n--;
+	c->reply_got = 0;
+}
+
+/*
+ * Parse replies out of the input.  Returns false if the connection was
+ * reset for a bad reply (the caller must not touch it further).
+ */
+static bool
+conn_read_replies(struct conn *c, struct evbuffer *in, uint64_t now)
+{
+	struct wload		*wl = c->wl;
+	const struct load_conf	*lc = wl->conf;
+	size_t			 avail, need, take, total;
+	const char		*ref;
+	struct evbuffer_ptr	 p;
+
+	while ((avail = evbuffer_get_length(in)) > 0) {
+		if (c->rq_n == 0) {
+			/* Bytes nobody asked for: the stream is out of step. */
+			CTR_ADD(wl->ctr->bytes_received, avail);
+			conn_reset(c, ERR_UNSOLICITED);
+			return false;
+		}
+		switch (lc->expect) {
+		case EXPECT_SIZE:
+			need = lc->expect_size - c->reply_got;
+			take = avail < need ? avail : need;
+			break;
+		case EXPECT_ECHO:
+		case EXPECT_MATCH:
+			if (lc->expect == EXPECT_ECHO) {
+				ref = wl->payload + c->rq[c->rq_head].off;
+				total = lc->size;
+			} else {
+				ref = lc->expect_bytes;
+				total = lc->expect_len;
+			}
+			need = total - c->reply_got;
+			take = avail < need ? avail : need;
+			if (!conn_bytes_equal(in, take, ref + c->reply_got)) {
+				CTR_ADD(wl->ctr->bytes_received, avail);
+				conn_reset(c, ERR_MISMATCH);
+				return false;
+			}
+			break;
+		case EXPECT_UNTIL:
+			p = evbuffer_search(in, lc->expect_bytes,
+			    lc->expect_len, NULL);
+			if (p.pos >= 0) {
+				take = (size_t)p.pos + lc->expect_len;
+				need = take;
+				break;
+			}
+			/*
+			 * No delimiter yet: keep only what could be the
+			 * start of one, so the search stays short.
+			 */
+			take = avail >= lc->expect_len ?
+			    avail - (lc->expect_len - 1) : 0;
+			need = take + 1;	/* not done */
+			if (c->reply_got + avail > UNTIL_MAX) {
+				CTR_ADD(wl->ctr->bytes_received, avail);
+				conn_reset(c, ERR_MISMATCH);
+				return false;
+			}
+			break;
+		default:
+			take = need = avail;
+			break;
+		}
+		if (take == 0)
+			return true;
+		evbuffer_drain(in, take);
+		CTR_ADD(wl->ctr->bytes_received, take);
+		c->reply_got += take;
+		if (take < need)
+			return true;	/* the rest is still on its way */
+		conn_reply_done(c, now);
+	}
+	return true;
+}
+
+/*
+ * After replies freed slots: a closed-loop connection (no rate) sends at
+ * once to keep `inflight` requests outstanding; an open-loop one that had
+ * to hold requests back sends them now, each still timed from its intended
+ * moment and counted as late, and returns to the timer.
+ */
+static void
+conn_refill(struct conn *c, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+
+	if (wl->rate == 0) {
+		while (conn_request(c, now, now))
+			;
+		return;
+	}
+	if (c->heap_idx != HEAP_NONE)
+		return;
+	while (c->next_due <= now && conn_request(c, c->next_due, now)) {
+		CTR_ADD(wl->ctr->late, 1);
+		c->next_due += wload_gap(wl);
+	}
+	if (c->next_due > now)
+		pace_push(c);
+}
+
+/*
+ * The reply-timeout sweep, and the closed-loop refill after a rate change.
+ * Every request still unanswered counts as one reply_timeout.
+ */
+void
+conn_check_replies(struct conn *c, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+	uint64_t	 limit = (uint64_t)(wl->conf->reply_timeout * 1e9);
+
+	if (c->rq_n > 0 && now - c->rq[c->rq_head].sent > limit) {
+		CTR_ADD(wl->ctr->errors[ERR_REPLY_TIMEOUT], c->rq_n - 1);
+		conn_reset(c, ERR_REPLY_TIMEOUT);
+		return;
+	}
+	if (wl->rate == 0)
+		conn_refill(c, now);
+}
+
 static void
 conn_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
+	struct wload	*wl = c->wl;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	size_t		 n = evbuffer_get_length(in);
+	uint64_t	 now;
 
-	CTR_ADD(c->wl->ctr->bytes_received, n);
-	evbuffer_drain(in, n);
+	if (wl->conf->expect == EXPECT_NONE) {
+		/* Bytes the server sends are counted and discarded. */
+		CTR_ADD(wl->ctr->bytes_received, n);
+		evbuffer_drain(in, n);
+		return;
+	}
+	now = now_ns();
+	if (c->ttfb_pending) {
+		hist_record(&wl->h[LAT_TTFB], now - c->first_send);
+		c->ttfb_pending = false;
+	}
+	if (conn_read_replies(c, in, now))
+		conn_refill(c, now);
 }
 
 /* The output fell to the low watermark (or emptied). */
@@ -320,12 +588,16 @@ static void
 conn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
+	struct wload	*wl = c->wl;
 
-	if (c->wl->rate == 0)
+	if (wl->rate == 0 && wl->conf->expect == EXPECT_NONE)
 		conn_fill(c);
-	else if (!c->in_paced)
-		wload_pace_resume(c->wl, c);
-	else
+	else if (wl->rate > 0 && wl->conf->expect == EXPECT_NONE &&
+	    c->heap_idx == HEAP_NONE) {
+		/* It left the timer with a full output: pay what it owes. */
+		conn_send_due(c, now_ns());
+		pace_push(c);
+	} else
 		conn_account(c, evbuffer_get_length(bufferevent_get_output(bev)));
 }
 
@@ -336,25 +608,31 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct wload	*wl = c->wl;
 	enum err_kind	 kind;
 	int		 saved = EVUTIL_SOCKET_ERROR();
+	uint64_t	 now;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		now = now_ns();
 		CTR_ADD(wl->ctr->connects_ok, 1);
 		conn_set_state(c, CONN_UP);
-		c->up_since = now_ns();
+		c->up_since = now;
+		if (wl->h != NULL)
+			hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW_WATER, 0);
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
-		if (wl->rate == 0)
-			conn_fill(c);
+		if (wl->rate > 0)
+			pace_start(c, now);
+		else if (wl->conf->expect != EXPECT_NONE)
+			conn_refill(c, now);
 		else
-			wload_pace_add(wl, c, c->up_since);
+			conn_fill(c);
 		return;
 	}
 
 	if (what & BEV_EVENT_TIMEOUT)
 		kind = ERR_TIMEOUT;
 	else if (what & BEV_EVENT_EOF)
-		kind = ERR_CLOSED;
+		kind = c->reply_got > 0 ? ERR_SHORT_REPLY : ERR_CLOSED;
 	else
 		kind = err_kind_from_errno(saved);
 

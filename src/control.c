@@ -56,6 +56,7 @@ static json_t	*control_stop(struct request *, char *, size_t);
 static json_t	*control_scale(struct request *, char *, size_t);
 static json_t	*control_rate(struct request *, char *, size_t);
 static json_t	*control_reload(struct request *, char *, size_t);
+static json_t	*control_reopen(struct request *, char *, size_t);
 
 /* Handlers for the rows of cmd_table (cmd.c); watch is handled inline. */
 static const control_handler control_handlers[CMD_MAX] = {
@@ -68,6 +69,7 @@ static const control_handler control_handlers[CMD_MAX] = {
 	[CMD_SCALE] = control_scale,
 	[CMD_RATE] = control_rate,
 	[CMD_RELOAD] = control_reload,
+	[CMD_REOPEN] = control_reopen,
 };
 
 static void	control_client_free(struct control_client *);
@@ -129,106 +131,6 @@ control_load(struct request *req, char *why, size_t len)
 	return NULL;
 }
 
-static json_t *
-control_counters_json(const struct stats_snap *s, const struct stats_snap *r)
-{
-	json_t	*o, *errs = json_object();
-
-	for (int i = 0; i < ERR_MAX; i++)
-		json_object_set_new(errs, err_kind_names[i],
-		    json_integer((json_int_t)s->errors[i]));
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "connections_active", (json_int_t)s->active,
-	    "connections_connecting", (json_int_t)s->connecting,
-	    "connects_ok", (json_int_t)s->connects_ok,
-	    "connects_failed", (json_int_t)s->connects_failed,
-	    "disconnects", (json_int_t)s->disconnects,
-	    "errors", errs,
-	    "bytes_sent", (json_int_t)s->bytes_sent,
-	    "bytes_received", (json_int_t)s->bytes_received,
-	    "messages_sent", (json_int_t)s->messages_sent,
-	    "bytes_sent_per_s", (json_int_t)r->bytes_sent,
-	    "bytes_received_per_s", (json_int_t)r->bytes_received,
-	    "messages_sent_per_s", (json_int_t)r->messages_sent);
-	return o;
-}
-
-/* While a `scale --over` runs: where it goes and how long it has left. */
-static void
-control_ramp_json(json_t *o, const struct load *l)
-{
-	double	 left;
-
-	if (l->ramp == NULL)
-		return;
-	left = l->ramp_t0 + l->ramp_len - (double)now_ns() / 1e9;
-	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f}", "from",
-	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0));
-}
-
-static json_t *
-control_load_json(const struct load *l, bool counters)
-{
-	struct stats_snap	 s;
-	json_t			*o;
-	int			 target = l->state == LOAD_RUNNING ? l->target : 0;
-
-	load_snapshot(l, &s);
-	if (counters)
-		o = control_counters_json(&s, &l->rates);
-	else
-		o = json_pack("{s:I,s:I,s:I,s:I,s:I}",
-		    "connections_active", (json_int_t)s.active,
-		    "connections_connecting", (json_int_t)s.connecting,
-		    "messages_sent_per_s", (json_int_t)l->rates.messages_sent,
-		    "bytes_sent_per_s", (json_int_t)l->rates.bytes_sent,
-		    "bytes_received_per_s",
-		    (json_int_t)l->rates.bytes_received);
-	json_object_set_new(o, "name", json_string(l->conf->name));
-	json_object_set_new(o, "state",
-	    json_string(load_state_names[l->state]));
-	json_object_set_new(o, "target", json_string(l->conf->target));
-	json_object_set_new(o, "connections_target", json_integer(target));
-	json_object_set_new(o, "connections_scale", json_integer(l->target));
-	json_object_set_new(o, "max_connections",
-	    json_integer(l->conf->max_connections));
-	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
-	    "flood"));
-	json_object_set_new(o, "rate", json_real(l->rate));
-	json_object_set_new(o, "message_size",
-	    json_integer((json_int_t)l->conf->size));
-	control_ramp_json(o, l);
-	return o;
-}
-
-static json_t *
-control_stats_json(const char *only)
-{
-	struct load		*l;
-	struct stats_snap	 total = daemon_g->retired, rates = { 0 }, s;
-	json_t			*loads = json_array(), *o, *t;
-	int			 target = 0;
-
-	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
-		load_snapshot(l, &s);
-		stats_snap_add(&total, &s);
-		stats_snap_add(&rates, &l->rates);
-		if (l->state == LOAD_RUNNING)
-			target += l->target;
-		if (only == NULL || l == load_find(only))
-			json_array_append_new(loads, control_load_json(l, true));
-	}
-	t = control_counters_json(&total, &rates);
-	json_object_set_new(t, "connections_target", json_integer(target));
-	o = control_ok();
-	json_object_set_new(o, "time", json_real(now_wall()));
-	json_object_set_new(o, "interval",
-	    json_real(daemon_g->profile->daemon.stats_interval));
-	json_object_set_new(o, "loads", loads);
-	json_object_set_new(o, "total", t);
-	return o;
-}
-
 /* ------------------------------------------------------------ commands */
 
 static json_t *
@@ -271,7 +173,7 @@ control_status(struct request *req, char *why, size_t len)
 	(void)why;
 	(void)len;
 	TAILQ_FOREACH(l, &daemon_g->loads, entry)
-		json_array_append_new(loads, control_load_json(l, false));
+		json_array_append_new(loads, stats_load_json(l, false));
 	o = control_ok();
 	json_object_set_new(o, "version", json_string(LOADD_VERSION));
 	json_object_set_new(o, "pid", json_integer(getpid()));
@@ -289,7 +191,7 @@ control_stats(struct request *req, char *why, size_t len)
 {
 	if (req->load[0] != '\0' && control_load(req, why, len) == NULL)
 		return NULL;
-	return control_stats_json(req->load[0] ? req->load : NULL);
+	return stats_json(req->load[0] ? req->load : NULL);
 }
 
 static json_t *
@@ -306,7 +208,7 @@ control_load_reply(const struct load *l)
 	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
 	    "flood"));
 	json_object_set_new(o, "rate", json_real(l->rate));
-	control_ramp_json(o, l);
+	stats_ramp_json(o, l);
 	return o;
 }
 
@@ -388,6 +290,15 @@ control_reload(struct request *req, char *why, size_t len)
 	return o;
 }
 
+static json_t *
+control_reopen(struct request *req, char *why, size_t len)
+{
+	(void)req;
+	if (results_reopen(why, len) == -1)
+		return NULL;
+	return control_ok();
+}
+
 /* ------------------------------------------------------------ clients */
 
 static void
@@ -407,7 +318,7 @@ control_dispatch(struct control_client *cc, const char *line, size_t len)
 		/* Subscribers never time out; a first line comes at once. */
 		cc->watching = true;
 		bufferevent_set_timeouts(cc->bev, NULL, NULL);
-		control_send(cc, control_stats_json(NULL));
+		control_send(cc, stats_json(NULL));
 		return;
 	}
 	reply = control_handlers[req.cmd->id](&req, why, sizeof(why));
@@ -563,7 +474,7 @@ control_tick(void)
 	}
 	if (cc == NULL)
 		return;
-	o = control_stats_json(NULL);
+	o = stats_json(NULL);
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	TAILQ_FOREACH_SAFE(cc, &ctl.clients, entry, tmp) {

@@ -88,6 +88,13 @@ load_unref(struct load *l)
 		return;
 	load_conf_free(l->conf);
 	free(l->ctr);
+	if (l->pend != NULL) {
+		pthread_mutex_destroy(&l->hist_lock);
+		free(l->pend);
+		free(l->ival);
+		free(l->epoch_h);
+		free(l->run);
+	}
 	free(l);
 }
 
@@ -141,6 +148,22 @@ load_create(const struct load_conf *lc)
 		fatal("posix_memalign");
 	memset(l->ctr, 0, sizeof(*l->ctr) * (size_t)d->nworkers);
 	atomic_init(&l->refs, 1 + d->nworkers);
+	if (lc->expect != EXPECT_NONE) {
+		/* Fixed memory for the whole run, however long it lasts. */
+		pthread_mutex_init(&l->hist_lock, NULL);
+		l->pend = xcalloc(LAT_MAX, sizeof(*l->pend));
+		l->ival = xcalloc(LAT_MAX, sizeof(*l->ival));
+		l->epoch_h = xcalloc(LAT_MAX, sizeof(*l->epoch_h));
+		l->run = xcalloc(LAT_MAX, sizeof(*l->run));
+		for (int i = 0; i < LAT_MAX; i++) {
+			hist_reset(&l->pend[i]);
+			hist_reset(&l->ival[i]);
+			hist_reset(&l->epoch_h[i]);
+			hist_reset(&l->run[i]);
+		}
+	}
+	snprintf(l->epoch_cause, sizeof(l->epoch_cause), "created");
+	l->epoch_start = now_wall();
 	TAILQ_INSERT_TAIL(&d->loads, l, entry);
 	/* Every worker holds the load from now on, at 0 connections. */
 	load_post(l, WCMD_ADD_LOAD, 0, l->rate);
@@ -215,6 +238,7 @@ load_start(struct load *l, char *why, size_t len)
 	}
 	if (load_check_fds(l, (uint64_t)l->target, why, len) == -1)
 		return -1;
+	load_new_epoch(l, "start");
 	l->state = LOAD_RUNNING;
 	l->started_at = now_wall();
 	load_post(l, WCMD_SET_TARGET, l->target, 0);
@@ -241,6 +265,7 @@ load_stop(struct load *l)
 	}
 	if (l->state == LOAD_STOPPED)
 		return;
+	load_new_epoch(l, "stop");
 	l->state = LOAD_STOPPED;
 	load_post(l, WCMD_SET_TARGET, 0, 0);
 	log_info("load %s: stopped", l->conf->name);
@@ -293,6 +318,8 @@ load_rampcb(evutil_socket_t fd, short what, void *arg)
 int
 load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
 {
+	char	 cause[64];
+
 	if (n > (uint64_t)l->conf->max_connections) {
 		snprintf(why, len, "%llu connections is above the ceiling of "
 		    "load %s (max_connections = %d)", (unsigned long long)n,
@@ -309,6 +336,11 @@ load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
 		return -1;
 	}
 	load_ramp_cancel(l);
+	snprintf(cause, sizeof(cause), "scale %llu", (unsigned long long)n);
+	if (over > 0)
+		snprintf(cause + strlen(cause), sizeof(cause) - strlen(cause),
+		    " --over %gs", over);
+	load_new_epoch(l, cause);
 	if (over > 0) {
 		log_info("load %s: ramp %d -> %llu over %gs", l->conf->name,
 		    l->target, (unsigned long long)n, over);
@@ -329,6 +361,8 @@ load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
 int
 load_set_rate(struct load *l, double rate, char *why, size_t len)
 {
+	char	 cause[64];
+
 	if ((rate == 0 && l->conf->max_rate < RATE_LIMIT) ||
 	    rate > l->conf->max_rate) {
 		snprintf(why, len, "%s is above the ceiling of load %s "
@@ -338,6 +372,11 @@ load_set_rate(struct load *l, double rate, char *why, size_t len)
 	}
 	log_info("load %s: rate %g -> %g%s", l->conf->name, l->rate, rate,
 	    rate == 0 ? " (flood)" : "");
+	if (rate == 0)
+		snprintf(cause, sizeof(cause), "rate flood");
+	else
+		snprintf(cause, sizeof(cause), "rate %g", rate);
+	load_new_epoch(l, cause);
 	l->rate = rate;
 	load_post(l, WCMD_SET_RATE, 0, rate);
 	return 0;
@@ -457,6 +496,7 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 
 		evtimer_add(d->stats_tick, &tv);
 	}
+	results_open(p);
 	profile_free(d->profile);
 	d->profile = p;
 	log_info("reload: %s", summary);
@@ -465,35 +505,133 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 
 /* ------------------------------------------------------------ ticks */
 
-static void
-daemon_statscb(evutil_socket_t fd, short what, void *arg)
+/*
+ * A command begins a new epoch.  The interval so far is collected first,
+ * and the workers see the collection before the command itself (one
+ * queue, in order), so what was measured before the command stays in the
+ * epoch it belongs to.
+ */
+void
+load_new_epoch(struct load *l, const char *cause)
 {
-	struct daemon		*d = daemon_g;
-	struct load		*l;
+	snprintf(l->epoch_next, sizeof(l->epoch_next), "%s", cause);
+	load_snapshot(l, &l->epoch_next_base);
+	daemon_collect();
+}
+
+/* Ask every worker for its interval histograms. */
+void
+daemon_collect(void)
+{
+	struct daemon	*d = daemon_g;
+
+	if (d->collecting) {
+		d->collect_again = true;
+		return;
+	}
+	d->collecting = true;
+	atomic_store(&d->collect_pending, d->nworkers);
+	for (int i = 0; i < d->nworkers; i++) {
+		struct wcmd *cmd = xcalloc(1, sizeof(*cmd));
+
+		cmd->type = WCMD_COLLECT;
+		cmd->load_id = -1;
+		worker_post(&d->workers[i], cmd);
+	}
+}
+
+static uint64_t
+per_s(uint64_t now, uint64_t prev, double dt)
+{
+	return (uint64_t)((double)(now - prev) / dt);
+}
+
+/* One load's interval ends: rates, histograms, epoch. */
+static void
+load_interval(struct load *l, double dt)
+{
 	struct stats_snap	 s;
-	double			 now = mono_s(), dt = now - d->last_tick;
-	int64_t			 conns = 0;
-	struct timeval		 tv = tv_from(d->profile->daemon.stats_interval);
+	struct hist		*tmp;
+
+	load_snapshot(l, &s);
+	l->rates.bytes_sent = per_s(s.bytes_sent, l->prev.bytes_sent, dt);
+	l->rates.bytes_received = per_s(s.bytes_received,
+	    l->prev.bytes_received, dt);
+	l->rates.messages_sent = per_s(s.messages_sent, l->prev.messages_sent,
+	    dt);
+	l->rates.replies = per_s(s.replies, l->prev.replies, dt);
+	l->prev = s;
+
+	if (l->pend != NULL) {
+		/* Swap the workers' accumulation for a clean one. */
+		pthread_mutex_lock(&l->hist_lock);
+		tmp = l->ival;
+		l->ival = l->pend;
+		l->pend = tmp;
+		for (int i = 0; i < LAT_MAX; i++)
+			hist_reset(&l->pend[i]);
+		pthread_mutex_unlock(&l->hist_lock);
+		for (int i = 0; i < LAT_MAX; i++) {
+			hist_add(&l->epoch_h[i], &l->ival[i]);
+			hist_add(&l->run[i], &l->ival[i]);
+		}
+	}
+	if (l->epoch_next[0] != '\0') {
+		l->epoch++;
+		snprintf(l->epoch_cause, sizeof(l->epoch_cause), "%s",
+		    l->epoch_next);
+		l->epoch_next[0] = '\0';
+		l->epoch_start = now_wall();
+		l->epoch_base = l->epoch_next_base;
+		if (l->epoch_h != NULL) {
+			for (int i = 0; i < LAT_MAX; i++)
+				hist_reset(&l->epoch_h[i]);
+		}
+	}
+}
+
+/*
+ * Every worker has handed its histograms over: the interval is complete.
+ * Write it out (results log, HdrHistogram log, watch subscribers).
+ */
+static void
+daemon_collectedcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = daemon_g;
+	struct load	*l;
+	double		 now = mono_s(), dt = now - d->interval_start;
+	int64_t		 conns = 0;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	if (dt <= 0)
 		dt = 1e-9;
-	TAILQ_FOREACH(l, &d->loads, entry) {
-		load_snapshot(l, &s);
-		l->rates.bytes_sent = (uint64_t)((double)(s.bytes_sent -
-		    l->prev.bytes_sent) / dt);
-		l->rates.bytes_received = (uint64_t)((double)
-		    (s.bytes_received - l->prev.bytes_received) / dt);
-		l->rates.messages_sent = (uint64_t)((double)(s.messages_sent -
-		    l->prev.messages_sent) / dt);
-		l->prev = s;
-		conns += s.active;
-	}
-	d->last_tick = now;
+	TAILQ_FOREACH(l, &d->loads, entry)
+		load_interval(l, dt);
+	d->interval_len = dt;
+	results_interval(d->interval_start, dt);
+	d->interval_start = now;
+	conns = daemon_connections();
 	sd_notifyf(0, "STATUS=%lld connections up", (long long)conns);
 	control_tick();
+	d->collecting = false;
+	if (d->collect_again) {
+		d->collect_again = false;
+		daemon_collect();
+	}
+}
+
+static void
+daemon_statscb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = daemon_g;
+	struct timeval	 tv = tv_from(d->profile->daemon.stats_interval);
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	daemon_collect();
 	evtimer_add(d->stats_tick, &tv);
 }
 
@@ -505,6 +643,13 @@ daemon_signalcb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	(void)arg;
+	if (sig == SIGUSR2) {
+		char	 why[512];
+
+		if (results_reopen(why, sizeof(why)) == -1)
+			log_warnx("SIGUSR2: %s", why);
+		return;
+	}
 	if (sig == SIGHUP) {
 		log_info("SIGHUP: reloading %s", daemon_g->profile_path);
 		if (daemon_reload(&errs, summary, sizeof(summary)) == -1) {
@@ -601,8 +746,8 @@ main(int argc, char *argv[])
 	struct daemon	 d;
 	struct errlist	 errs = { 0 };
 	const char	*path = LOADD_PROFILE_DEFAULT;
-	struct event	*sigs[3];
-	const int	 signos[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct event	*sigs[4];
+	const int	 signos[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	struct load	*l;
 	struct timeval	 tv;
 	char		 why[256];
@@ -680,7 +825,7 @@ main(int argc, char *argv[])
 		fatalx("libevent has no pthreads support");
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(d.base, signos[i], daemon_signalcb,
 		    NULL);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
@@ -690,7 +835,7 @@ main(int argc, char *argv[])
 	if (control_init(d.socket_path, d.profile->daemon.socket_mode,
 	    d.profile->daemon.max_clients,
 	    d.profile->daemon.client_timeout) == -1) {
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			event_free(sigs[i]);
 		event_base_free(d.base);
 		profile_free(d.profile);
@@ -715,7 +860,11 @@ main(int argc, char *argv[])
 	}
 
 	d.started_at = now_wall();
-	d.last_tick = mono_s();
+	d.interval_start = mono_s();
+	if ((d.collected = event_new(d.base, -1, 0, daemon_collectedcb,
+	    NULL)) == NULL)
+		fatalx("event_new");
+	results_open(d.profile);
 	d.stats_tick = evtimer_new(d.base, daemon_statscb, NULL);
 	tv = tv_from(d.profile->daemon.stats_interval);
 	evtimer_add(d.stats_tick, &tv);
@@ -731,7 +880,9 @@ main(int argc, char *argv[])
 	control_cleanup();
 	daemon_drain(&d);
 	event_free(d.stats_tick);
-	for (int i = 0; i < 3; i++)
+	event_free(d.collected);
+	results_close();
+	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	event_base_free(d.base);
 	profile_free(d.profile);

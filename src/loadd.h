@@ -43,6 +43,7 @@
 struct event_base;
 struct event;
 struct bufferevent;
+struct load;
 
 /* ---------------------------------------------------------------- log.c */
 
@@ -103,12 +104,89 @@ void	*xmalloc(size_t);
 char	*xstrdup(const char *);
 void	 format_addr(const struct sockaddr *, char *, size_t);
 
+/* --------------------------------------------------------------- hist.c */
+
+/*
+ * The latency histogram: log-linear buckets in the HdrHistogram manner,
+ * values in nanoseconds from HIST_LOWEST_NS to HIST_HIGHEST_NS at
+ * HIST_SIGDIGITS significant digits, fixed memory, O(1) record, mergeable.
+ * Larger values are recorded as HIST_HIGHEST_NS (and counted in clamped).
+ */
+#define HIST_SIGDIGITS		3
+#define HIST_LOWEST_NS		1000ull			/* 1 us */
+#define HIST_HIGHEST_NS		(2ull * 3600 * 1000000000ull)	/* 2 h */
+#define HIST_SUB_BUCKETS	2048	/* 2 * 10^3 rounded up to 2^k */
+#define HIST_UNIT_MAGNITUDE	9	/* floor(log2(HIST_LOWEST_NS)) */
+#define HIST_BUCKETS		24	/* enough to reach HIST_HIGHEST_NS */
+#define HIST_COUNTS		((HIST_BUCKETS + 1) * (HIST_SUB_BUCKETS / 2))
+
+struct hist {
+	uint64_t	 total;		/* values recorded */
+	uint64_t	 clamped;	/* values above HIST_HIGHEST_NS */
+	uint64_t	 min_ns;	/* exact; UINT64_MAX when empty */
+	uint64_t	 max_ns;	/* exact; 0 when empty */
+	double		 sum_ns;	/* for the mean */
+	uint64_t	 counts[HIST_COUNTS];
+};
+
+void	 hist_reset(struct hist *);
+void	 hist_record(struct hist *, uint64_t ns);
+void	 hist_record_n(struct hist *, uint64_t ns, uint64_t n);
+void	 hist_add(struct hist *dst, const struct hist *src);
+/*
+ * The value at percentile p (0 < p <= 100): the highest value equivalent
+ * (same bucket) to the value below which p% of the recorded values fall,
+ * as HdrHistogram reports it, capped at max_ns.  0 when empty.
+ */
+uint64_t hist_percentile(const struct hist *, double p);
+double	 hist_mean(const struct hist *);	/* ns; 0 when empty */
+/* Bucket index of a value, and the range of values one index holds. */
+int	 hist_index(uint64_t ns);
+uint64_t hist_lowest_equiv(int index);
+uint64_t hist_highest_equiv(int index);
+
+/* -------------------------------------------------------------- hdrlog.c */
+
+/*
+ * The HdrHistogram interval log (the "V2 compressed histogram" encoding,
+ * base64, one line per interval), readable by HdrHistogram's
+ * HistogramLogProcessor and HistogramLogAnalyzer.  Values are nanoseconds.
+ */
+struct hdrlog;
+
+/* Encode h as a base64 V2 compressed histogram; returns a new string. */
+char	*hdr_encode_base64(const struct hist *h, char *err, size_t errlen);
+/* Decode one (used by the tests; returns 0 or -1 with a reason). */
+int	 hdr_decode_base64(const char *b64, struct hist *h, char *err,
+	    size_t errlen);
+/*
+ * Write the log header (#[StartTime: ...], #[BaseTime: ...], the column
+ * legend) to fd; then one line per interval with a tag (the load name).
+ * Both return 0 or -1 with errno set; a line is written with one write().
+ */
+int	 hdrlog_write_header(int fd, double start_wall);
+int	 hdrlog_write_interval(int fd, const char *tag, double start_offset_s,
+	    double length_s, const struct hist *h);
+
 /* ------------------------------------------------------------ profile.c */
 
 enum content_kind {
 	CONTENT_LETTERS = 0,	/* random ASCII letters, as the classic tool */
 	CONTENT_BYTES,		/* random bytes 0..255 */
 	CONTENT_LITERAL,	/* a literal string with escapes */
+};
+
+enum expect_kind {
+	EXPECT_NONE = 0,	/* no reply expected: bytes read are counted */
+	EXPECT_ECHO,		/* the request's own bytes come back */
+	EXPECT_SIZE,		/* expect_size bytes */
+	EXPECT_UNTIL,		/* anything up to and including expect_bytes */
+	EXPECT_MATCH,		/* exactly expect_bytes */
+};
+
+enum arrival_kind {
+	ARRIVAL_UNIFORM = 0,	/* one request every 1/rate */
+	ARRIVAL_POISSON,	/* exponential gaps, mean 1/rate */
 };
 
 struct reconnect_conf {
@@ -138,6 +216,14 @@ struct load_conf {
 	struct reconnect_conf	 reconnect;
 	double			 connect_timeout; /* seconds */
 	bool			 nodelay;	/* TCP_NODELAY */
+	/* request/response */
+	enum expect_kind	 expect;
+	size_t			 expect_size;	/* EXPECT_SIZE */
+	char			*expect_bytes;	/* EXPECT_UNTIL, EXPECT_MATCH */
+	size_t			 expect_len;
+	int			 inflight;	/* outstanding per connection */
+	double			 reply_timeout;	/* seconds */
+	enum arrival_kind	 arrival;
 };
 
 struct daemon_conf {
@@ -149,6 +235,9 @@ struct daemon_conf {
 	int	 max_clients;		/* concurrent control clients */
 	double	 client_timeout;	/* idle control client, seconds */
 	double	 drain_timeout;		/* on shutdown, seconds */
+	char	*results;		/* results log (JSON lines), or NULL */
+	char	*hdr_log;		/* HdrHistogram interval log, or NULL */
+	char	*metrics_listen;	/* "127.0.0.1:9464", or NULL */
 };
 
 struct profile {
@@ -192,6 +281,7 @@ enum cmd_id {
 	CMD_RATE,
 	CMD_RELOAD,
 	CMD_WATCH,
+	CMD_REOPEN,
 	CMD_MAX
 };
 
@@ -241,6 +331,10 @@ enum err_kind {
 	ERR_ADDRNOTAVAIL,	/* no local address or port left */
 	ERR_NOFILE,		/* too many open files */
 	ERR_UNREACHABLE,	/* network or host unreachable */
+	ERR_MISMATCH,		/* a reply with the wrong bytes */
+	ERR_UNSOLICITED,	/* bytes with no request outstanding */
+	ERR_SHORT_REPLY,	/* the peer closed in the middle of a reply */
+	ERR_REPLY_TIMEOUT,	/* no reply within reply_timeout */
 	ERR_OTHER,
 	ERR_MAX
 };
@@ -260,6 +354,8 @@ struct load_counters {
 	_Atomic uint64_t bytes_sent;
 	_Atomic uint64_t bytes_received;
 	_Atomic uint64_t messages_sent;
+	_Atomic uint64_t replies;	/* complete, matching replies */
+	_Atomic uint64_t late;		/* open loop: held by inflight */
 	_Atomic uint64_t errors[ERR_MAX];
 	_Atomic int64_t	 connecting;	/* gauge: connects in progress */
 	_Atomic int64_t	 active;	/* gauge: established */
@@ -278,6 +374,8 @@ struct stats_snap {
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
 	uint64_t messages_sent;
+	uint64_t replies;
+	uint64_t late;
 	uint64_t errors[ERR_MAX];
 	int64_t	 connecting;
 	int64_t	 active;
@@ -286,6 +384,12 @@ struct stats_snap {
 void	 stats_snap_add_counters(struct stats_snap *,
 	    const struct load_counters *);
 void	 stats_snap_add(struct stats_snap *, const struct stats_snap *);
+#ifdef JANSSON_H
+json_t	*stats_hist_json(const struct hist *);
+void	 stats_ramp_json(json_t *, const struct load *);
+json_t	*stats_load_json(const struct load *, bool counters);
+json_t	*stats_json(const char *only);	/* one load, or NULL for all */
+#endif
 
 /* ------------------------------------------------------------- worker.c */
 
@@ -294,6 +398,7 @@ enum wcmd_type {
 	WCMD_SET_TARGET,	/* this worker's share of connections */
 	WCMD_SET_RATE,		/* per-connection rate; 0 = flood */
 	WCMD_REMOVE_LOAD,	/* close every connection, drop the load */
+	WCMD_COLLECT,		/* hand this interval's histograms over */
 	WCMD_EXIT,		/* close everything and leave the loop */
 };
 
@@ -322,13 +427,15 @@ struct worker {
 	struct wcmd_queue	 queue;
 	struct wload		*wloads;	/* this worker's loads */
 	struct event		*pace;		/* the one paced-traffic timer */
+	/* paced connections of every load, a min-heap on next_due */
+	struct conn		**heap;
+	unsigned		 heap_n;
+	unsigned		 heap_cap;
 	uint64_t		 rng;		/* xorshift state */
-	_Atomic bool		 exited;
 };
 
 int	 worker_start(struct worker *, int id);
 void	 worker_post(struct worker *, struct wcmd *);
-void	 worker_join(struct worker *);
 
 /* --------------------------------------------------------------- conn.c */
 
@@ -351,7 +458,7 @@ struct conn {
 	enum conn_state		 state;
 	unsigned		 attempts;	/* backoff exponent; reset when a
 						   connection held >= 1 s */
-	bool			 in_paced;
+	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
 	uint64_t		 up_since;	/* ns */
 	uint64_t		 next_due;	/* paced: ns of next message */
 	size_t			 pos;		/* offset in the payload ring */
@@ -359,7 +466,21 @@ struct conn {
 	uint64_t		 written;	/* bytes handed to the kernel */
 	uint64_t		 msgs;		/* whole messages in written */
 	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
-	TAILQ_ENTRY(conn)	 pentry;	/* wl->paced, when in_paced */
+	/* request/response: a ring of wl->conf->inflight requests */
+	struct request_slot	*rq;		/* allocated at connect */
+	unsigned		 rq_head;	/* oldest outstanding */
+	unsigned		 rq_n;		/* outstanding */
+	size_t			 reply_got;	/* bytes of the oldest reply */
+	uint64_t		 connect_start;	/* ns */
+	bool			 ttfb_pending;	/* first send made, no byte yet */
+	uint64_t		 first_send;	/* ns */
+};
+
+/* One request on the wire, waiting for its reply. */
+struct request_slot {
+	uint64_t		 intended;	/* ns: when it was due */
+	uint64_t		 sent;		/* ns: when it was written */
+	size_t			 off;		/* its bytes in the payload ring */
 };
 
 /* The part of a load that lives on one worker. */
@@ -376,7 +497,6 @@ struct wload {
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
 	struct conn_list	 idle;		/* CONN_IDLE slots to open */
 	struct conn_list	 conns;		/* every other slot */
-	struct conn_list	 paced;		/* UP conns, by next_due */
 	/* connect-rate token bucket */
 	double			 tokens;
 	uint64_t		 tokens_at;
@@ -385,6 +505,9 @@ struct wload {
 	char			*payload;
 	size_t			 payload_len;	/* a multiple of size */
 	bool			 removing;
+	/* this interval's histograms [LAT_MAX]; NULL without expect */
+	struct hist		*h;
+	struct event		*reply_check;	/* reply_timeout sweep */
 };
 
 void	 conn_open(struct conn *);
@@ -392,6 +515,8 @@ void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
 void	 conn_free(struct conn *);
 void	 conn_send_due(struct conn *, uint64_t now);
 void	 conn_fill(struct conn *);	/* flood: top up to high mark */
+void	 conn_check_replies(struct conn *, uint64_t now);
+uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */
 #define OUT_LOW_WATER	(64 * 1024)
@@ -400,9 +525,11 @@ void	 conn_fill(struct conn *);	/* flood: top up to high mark */
 void	 wload_adjust(struct wload *);	/* open or close toward target */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
-void	 wload_pace_add(struct wload *, struct conn *, uint64_t now);
-void	 wload_pace_resume(struct wload *, struct conn *);
-void	 wload_pace_schedule(struct worker *);
+#define HEAP_NONE	UINT32_MAX
+void	 pace_start(struct conn *, uint64_t now);	/* new phase */
+void	 pace_push(struct conn *);	/* keep its next_due */
+void	 pace_remove(struct conn *);
+void	 pace_schedule(struct worker *);
 uint64_t worker_random(struct worker *);
 
 /* ------------------------------------------------------- loadd.c / main */
@@ -430,8 +557,35 @@ struct load {
 	_Atomic int		 refs;		/* main + each worker */
 	struct stats_snap	 prev;		/* at the previous tick */
 	struct stats_snap	 rates;		/* per second, last interval */
+	/*
+	 * Latency.  Workers add their interval histograms into pend_*
+	 * under hist_lock once per interval (never per message); the main
+	 * thread takes them into the interval, epoch and run histograms.
+	 */
+	pthread_mutex_t		 hist_lock;
+	struct hist		*pend;		/* [LAT_MAX], under hist_lock */
+	struct hist		*ival;		/* [LAT_MAX], last interval */
+	struct hist		*epoch_h;	/* [LAT_MAX], current epoch */
+	struct hist		*run;		/* [LAT_MAX], whole run */
+	/* epochs: a new one at every start, stop, scale and rate */
+	unsigned		 epoch;
+	char			 epoch_cause[96];
+	double			 epoch_start;	/* wall clock */
+	struct stats_snap	 epoch_base;	/* counters when it began */
+	char			 epoch_next[96]; /* cause of the one to come */
+	struct stats_snap	 epoch_next_base;
 	TAILQ_ENTRY(load)	 entry;
 };
+
+/* The histograms each load keeps (only loads that expect replies). */
+enum lat_kind {
+	LAT_LATENCY = 0,	/* from the intended send time */
+	LAT_SERVICE,		/* from the actual write */
+	LAT_TTFB,		/* first request to first reply byte */
+	LAT_CONNECT,		/* connect() to established */
+	LAT_MAX
+};
+extern const char *const lat_kind_names[LAT_MAX];
 TAILQ_HEAD(load_list, load);
 
 struct daemon {
@@ -446,10 +600,16 @@ struct daemon {
 	int			 next_load_id;
 	struct stats_snap	 retired;	/* counters of removed loads */
 	struct event		*stats_tick;
-	double			 last_tick;	/* monotonic seconds */
 	double			 started_at;
 	uint64_t		 nofile_limit;	/* soft RLIMIT_NOFILE */
 	bool			 shutting_down;
+	/* collection of the workers' interval histograms */
+	_Atomic int		 collect_pending; /* workers yet to answer */
+	bool			 collecting;
+	bool			 collect_again;
+	struct event		*collected;	/* activated by the last worker */
+	double			 interval_start; /* monotonic s */
+	double			 interval_len;	/* of the last finished one */
 };
 
 extern struct daemon *daemon_g;
@@ -462,9 +622,18 @@ int		 load_scale(struct load *, uint64_t n, double over, char *why,
 		    size_t);
 int		 load_set_rate(struct load *, double rate, char *why, size_t);
 int		 daemon_reload(struct errlist *errs, char *summary, size_t);
+void		 daemon_collect(void);
+void		 load_new_epoch(struct load *, const char *cause);
 void		 daemon_shutdown(void);
 void		 load_snapshot(const struct load *, struct stats_snap *);
 int64_t		 daemon_connections(void);
+
+/* ------------------------------------------------------------ results.c */
+
+void	 results_open(const struct profile *);
+void	 results_interval(double start_mono, double length);
+int	 results_reopen(char *why, size_t);
+void	 results_close(void);
 
 /* ------------------------------------------------------------ control.c */
 

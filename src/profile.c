@@ -30,6 +30,7 @@
 #define PROFILE_WORKERS_MAX	1024
 #define PROFILE_CLIENTS_MAX	4096
 #define PROFILE_BACKOFF_MAX	100.0
+#define PROFILE_INFLIGHT_MAX	4096
 
 /* An error held back until all are found, to be given in file order. */
 struct profile_error {
@@ -88,6 +89,14 @@ static int	profile_read_rate(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_reconnect(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_expect(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_arrival(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_path(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_metrics(struct profile_ctx *,
+		    const config_setting_t *, void *);
 
 #define DOFF(f)	offsetof(struct daemon_conf, f)
 #define LOFF(f)	offsetof(struct load_conf, f)
@@ -109,6 +118,12 @@ static const struct profile_key profile_daemon_keys[] = {
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "drain_timeout", PROFILE_DURATION, DOFF(drain_timeout), 0,
 	    PROFILE_DURATION_MAX, true, NULL },
+	{ "results", PROFILE_CUSTOM, DOFF(results), 0, 0, false,
+	    profile_read_path },
+	{ "hdr_log", PROFILE_CUSTOM, DOFF(hdr_log), 0, 0, false,
+	    profile_read_path },
+	{ "metrics_listen", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_metrics },
 };
 
 static const struct profile_key profile_load_keys[] = {
@@ -136,6 +151,12 @@ static const struct profile_key profile_load_keys[] = {
 	{ "connect_timeout", PROFILE_DURATION, LOFF(connect_timeout), 0,
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "nodelay", PROFILE_BOOL, LOFF(nodelay), 0, 0, false, NULL },
+	{ "expect", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_expect },
+	{ "inflight", PROFILE_INT, LOFF(inflight), 1, PROFILE_INFLIGHT_MAX,
+	    false, NULL },
+	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
 };
 
 static const struct profile_key profile_reconnect_keys[] = {
@@ -570,6 +591,51 @@ profile_read_log_level(struct profile_ctx *ctx, const config_setting_t *s,
 	return -1;
 }
 
+/* A file the daemon writes (results, hdr_log): a non-empty path. */
+static int
+profile_read_path(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	const char	*str;
+	char		**field;
+	const char	*name = config_setting_name(s);
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (*str == '\0') {
+		profile_err(ctx, s, "%s must not be empty", name);
+		return -1;
+	}
+	field = strcmp(name, "results") == 0 ?
+	    &((struct daemon_conf *)obj)->results :
+	    &((struct daemon_conf *)obj)->hdr_log;
+	free(*field);
+	*field = xstrdup(str);
+	return 0;
+}
+
+/* metrics_listen = "ADDRESS:PORT": a numeric address to serve /metrics. */
+static int
+profile_read_metrics(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct daemon_conf	*dc = obj;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	const char		*str;
+	char			 why[256];
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (parse_target(str, &ss, &sslen, why, sizeof(why)) == -1) {
+		profile_err(ctx, s, "metrics_listen: %s", why);
+		return -1;
+	}
+	free(dc->metrics_listen);
+	dc->metrics_listen = xstrdup(str);
+	return 0;
+}
+
 static void
 profile_daemon_defaults(struct daemon_conf *dc)
 {
@@ -773,6 +839,98 @@ profile_read_reconnect(struct profile_ctx *ctx, const config_setting_t *s,
 	return bad == 0 ? 0 : -1;
 }
 
+/*
+ * expect = "echo"; or a group with exactly one of size = N,
+ * until = "DELIM" or match = "BYTES".
+ */
+static int
+profile_read_expect(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const config_setting_t	*m;
+	const char		*str;
+	double			 v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (strcmp(config_setting_get_string(s), "echo") == 0) {
+			lc->expect = EXPECT_ECHO;
+			return 0;
+		}
+		profile_err(ctx, s, "unknown expect \"%s\" (use \"echo\", "
+		    "or a group: { size = N; }, { until = \"...\"; } or "
+		    "{ match = \"...\"; })", config_setting_get_string(s));
+		return -1;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		profile_err(ctx, s, "wrong type: expect must be \"echo\" or a "
+		    "group { size = N; }, { until = \"...\"; } or "
+		    "{ match = \"...\"; }");
+		return -1;
+	}
+	if (config_setting_length(s) != 1) {
+		profile_err(ctx, s, "expect takes exactly one of size, until "
+		    "or match");
+		return -1;
+	}
+	m = config_setting_get_elem(s, 0);
+	if (strcmp(config_setting_name(m), "size") == 0) {
+		if (profile_number(m, &v) == -1 || v != floor(v)) {
+			profile_err(ctx, m, "wrong type: expect size must be a "
+			    "whole number");
+			return -1;
+		}
+		if (v < 1 || v > PROFILE_SIZE_MAX) {
+			profile_err(ctx, m, "expect size must be 1 to %.15g "
+			    "(got %.15g)", PROFILE_SIZE_MAX, v);
+			return -1;
+		}
+		lc->expect = EXPECT_SIZE;
+		lc->expect_size = (size_t)v;
+		return 0;
+	}
+	if (strcmp(config_setting_name(m), "until") == 0 ||
+	    strcmp(config_setting_name(m), "match") == 0) {
+		if ((str = profile_string(ctx, m)) == NULL)
+			return -1;
+		if (*str == '\0' || strlen(str) > 65536) {
+			profile_err(ctx, m, "expect %s must be 1 to 65536 bytes",
+			    config_setting_name(m));
+			return -1;
+		}
+		lc->expect = config_setting_name(m)[0] == 'u' ? EXPECT_UNTIL :
+		    EXPECT_MATCH;
+		free(lc->expect_bytes);
+		lc->expect_bytes = xstrdup(str);
+		lc->expect_len = strlen(str);
+		return 0;
+	}
+	profile_err(ctx, m, "unknown key \"%s\" in expect (use size, until "
+	    "or match)", config_setting_name(m));
+	return -1;
+}
+
+static int
+profile_read_arrival(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (strcmp(str, "uniform") == 0)
+		lc->arrival = ARRIVAL_UNIFORM;
+	else if (strcmp(str, "poisson") == 0)
+		lc->arrival = ARRIVAL_POISSON;
+	else {
+		profile_err(ctx, s, "unknown arrival \"%s\" (use \"uniform\" "
+		    "or \"poisson\")", str);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 profile_load_defaults(struct load_conf *lc)
 {
@@ -793,6 +951,10 @@ profile_load_defaults(struct load_conf *lc)
 	lc->reconnect.jitter = 0.2;
 	lc->connect_timeout = 5;
 	lc->nodelay = true;
+	lc->expect = EXPECT_NONE;
+	lc->inflight = 1;
+	lc->reply_timeout = 10;
+	lc->arrival = ARRIVAL_UNIFORM;
 }
 
 /* The setting of key a if written, else of b, else the load itself. */
@@ -874,6 +1036,22 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 			    "%.15g: give a rate of at most max_rate",
 			    lc->max_rate);
 	}
+
+	/* Keys that only mean something with a reply to wait for. */
+	if (lc->expect == EXPECT_NONE) {
+		static const char *const rr[] = { "inflight", "reply_timeout" };
+
+		for (size_t i = 0; i < sizeof(rr) / sizeof(rr[0]); i++) {
+			if ((s = config_setting_get_member(group, rr[i])) !=
+			    NULL)
+				profile_err(ctx, s, "%s needs expect (a load "
+				    "that waits for replies)", rr[i]);
+		}
+	}
+	if ((s = config_setting_get_member(group, "arrival")) != NULL &&
+	    lc->rate == 0)
+		profile_err(ctx, s, "arrival needs a rate (flood has no "
+		    "schedule)");
 	ctx->what = NULL;
 }
 
@@ -1035,10 +1213,15 @@ profile_free(struct profile *prof)
 {
 	if (prof == NULL)
 		return;
-	for (int i = 0; i < prof->nloads; i++)
+	for (int i = 0; i < prof->nloads; i++) {
 		free(prof->loads[i].literal);
+		free(prof->loads[i].expect_bytes);
+	}
 	free(prof->loads);
 	free(prof->daemon.socket);
+	free(prof->daemon.results);
+	free(prof->daemon.hdr_log);
+	free(prof->daemon.metrics_listen);
 	free(prof->path);
 	free(prof);
 }
@@ -1094,6 +1277,14 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	if (a->connect_timeout != b->connect_timeout ||
 	    a->nodelay != b->nodelay)
 		return false;
+	if (a->expect != b->expect || a->expect_size != b->expect_size ||
+	    a->expect_len != b->expect_len ||
+	    (a->expect_len > 0 &&
+	    memcmp(a->expect_bytes, b->expect_bytes, a->expect_len) != 0))
+		return false;
+	if (a->inflight != b->inflight ||
+	    a->reply_timeout != b->reply_timeout || a->arrival != b->arrival)
+		return false;
 	return true;
 }
 
@@ -1109,6 +1300,8 @@ load_conf_dup(const struct load_conf *lc)
 		memcpy(copy->literal, lc->literal, lc->literal_len);
 		copy->literal[lc->literal_len] = '\0';
 	}
+	if (lc->expect_bytes != NULL)
+		copy->expect_bytes = xstrdup(lc->expect_bytes);
 	return copy;
 }
 
@@ -1118,5 +1311,6 @@ load_conf_free(struct load_conf *lc)
 	if (lc == NULL)
 		return;
 	free(lc->literal);
+	free(lc->expect_bytes);
 	free(lc);
 }

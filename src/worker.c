@@ -3,7 +3,10 @@
  * of each load (struct wload), the connect-rate limiter and the one paced
  * traffic timer that serves every due connection.
  */
+#include <sys/prctl.h>
+
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,7 @@ static void	worker_wakeupcb(evutil_socket_t, short, void *);
 static void	worker_pacecb(evutil_socket_t, short, void *);
 static void	wload_openercb(evutil_socket_t, short, void *);
 static void	wload_free(struct wload *);
+static void	wload_reply_checkcb(evutil_socket_t, short, void *);
 
 uint64_t
 worker_random(struct worker *w)
@@ -35,24 +39,38 @@ worker_main(void *arg)
 {
 	struct worker	*w = arg;
 
+	/* Wake within a microsecond of a timer, not the default 50. */
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while (w->wloads != NULL)
 		wload_free(w->wloads);
-	atomic_store(&w->exited, true);
+	free(w->heap);
+	w->heap = NULL;
 	return NULL;
 }
 
 int
 worker_start(struct worker *w, int id)
 {
-	int	 rc;
+	struct event_config	*cfg;
+	int			 rc;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->rng = 0x9E3779B97F4A7C15ull ^ (now_ns() + (uint64_t)id * 7919);
 	TAILQ_INIT(&w->queue);
 	pthread_mutex_init(&w->lock, NULL);
-	if ((w->base = event_base_new()) == NULL)
+	/*
+	 * Precise timers (timerfd, not epoll's milliseconds): open-loop
+	 * latency runs from the intended send time, so a late wake-up would
+	 * be measured as the server's delay.
+	 */
+	if ((cfg = event_config_new()) == NULL)
+		return -1;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (w->base == NULL)
 		return -1;
 	w->wakeup = event_new(w->base, -1, 0, worker_wakeupcb, w);
 	w->pace = evtimer_new(w->base, worker_pacecb, w);
@@ -73,16 +91,6 @@ worker_post(struct worker *w, struct wcmd *cmd)
 	TAILQ_INSERT_TAIL(&w->queue, cmd, entry);
 	pthread_mutex_unlock(&w->lock);
 	event_active(w->wakeup, EV_READ, 0);
-}
-
-void
-worker_join(struct worker *w)
-{
-	pthread_join(w->thread, NULL);
-	event_free(w->wakeup);
-	event_free(w->pace);
-	event_base_free(w->base);
-	pthread_mutex_destroy(&w->lock);
 }
 
 static struct wload *
@@ -138,20 +146,23 @@ wload_set_rate(struct wload *wl, double rate)
 	wl->interval_ns = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
 	if (wl->interval_ns == 0 && rate > 0)
 		wl->interval_ns = 1;
-	/* Re-anchor every connection's schedule at now: no burst. */
-	while ((c = TAILQ_FIRST(&wl->paced)) != NULL) {
-		TAILQ_REMOVE(&wl->paced, c, pentry);
-		c->in_paced = false;
-	}
+	/*
+	 * Re-anchor every connection's schedule at now, each at a random
+	 * phase within the new interval: no burst, and no backlog carried
+	 * over from the old rate.
+	 */
 	TAILQ_FOREACH(c, &wl->conns, entry) {
 		if (c->state != CONN_UP)
 			continue;
-		if (rate == 0)
+		pace_remove(c);
+		if (rate > 0)
+			pace_start(c, now);
+		else if (wl->conf->expect == EXPECT_NONE)
 			conn_fill(c);
 		else
-			wload_pace_add(wl, c, now);
+			conn_check_replies(c, now);	/* closed loop refill */
 	}
-	wload_pace_schedule(wl->w);
+	pace_schedule(wl->w);
 }
 
 static struct wload *
@@ -166,7 +177,26 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->conf = cmd->conf;
 	TAILQ_INIT(&wl->idle);
 	TAILQ_INIT(&wl->conns);
-	TAILQ_INIT(&wl->paced);
+	if (wl->conf->expect != EXPECT_NONE) {
+		double	 t = wl->conf->reply_timeout / 4;
+		struct timeval tv;
+
+		wl->h = xcalloc(LAT_MAX, sizeof(*wl->h));
+		for (int i = 0; i < LAT_MAX; i++)
+			hist_reset(&wl->h[i]);
+		/* Sweep for overdue replies a few times per timeout. */
+		if (t > 1)
+			t = 1;
+		if (t < 0.01)
+			t = 0.01;
+		tv.tv_sec = (time_t)t;
+		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+		wl->reply_check = event_new(w->base, -1, EV_PERSIST,
+		    wload_reply_checkcb, wl);
+		if (wl->reply_check == NULL)
+			fatalx("%s: event_new", __func__);
+		evtimer_add(wl->reply_check, &tv);
+	}
 	wl->tokens = 1;
 	wl->tokens_at = now_ns();
 	wl->opener = evtimer_new(w->base, wload_openercb, wl);
@@ -186,14 +216,10 @@ wload_free(struct wload *wl)
 {
 	struct worker	*w = wl->w;
 	struct wload	**pp;
-	struct conn	*c;
 
 	wl->target = 0;
 	wload_adjust(wl);
-	while ((c = TAILQ_FIRST(&wl->idle)) != NULL) {
-		TAILQ_REMOVE(&wl->idle, c, entry);
-		free(c);
-	}
+	/* wload_adjust emptied both lists: target 0 frees every slot. */
 	for (pp = &w->wloads; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == wl) {
 			*pp = wl->next;
@@ -201,6 +227,9 @@ wload_free(struct wload *wl)
 		}
 	}
 	event_free(wl->opener);
+	if (wl->reply_check != NULL)
+		event_free(wl->reply_check);
+	free(wl->h);
 	free(wl->payload);
 	load_conf_free(wl->conf);
 	/* The counters belong to the main thread's struct load. */
@@ -274,7 +303,7 @@ wload_adjust(struct wload *wl)
 	while (wl->nconns > wl->target && (c = TAILQ_LAST(&wl->idle,
 	    conn_list)) != NULL) {
 		TAILQ_REMOVE(&wl->idle, c, entry);
-		free(c);
+		conn_free(c);
 		wl->nconns--;
 	}
 	for (int pass = 0; pass < 2 && wl->nconns > wl->target; pass++) {
@@ -283,69 +312,145 @@ wload_adjust(struct wload *wl)
 				break;
 			if (pass == 0 && c->state == CONN_UP)
 				continue;
-			conn_close(c);
 			TAILQ_REMOVE(&wl->conns, c, entry);
-			free(c);
+			conn_free(c);
 			wl->nconns--;
 		}
 	}
 	while (wl->nconns < wl->target) {
 		c = xcalloc(1, sizeof(*c));
 		c->wl = wl;
+		c->heap_idx = HEAP_NONE;
 		TAILQ_INSERT_TAIL(&wl->idle, c, entry);
 		wl->nconns++;
 	}
 	wload_open_pending(wl);
 }
 
-/*
- * Put a connection on the paced list.  The list stays sorted by next_due:
- * a newcomer is due no earlier than the last one on the list.
- */
-void
-wload_pace_add(struct wload *wl, struct conn *c, uint64_t now)
+/* ns until the next scheduled message of a paced load. */
+uint64_t
+wload_gap(struct wload *wl)
 {
-	struct conn	*last = TAILQ_LAST(&wl->paced, conn_list);
+	double	 u;
 
-	c->next_due = now;
-	if (last != NULL && last->next_due > now)
-		c->next_due = last->next_due;
-	TAILQ_INSERT_TAIL(&wl->paced, c, pentry);
-	c->in_paced = true;
-	if (!evtimer_pending(wl->w->pace, NULL))
-		wload_pace_schedule(wl->w);
+	if (wl->conf->arrival == ARRIVAL_UNIFORM)
+		return wl->interval_ns;
+	/* Poisson arrivals: exponential gaps with mean interval_ns. */
+	u = ((double)(worker_random(wl->w) >> 11) + 0.5) / 9007199254740992.0;
+	return (uint64_t)(-log(u) * (double)wl->interval_ns) + 1;
 }
 
 /*
- * A connection whose output was full drained again: it goes back at the
- * head of the list (it is the most overdue) and pays what it owes.
+ * The paced connections of all a worker's loads sit in one binary
+ * min-heap on next_due, so the timer always aims at the earliest and
+ * serving a connection costs O(log n) whatever the arrival process.
  */
-void
-wload_pace_resume(struct wload *wl, struct conn *c)
+static bool
+heap_less(const struct conn *a, const struct conn *b)
 {
-	TAILQ_INSERT_HEAD(&wl->paced, c, pentry);
-	c->in_paced = true;
-	wload_pace_schedule(wl->w);
+	return a->next_due < b->next_due;
 }
 
-/* Arm the pace timer for the earliest due connection of any load. */
-void
-wload_pace_schedule(struct worker *w)
+static void
+heap_set(struct worker *w, unsigned i, struct conn *c)
 {
-	struct wload	*wl;
-	struct conn	*c;
-	uint64_t	 first = UINT64_MAX, now;
+	w->heap[i] = c;
+	c->heap_idx = i;
+}
+
+static void
+heap_up(struct worker *w, unsigned i)
+{
+	struct conn	*c = w->heap[i];
+
+	while (i > 0 && heap_less(c, w->heap[(i - 1) / 2])) {
+		heap_set(w, i, w->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, c);
+}
+
+static void
+heap_down(struct worker *w, unsigned i)
+{
+	struct conn	*c = w->heap[i];
+	unsigned	 child;
+
+	while ((child = 2 * i + 1) < w->heap_n) {
+		if (child + 1 < w->heap_n &&
+		    heap_less(w->heap[child + 1], w->heap[child]))
+			child++;
+		if (!heap_less(w->heap[child], c))
+			break;
+		heap_set(w, i, w->heap[child]);
+		i = child;
+	}
+	heap_set(w, i, c);
+}
+
+void
+pace_push(struct conn *c)
+{
+	struct worker	*w = c->wl->w;
+
+	if (c->heap_idx != HEAP_NONE)
+		return;
+	if (w->heap_n == w->heap_cap) {
+		w->heap_cap = w->heap_cap ? w->heap_cap * 2 : 64;
+		w->heap = reallocarray(w->heap, w->heap_cap, sizeof(*w->heap));
+		if (w->heap == NULL)
+			fatal("reallocarray");
+	}
+	heap_set(w, w->heap_n++, c);
+	heap_up(w, c->heap_idx);
+	if (w->heap[0] == c)
+		pace_schedule(w);
+}
+
+void
+pace_remove(struct conn *c)
+{
+	struct worker	*w = c->wl->w;
+	struct conn	*moved;
+	unsigned	 i = c->heap_idx;
+
+	if (i == HEAP_NONE)
+		return;
+	c->heap_idx = HEAP_NONE;
+	if (i == --w->heap_n)
+		return;
+	/* The last element fills the hole; it may belong above or below. */
+	moved = w->heap[w->heap_n];
+	heap_set(w, i, moved);
+	heap_down(w, i);
+	heap_up(w, moved->heap_idx);
+}
+
+/*
+ * A connection joins its load's schedule at a random phase within one
+ * interval, so that connections opened together do not send together.
+ */
+void
+pace_start(struct conn *c, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+
+	c->next_due = now + worker_random(wl->w) % wl->interval_ns;
+	pace_push(c);
+}
+
+/* Arm the pace timer for the earliest due connection. */
+void
+pace_schedule(struct worker *w)
+{
+	uint64_t	 first, now;
 	struct timeval	 tv;
 
-	for (wl = w->wloads; wl != NULL; wl = wl->next) {
-		if (wl->rate > 0 && (c = TAILQ_FIRST(&wl->paced)) != NULL &&
-		    c->next_due < first)
-			first = c->next_due;
-	}
-	if (first == UINT64_MAX) {
+	if (w->heap_n == 0) {
 		evtimer_del(w->pace);
 		return;
 	}
+	first = w->heap[0]->next_due;
 	now = now_ns();
 	first = first > now ? first - now : 0;
 	tv.tv_sec = (time_t)(first / 1000000000ull);
@@ -353,37 +458,70 @@ wload_pace_schedule(struct worker *w)
 	evtimer_add(w->pace, &tv);
 }
 
-/* The one paced-traffic timer: serve every connection that is due. */
+/*
+ * The one paced-traffic timer: serve every connection that is due.  A
+ * connection that cannot send all it owes (its output is full, or all its
+ * requests are in flight) leaves the heap, or the timer would spin; its
+ * write callback or its next reply brings it back, still owing.
+ */
 static void
 worker_pacecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
-	struct wload	*wl;
 	struct conn	*c;
 	uint64_t	 now = now_ns();
 
 	(void)fd;
 	(void)what;
-	for (wl = w->wloads; wl != NULL; wl = wl->next) {
-		if (wl->rate == 0)
-			continue;
-		while ((c = TAILQ_FIRST(&wl->paced)) != NULL &&
-		    c->next_due <= now) {
-			conn_send_due(c, now);
-			TAILQ_REMOVE(&wl->paced, c, pentry);
-			if (c->next_due <= now) {
-				/*
-				 * The output is full: the connection leaves
-				 * the list (else the timer would spin) and
-				 * its write callback puts it back, still
-				 * owing what it could not send.
-				 */
-				c->in_paced = false;
-			} else
-				TAILQ_INSERT_TAIL(&wl->paced, c, pentry);
-		}
+	while (w->heap_n > 0 && (c = w->heap[0])->next_due <= now) {
+		conn_send_due(c, now);
+		if (c->heap_idx == HEAP_NONE)
+			continue;	/* it failed and left */
+		if (c->next_due <= now)
+			pace_remove(c);
+		else
+			heap_down(w, 0);
 	}
-	wload_pace_schedule(w);
+	pace_schedule(w);
+}
+
+/* Overdue replies: a few sweeps per reply_timeout. */
+static void
+wload_reply_checkcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wload	*wl = arg;
+	struct conn	*c, *tmp;
+	uint64_t	 now = now_ns();
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH_SAFE(c, &wl->conns, entry, tmp) {
+		if (c->state == CONN_UP && c->rq_n > 0)
+			conn_check_replies(c, now);
+	}
+}
+
+/*
+ * Hand this interval's histograms to the main thread: once per interval,
+ * under the load's lock, never on the per-message path.
+ */
+static void
+worker_collect(struct worker *w)
+{
+	struct wload	*wl;
+
+	for (wl = w->wloads; wl != NULL; wl = wl->next) {
+		if (wl->h == NULL)
+			continue;
+		pthread_mutex_lock(&wl->load->hist_lock);
+		for (int i = 0; i < LAT_MAX; i++)
+			hist_add(&wl->load->pend[i], &wl->h[i]);
+		pthread_mutex_unlock(&wl->load->hist_lock);
+		for (int i = 0; i < LAT_MAX; i++)
+			hist_reset(&wl->h[i]);
+	}
+	if (atomic_fetch_sub(&daemon_g->collect_pending, 1) == 1)
+		event_active(daemon_g->collected, EV_READ, 0);
 }
 
 static void
@@ -420,6 +558,9 @@ worker_wakeupcb(evutil_socket_t fd, short what, void *arg)
 		case WCMD_REMOVE_LOAD:
 			if (wl != NULL)
 				wload_free(wl);
+			break;
+		case WCMD_COLLECT:
+			worker_collect(w);
 			break;
 		case WCMD_EXIT:
 			event_base_loopbreak(w->base);

@@ -1,0 +1,222 @@
+/*
+ * hist.c -- the latency histogram: log-linear buckets in the HdrHistogram
+ * manner, fixed memory, O(1) record, mergeable.  Written from the published
+ * description of HdrHistogram; the counts array has exactly the layout
+ * HdrHistogram uses for (lowest 1000, highest 7.2e12, 3 digits), so hdrlog.c
+ * can write it as HdrHistogram's own encoding, index for index.
+ *
+ * The value range is cut into buckets that double in size.  Each bucket
+ * has HIST_SUB_BUCKETS/2 slots (sub-buckets) of equal width; bucket 0 has
+ * HIST_SUB_BUCKETS of them, since it also covers the values from 0 up.
+ * With 2048 sub-buckets and a unit of 2^9 = 512 ns:
+ *
+ *	bucket 0	[0, 2^20) ns		2048 slots of 512 ns
+ *	bucket 1	[2^20, 2^21) ns		1024 slots of 1024 ns
+ *	bucket k	[2^(19+k), 2^(20+k)) ns	1024 slots of 2^(9+k) ns
+ *
+ * so a slot is never wider than 1/1024 of the values it holds (3 decimal
+ * digits), except below 2^19 ns (~0.5 ms) where it is 512 ns wide.
+ * Bucket 23 ends at 2^43 ns (~2.44 h), the first power of two above 2 h.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "loadd.h"
+
+#define HIST_HALF		(HIST_SUB_BUCKETS / 2)
+#define HIST_HALF_MAG		10	/* log2(HIST_HALF) */
+/* Leading zeros of the largest value that fits in bucket 0, 2^20 - 1. */
+#define HIST_LZ_BASE		(64 - HIST_UNIT_MAGNITUDE - HIST_HALF_MAG - 1)
+/* Bits of the values that bucket 0 holds. */
+#define HIST_SUB_MASK \
+	((uint64_t)(HIST_SUB_BUCKETS - 1) << HIST_UNIT_MAGNITUDE)
+
+/*
+ * The header's constants must agree with each other and with HdrHistogram's
+ * derivation of them; a wrong one fails the build here rather than writing
+ * logs that HdrHistogram's tools misread.
+ */
+_Static_assert(HIST_HALF == 1 << HIST_HALF_MAG, "HIST_SUB_BUCKETS");
+/* The smallest power of two >= 2 * 10^HIST_SIGDIGITS (here 2000). */
+_Static_assert(HIST_SIGDIGITS == 3 && HIST_SUB_BUCKETS >= 2000 &&
+    HIST_SUB_BUCKETS / 2 < 2000, "HIST_SUB_BUCKETS vs HIST_SIGDIGITS");
+/* floor(log2(HIST_LOWEST_NS)) */
+_Static_assert((1ull << HIST_UNIT_MAGNITUDE) <= HIST_LOWEST_NS &&
+    HIST_LOWEST_NS < (2ull << HIST_UNIT_MAGNITUDE), "HIST_UNIT_MAGNITUDE");
+/* Just enough buckets: the last one reaches above HIST_HIGHEST_NS... */
+_Static_assert(((uint64_t)HIST_SUB_BUCKETS <<
+    (HIST_BUCKETS - 1 + HIST_UNIT_MAGNITUDE)) > HIST_HIGHEST_NS,
+    "HIST_BUCKETS too small for HIST_HIGHEST_NS");
+/* ...and one fewer would not (HdrHistogram sizes its array the same way). */
+_Static_assert(((uint64_t)HIST_SUB_BUCKETS <<
+    (HIST_BUCKETS - 2 + HIST_UNIT_MAGNITUDE)) <= HIST_HIGHEST_NS,
+    "HIST_BUCKETS larger than HdrHistogram's bucket count");
+_Static_assert(HIST_COUNTS == (HIST_BUCKETS + 1) * HIST_HALF, "HIST_COUNTS");
+
+/* The index of v; v must be <= HIST_HIGHEST_NS. */
+static inline int
+hist_index_of(uint64_t v)
+{
+	int	 bucket, sub;
+
+	/* The mask makes every value below 2^20 land in bucket 0. */
+	bucket = HIST_LZ_BASE - __builtin_clzll(v | HIST_SUB_MASK);
+	sub = (int)(v >> (bucket + HIST_UNIT_MAGNITUDE));
+	/*
+	 * Buckets above 0 only use their upper half (sub >= HIST_HALF): the
+	 * lower half is the previous bucket's range at twice the precision.
+	 */
+	return ((bucket + 1) << HIST_HALF_MAG) + sub - HIST_HALF;
+}
+
+void
+hist_reset(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min_ns = UINT64_MAX;
+}
+
+void
+hist_record(struct hist *h, uint64_t ns)
+{
+	hist_record_n(h, ns, 1);
+}
+
+void
+hist_record_n(struct hist *h, uint64_t ns, uint64_t n)
+{
+	uint64_t	 v = ns;
+
+	if (n == 0)
+		return;
+	if (v > HIST_HIGHEST_NS) {
+		v = HIST_HIGHEST_NS;
+		h->clamped += n;
+	}
+	h->counts[hist_index_of(v)] += n;
+	h->total += n;
+	/* min, max and sum keep the value as measured, even if clamped. */
+	if (ns < h->min_ns)
+		h->min_ns = ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->sum_ns += (double)ns * (double)n;
+}
+
+/*
+ * The range of indexes that can be non-zero: every recorded value lies
+ * between min_ns and max_ns, so nothing outside their slots was counted.
+ * This saves scanning 25600 counters when the values sit in a few buckets.
+ */
+static void
+hist_range(const struct hist *h, int *lo, int *hi)
+{
+	uint64_t	 max = h->max_ns;
+
+	if (max > HIST_HIGHEST_NS)
+		max = HIST_HIGHEST_NS;
+	*lo = hist_index_of(h->min_ns > max ? max : h->min_ns);
+	*hi = hist_index_of(max);
+}
+
+void
+hist_add(struct hist *dst, const struct hist *src)
+{
+	int	 lo, hi;
+
+	if (src->total == 0)
+		return;
+	hist_range(src, &lo, &hi);
+	for (int i = lo; i <= hi; i++)
+		dst->counts[i] += src->counts[i];
+	dst->total += src->total;
+	dst->clamped += src->clamped;
+	if (src->min_ns < dst->min_ns)
+		dst->min_ns = src->min_ns;
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+	dst->sum_ns += src->sum_ns;
+}
+
+uint64_t
+hist_percentile(const struct hist *h, double p)
+{
+	uint64_t	 want, seen = 0, v;
+	double		 x;
+	int		 lo, hi;
+
+	if (h->total == 0)
+		return 0;
+	if (p >= 100.0)
+		return h->max_ns;
+	if (!(p > 0.0))		/* also NaN */
+		return h->min_ns;
+
+	/*
+	 * The count the percentile must reach, rounded up.  As HdrHistogram
+	 * does, step p down by one ulp first: 99.9 is not exact in binary, and
+	 * 99.9% of 1000 must give 999, not 1000 through a rounding error.
+	 */
+	x = ceil(nextafter(p, 0.0) * (double)h->total / 100.0);
+	want = x < 1.0 ? 1 : (uint64_t)x;
+	if (want > h->total)
+		want = h->total;
+
+	hist_range(h, &lo, &hi);
+	for (int i = lo; i <= hi; i++) {
+		seen += h->counts[i];
+		if (seen >= want) {
+			v = hist_highest_equiv(i);
+			return v > h->max_ns ? h->max_ns : v;
+		}
+	}
+	return h->max_ns;	/* not reached while total matches counts */
+}
+
+double
+hist_mean(const struct hist *h)
+{
+	if (h->total == 0)
+		return 0.0;
+	return h->sum_ns / (double)h->total;
+}
+
+/* Values above HIST_HIGHEST_NS map to its index, as hist_record does. */
+int
+hist_index(uint64_t ns)
+{
+	return hist_index_of(ns > HIST_HIGHEST_NS ? HIST_HIGHEST_NS : ns);
+}
+
+/* The lowest value of slot index; 0 if index is out of range. */
+uint64_t
+hist_lowest_equiv(int index)
+{
+	int	 bucket, sub;
+
+	if (index < 0 || index >= HIST_COUNTS)
+		return 0;
+	bucket = (index >> HIST_HALF_MAG) - 1;
+	sub = (index & (HIST_HALF - 1)) + HIST_HALF;
+	if (bucket < 0) {	/* the lower half of bucket 0 */
+		sub -= HIST_HALF;
+		bucket = 0;
+	}
+	return (uint64_t)sub << (bucket + HIST_UNIT_MAGNITUDE);
+}
+
+/* The highest value of slot index; 0 if index is out of range. */
+uint64_t
+hist_highest_equiv(int index)
+{
+	int	 bucket;
+
+	if (index < 0 || index >= HIST_COUNTS)
+		return 0;
+	bucket = (index >> HIST_HALF_MAG) - 1;
+	if (bucket < 0)
+		bucket = 0;
+	return hist_lowest_equiv(index) +
+	    (1ull << (bucket + HIST_UNIT_MAGNITUDE)) - 1;
+}
