@@ -259,6 +259,58 @@ print_errors(const char *name, json_t *l)
 }
 
 static void
+print_hist_row(const char *label, json_t *h)
+{
+	static const char *const keys[] = { "p50", "p90", "p99", "p99.9",
+	    "p99.99", "max" };
+
+	if (h == NULL)
+		return;
+	printf("  %-30s %10lld", label, (long long)geti(h, "count"));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf(" %9.1f", json_number_value(json_object_get(h, keys[i])));
+	printf("\n");
+}
+
+/* Latency of the loads that wait for replies, in microseconds. */
+static void
+print_latency(json_t *loads)
+{
+	json_t	*l, *lat, *svc, *ep;
+	size_t	 i;
+	int	 header = 0;
+	char	 label[160];
+
+	json_array_foreach(loads, i, l) {
+		if ((lat = json_object_get(l, "latency_us")) == NULL)
+			continue;
+		svc = json_object_get(l, "service_us");
+		ep = json_object_get(l, "epoch");
+		if (!header) {
+			printf("\nlatency in us (from the intended send time; "
+			    "service = from the actual write)\n");
+			printf("  %-30s %10s %9s %9s %9s %9s %9s %9s\n", "",
+			    "COUNT", "P50", "P90", "P99", "P99.9", "P99.99",
+			    "MAX");
+			header = 1;
+		}
+		printf("%s (epoch %lld: %s; replies %lld, late %lld)\n",
+		    gets_(l, "name"), (long long)geti(ep, "number"),
+		    gets_(ep, "cause"), (long long)geti(l, "replies"),
+		    (long long)geti(l, "late"));
+		print_hist_row("latency, last interval",
+		    json_object_get(lat, "interval"));
+		print_hist_row("latency, this epoch",
+		    json_object_get(lat, "epoch"));
+		print_hist_row("latency, whole run", json_object_get(lat, "run"));
+		print_hist_row("service, whole run", json_object_get(svc, "run"));
+		snprintf(label, sizeof(label), "connect, whole run");
+		print_hist_row(label, json_object_get(json_object_get(l,
+		    "connect_us"), "run"));
+	}
+}
+
+static void
 print_stats(json_t *o)
 {
 	json_t	*loads = json_object_get(o, "loads"), *l;
@@ -276,6 +328,7 @@ print_stats(json_t *o)
 		print_errors(gets_(l, "name"), l);
 		printf("\n");
 	}
+	print_latency(loads);
 }
 
 static void
@@ -387,8 +440,11 @@ watch(int fd)
 
 				strftime(ts, sizeof(ts), "%H:%M:%S",
 				    localtime(&now));
+				json_t *ls, *l, *h;
+				size_t i;
+
 				printf("%s conns %lld/%lld msg/s %s sent/s %s "
-				    "conn_fail %lld\n", ts,
+				    "conn_fail %lld", ts,
 				    (long long)geti(t, "connections_active"),
 				    (long long)geti(t, "connections_target"),
 				    human((double)geti(t,
@@ -396,6 +452,22 @@ watch(int fd)
 				    human((double)geti(t, "bytes_sent_per_s"),
 				    "B", b, sizeof(b)),
 				    (long long)geti(t, "connects_failed"));
+				ls = json_object_get(o, "loads");
+				json_array_foreach(ls, i, l) {
+					h = json_object_get(json_object_get(l,
+					    "latency_us"), "interval");
+					if (h == NULL)
+						continue;
+					printf(" | %s p50 %.0fus p99 %.0fus "
+					    "max %.0fus", gets_(l, "name"),
+					    json_number_value(json_object_get(h,
+					    "p50")),
+					    json_number_value(json_object_get(h,
+					    "p99")),
+					    json_number_value(json_object_get(h,
+					    "max")));
+				}
+				printf("\n");
 				json_decref(o);
 			}
 		} else if ((o = json_loads(line, 0, NULL)) != NULL) {

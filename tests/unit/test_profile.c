@@ -606,6 +606,50 @@ test_find_load(void **state)
 }
 
 static void
+test_rr(void **state)
+{
+	char			*path = path_join(confdir, "good/rr.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+
+	(void)state;
+	assert_string_equal(prof->daemon.results, "/tmp/loadd-results.jsonl");
+	assert_string_equal(prof->daemon.hdr_log, "/tmp/loadd-latency.hlog");
+	assert_string_equal(prof->daemon.metrics_listen, "127.0.0.1:9464");
+	assert_int_equal(prof->nloads, 4);
+	lc = &prof->loads[0];
+	assert_int_equal(lc->expect, EXPECT_ECHO);
+	assert_int_equal(lc->arrival, ARRIVAL_POISSON);
+	assert_int_equal(lc->inflight, 8);
+	assert_near(lc->reply_timeout, 0.25);
+	lc = &prof->loads[1];
+	assert_int_equal(lc->expect, EXPECT_SIZE);
+	assert_int_equal(lc->expect_size, 32);
+	assert_int_equal(lc->inflight, 1);
+	assert_near(lc->reply_timeout, 10);
+	assert_int_equal(lc->arrival, ARRIVAL_UNIFORM);
+	lc = &prof->loads[2];
+	assert_int_equal(lc->expect, EXPECT_UNTIL);
+	assert_int_equal(lc->expect_len, 2);
+	assert_memory_equal(lc->expect_bytes, "\r\n", 2);
+	lc = &prof->loads[3];
+	assert_int_equal(lc->expect, EXPECT_MATCH);
+	assert_string_equal(lc->expect_bytes, "+PONG\r\n");
+	/* A copy owns its bytes, and a change of any of them is seen. */
+	{
+		struct load_conf *c = load_conf_dup(lc);
+
+		assert_ptr_not_equal(c->expect_bytes, lc->expect_bytes);
+		assert_true(load_conf_equal(c, lc));
+		c->expect_bytes[0] = '-';
+		assert_false(load_conf_equal(c, lc));
+		load_conf_free(c);
+	}
+	profile_free(prof);
+	free(path);
+}
+
+static void
 test_dup_equal(void **state)
 {
 	char			*path = path_join(confdir, "good/full.conf");
@@ -660,6 +704,11 @@ test_dup_equal(void **state)
 	CHANGED(name[0], 'P');
 	CHANGED(target[1], '0');
 	CHANGED(addrlen, sizeof(struct sockaddr_in));
+	CHANGED(expect, EXPECT_ECHO);
+	CHANGED(expect_size, 3);
+	CHANGED(inflight, 2);
+	CHANGED(reply_timeout, 3);
+	CHANGED(arrival, ARRIVAL_POISSON);
 #undef CHANGED
 	{
 		struct load_conf	*c = load_conf_dup(lit);
@@ -768,6 +817,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_rr),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_error),
 		cmocka_unit_test(test_example_classic),
