@@ -215,8 +215,10 @@ results_interval(double start_mono, double length)
 				results_fail(&rs.hdr, "fstat");
 				break;
 			}
+			/* The log may be younger than the interval. */
 			if (hdrlog_write_interval(rs.hdr.fd, l->conf->name,
-			    start_mono - rs.hdr_start_mono, length,
+			    start_mono > rs.hdr_start_mono ?
+			    start_mono - rs.hdr_start_mono : 0, length,
 			    &l->ival[LAT_LATENCY]) == -1) {
 				/* Never leave half a line behind. */
 				int saved = errno;

@@ -1,0 +1,79 @@
+/*
+ * hdrdecode.c -- read an HdrHistogram interval log that loadd wrote and
+ * decode every interval with hdr_decode_base64, for the integration tests.
+ * Prints one JSON line: intervals, tags, total count, max in us.  Exits 1
+ * with FILE:LINE on a line that does not decode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loadd.h"
+
+int
+main(int argc, char *argv[])
+{
+	FILE		*f;
+	char		*line = NULL, err[256], tags[1024] = "";
+	size_t		 cap = 0;
+	ssize_t		 n;
+	long		 lineno = 0, intervals = 0;
+	uint64_t	 total = 0, max = 0;
+	struct hist	*h = malloc(sizeof(*h));
+
+	if (argc != 2 || h == NULL) {
+		fprintf(stderr, "usage: loadd-hdrdecode FILE.hlog\n");
+		return 2;
+	}
+	if ((f = fopen(argv[1], "r")) == NULL) {
+		perror(argv[1]);
+		return 1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		char	*fields[5], *p = line, *tag = NULL;
+		int	 nf = 0;
+
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (line[0] == '#' || line[0] == '"' || line[0] == '\0')
+			continue;
+		if (strncmp(p, "Tag=", 4) == 0) {
+			tag = p + 4;
+			if ((p = strchr(p, ',')) == NULL)
+				goto bad;
+			*p++ = '\0';
+		}
+		while (nf < 4 && p != NULL) {
+			fields[nf++] = p;
+			if ((p = strchr(p, ',')) != NULL)
+				*p++ = '\0';
+		}
+		if (nf != 4) {
+			snprintf(err, sizeof(err), "expected 4 fields");
+			goto bad;
+		}
+		if (hdr_decode_base64(fields[3], h, err, sizeof(err)) == -1)
+			goto bad;
+		intervals++;
+		total += h->total;
+		if (h->total > 0 && hist_percentile(h, 100) > max)
+			max = hist_percentile(h, 100);
+		if (tag != NULL && strstr(tags, tag) == NULL &&
+		    strlen(tags) + strlen(tag) + 2 < sizeof(tags)) {
+			if (tags[0] != '\0')
+				strcat(tags, ",");
+			strcat(tags, tag);
+		}
+	}
+	printf("{\"intervals\":%ld,\"tags\":\"%s\",\"count\":%llu,"
+	    "\"max_us\":%.1f}\n", intervals, tags, (unsigned long long)total,
+	    (double)max / 1e3);
+	free(line);
+	free(h);
+	fclose(f);
+	return 0;
+bad:
+	fprintf(stderr, "%s:%ld: %s\n", argv[1], lineno, err);
+	return 1;
+}
