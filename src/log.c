@@ -57,7 +57,7 @@ log_getlevel(void)
 	return log_level;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vlog(int level, int syslog_pri, const char *errstr, const char *fmt,
     va_list ap)
 {
