@@ -46,6 +46,8 @@ usage(FILE *f)
 		    cmd_table[i].usage);
 		fprintf(f, "  %-26s %s\n", left, cmd_table[i].help);
 	}
+	fprintf(f, "  %-26s %s\n", "report -o OUT FILE...",
+	    "draw a results log as one HTML or SVG file (local)");
 	fprintf(f, "\nLOAD may be left out when the profile has one load.\n"
 	    "exit status: 0 ok, 1 refused by the daemon, 2 usage error, "
 	    "3 daemon not reachable\n");
@@ -540,6 +542,9 @@ main(int argc, char *argv[])
 	}
 	if (path == NULL || *path == '\0')
 		path = LOADD_SOCKET_DEFAULT;
+	/* Local: draws a results log, talks to no daemon. */
+	if (strcmp(argv[0], "report") == 0)
+		return report_main(argc, argv);
 
 	for (int i = 0; i < argc; i++) {
 		int n = snprintf(line + off, sizeof(line) - off, "%s%s",

@@ -853,6 +853,13 @@ main(int argc, char *argv[])
 			fatal("cannot start worker %d", i);
 	}
 
+	/* Starting a load begins an epoch, which collects: be ready. */
+	d.interval_start = mono_s();
+	if ((d.collected = event_new(d.base, -1, 0, daemon_collectedcb,
+	    NULL)) == NULL)
+		fatalx("event_new");
+	results_open(d.profile);
+
 	for (int i = 0; i < d.profile->nloads; i++) {
 		l = load_create(&d.profile->loads[i]);
 		if (l->conf->autostart && load_start(l, why, sizeof(why)) == -1)
@@ -860,11 +867,6 @@ main(int argc, char *argv[])
 	}
 
 	d.started_at = now_wall();
-	d.interval_start = mono_s();
-	if ((d.collected = event_new(d.base, -1, 0, daemon_collectedcb,
-	    NULL)) == NULL)
-		fatalx("event_new");
-	results_open(d.profile);
 	d.stats_tick = evtimer_new(d.base, daemon_statscb, NULL);
 	tv = tv_from(d.profile->daemon.stats_interval);
 	evtimer_add(d.stats_tick, &tv);

@@ -635,6 +635,11 @@ void	 results_interval(double start_mono, double length);
 int	 results_reopen(char *why, size_t);
 void	 results_close(void);
 
+/* ------------------------------------------------------------- report.c */
+
+/* loadctl report: results log -> one self-contained HTML or SVG file. */
+int	 report_main(int argc, char *argv[]);
+
 /* ------------------------------------------------------------ control.c */
 
 int	 control_init(const char *path, int mode, int max_clients,

@@ -10,13 +10,15 @@
  * interval survives a week of data.  When time runs past the last bucket,
  * neighbouring buckets are merged in pairs and the bucket width doubles:
  * memory stays the same however long the run, and the picture never has
- * more than two points per bucket and series.
+ * more than two points per bucket and series.  Lines are parsed by a few
+ * threads at once (rpt_read); everything else is one thread, in order.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,11 +32,9 @@
 
 #include "loadd.h"
 
-/* Until loadd.h carries it in a report.c section. */
-int	 report_main(int, char *[]);
 
 #define RPT_BUCKETS	1000	/* per series; even, as they merge in pairs */
-#define RPT_LOADS_MAX	100	/* 100 loads: ~50 MB of buckets at most */
+#define RPT_LOADS_MAX	100	/* ~600 KB of buckets each, with 12 kinds */
 #define RPT_KINDS_MAX	32	/* error kinds per load */
 #define RPT_FILES_MAX	1000
 
@@ -92,12 +92,12 @@ static const struct {
 	[S_BRECV] = { "received", "#2ca02c", false },
 	[S_ACTIVE] = { "active", "#1f77b4", false },
 	[S_TARGET] = { "target", "#ff7f0e", true },
-	[S_CFAIL] = { "failed connects", "#7f0000", false },
+	[S_CFAIL] = { "failed connects", "#222222", false },
 	[S_P50] = { "p50", "#2ca02c", false },
 	[S_P90] = { "p90", "#1f77b4", false },
 	[S_P99] = { "p99", "#ff7f0e", false },
 	[S_P999] = { "p99.9", "#d62728", false },
-	[S_PMAX] = { "max", "#7f7f7f", false },
+	[S_PMAX] = { "max", "#b4b4b4", false },
 };
 
 static const char *const kind_colors[] = {
@@ -117,11 +117,15 @@ struct marker {
 	unsigned	 more;		/* further changes in the same bucket */
 };
 
-/* What one line says, checked; strings point into its JSON. */
+/* What one line says, checked; it owns its strings. */
+#define REC_CAUSE_MAX	128	/* loadd's are shorter; longer is cut */
+#define REC_KINDS_BYTES	1024	/* the names of the error kinds */
 struct rec {
 	double		 time, interval, epoch_start;
 	long long	 epoch;
-	const char	*load, *cause;
+	char		 load[LOAD_NAME_MAX];
+	char		 cause[REC_CAUSE_MAX];
+	char		 kbuf[REC_KINDS_BYTES];
 	double		 target, active, cfail, msgs, replies;
 	double		 msgs_ps, replies_ps, bsent_ps, brecv_ps;
 	const char	*kind[RPT_KINDS_MAX];
@@ -144,7 +148,7 @@ struct rload {
 	uint64_t	 lines;
 	double		 first_t, first_start, last_t;
 	long long	 epoch;
-	unsigned	 epochs;	/* changes seen */
+	unsigned	 epochs;	/* changes seen (epochs - 1) */
 	double		 msgs, replies;	/* counters on the previous line */
 	double		 msgs_total, replies_total;
 	bool		 has_lat;	/* some interval had a latency count */
@@ -474,8 +478,9 @@ static int
 rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 {
 	json_t		*v, *errs, *lat;
-	const char	*k;
+	const char	*k, *load, *cause;
 	double		 d;
+	size_t		 n, kused = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->epoch_start = NAN;
@@ -484,14 +489,16 @@ rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	if (get_num(o, "", "time", 0, false, &r->time, err, errlen) == -1 ||
-	    get_str(o, "", "load", &r->load, err, errlen) == -1 ||
+	    get_str(o, "", "load", &load, err, errlen) == -1 ||
 	    get_num(o, "", "interval_s", 0, false, &r->interval, err,
 	    errlen) == -1)
 		return -1;
-	if (r->load[0] == '\0') {
-		snprintf(err, errlen, "field \"load\" is empty");
+	if (load[0] == '\0' || strlen(load) >= sizeof(r->load)) {
+		snprintf(err, errlen, "field \"load\" is %s", load[0] == '\0' ?
+		    "empty" : "too long for a load name");
 		return -1;
 	}
+	memcpy(r->load, load, strlen(load) + 1);
 	if (r->interval <= 0) {
 		snprintf(err, errlen, "field \"interval_s\" must be above 0");
 		return -1;
@@ -499,12 +506,12 @@ rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 	if ((v = json_object_get(o, "epoch")) != NULL && json_is_object(v)) {
 		if (get_num(v, "epoch.", "number", 0, false, &d, err,
 		    errlen) == -1 ||
-		    get_str(v, "epoch.", "cause", &r->cause, err, errlen) == -1 ||
+		    get_str(v, "epoch.", "cause", &cause, err, errlen) == -1 ||
 		    get_num(v, "epoch.", "start", 0, true, &r->epoch_start, err,
 		    errlen) == -1)
 			return -1;
 	} else if (get_num(o, "", "epoch", 0, false, &d, err, errlen) == -1 ||
-	    get_str(o, "", "epoch_cause", &r->cause, err, errlen) == -1 ||
+	    get_str(o, "", "epoch_cause", &cause, err, errlen) == -1 ||
 	    get_num(o, "", "epoch_start", 0, true, &r->epoch_start, err,
 	    errlen) == -1)
 		return -1;
@@ -513,6 +520,14 @@ rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	r->epoch = (long long)d;
+	/* A label only: cut a long one, but not inside a UTF-8 character. */
+	if ((n = strlen(cause)) >= sizeof(r->cause)) {
+		n = sizeof(r->cause) - 1;
+		while (n > 0 && ((unsigned char)cause[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(r->cause, cause, n);
+	r->cause[n] = '\0';
 	if (get_num(o, "", "connections_target", 0, false, &r->target, err,
 	    errlen) == -1 ||
 	    get_num(o, "", "connections_active", 0, false, &r->active, err,
@@ -542,7 +557,14 @@ rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 		if (get_num(errs, "errors.", k, 0, false,
 		    &r->kval[r->nkinds], err, errlen) == -1)
 			return -1;
-		r->kind[r->nkinds++] = k;
+		if ((n = strlen(k) + 1) > sizeof(r->kbuf) - kused) {
+			snprintf(err, errlen, "the names in \"errors\" are too "
+			    "long");
+			return -1;
+		}
+		memcpy(r->kbuf + kused, k, n);
+		r->kind[r->nkinds++] = r->kbuf + kused;
+		kused += n;
 	}
 	if ((lat = json_object_get(o, "latency_us")) != NULL) {
 		if (!json_is_object(lat)) {
@@ -579,11 +601,18 @@ load_kind(struct rload *l, const char *name)
 	return s;
 }
 
+/* An epoch change; one in the same bucket as the last adds to it. */
 static void
-load_marker(struct rload *l, double t, long long epoch, const char *cause)
+load_marker(const struct report *rp, struct rload *l, double t,
+    long long epoch, const char *cause)
 {
 	struct marker	*m;
 
+	if (l->nmarks > 0 && bucket_of(rp, l->marks[l->nmarks - 1].t, rp->w) ==
+	    bucket_of(rp, t, rp->w)) {
+		l->marks[l->nmarks - 1].more++;
+		return;
+	}
 	if (l->nmarks == l->capmarks) {
 		l->capmarks = l->capmarks ? l->capmarks * 2 : 16;
 		l->marks = realloc(l->marks, l->capmarks * sizeof(*l->marks));
@@ -618,7 +647,8 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 	first = l->lines == 0;
 	if (!first && r->time < l->last_t) {
 		snprintf(err, errlen, "time goes backwards for load \"%s\": "
-		    "%.3f after %.3f", l->name, r->time, l->last_t);
+		    "%.3f after %.3f (%.3fs earlier)", l->name, r->time,
+		    l->last_t, l->last_t - r->time);
 		return -1;
 	}
 	if (l->drawn && !rp->started) {
@@ -672,16 +702,30 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 			l->replies_total += floor(r->replies_ps * r->interval +
 			    0.5);
 		}
-	} else if (r->epoch != l->epoch) {
+	} else if (r->epoch != l->epoch || r->msgs < l->msgs ||
+	    r->cfail < l->s[S_CFAIL].prev) {
 		double	 t = r->time;
+		char	 lab[256];
 
 		/* When the command came, if the line says and it fits. */
 		if (isfinite(r->epoch_start) && r->epoch_start >= l->last_t &&
 		    r->epoch_start <= r->time)
 			t = r->epoch_start;
-		l->epochs++;
+		/*
+		 * Counters going down: a new daemon (or the load removed
+		 * and added again by a reload), maybe in the same epoch.
+		 */
+		if (r->msgs < l->msgs || r->cfail < l->s[S_CFAIL].prev)
+			snprintf(lab, sizeof(lab), "restarted%s%s%s",
+			    r->epoch != l->epoch ? " (" : "",
+			    r->epoch != l->epoch ? r->cause : "",
+			    r->epoch != l->epoch ? ")" : "");
+		else
+			snprintf(lab, sizeof(lab), "%s", r->cause);
+		if (r->epoch != l->epoch)
+			l->epochs++;
 		if (l->drawn)
-			load_marker(l, t - rp->t0, r->epoch, r->cause);
+			load_marker(rp, l, t - rp->t0, r->epoch, lab);
 	}
 	l->lines++;
 	l->last_t = r->time;
@@ -723,6 +767,99 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 }
 
 /*
+ * Parsing is most of the time a report takes (jansson reads some 25 MB of
+ * log a second), so lines are read in batches and parsed by several
+ * threads at once; checking and feeding stay in the reading thread, in
+ * order, so errors and their line numbers are exactly as if one thread
+ * did it all.  Each parser thread touches only its own lines' JSON.
+ */
+#define RPT_BATCH	1024		/* lines */
+#define RPT_BATCH_BYTES	(8 << 20)
+#define RPT_THREADS_MAX	8
+
+struct rline {
+	size_t		 off, len;	/* in the batch's buffer */
+	unsigned long	 lineno;
+	bool		 nl;		/* ended by a newline */
+	enum { RL_OK, RL_NOT_JSON, RL_BAD } status;
+	json_error_t	 jerr;		/* RL_NOT_JSON */
+	char		 why[256];	/* RL_BAD */
+	struct rec	 r;		/* RL_OK */
+};
+
+struct rbatch {
+	char		*buf;
+	size_t		 used, cap;
+	struct rline	*l;		/* [RPT_BATCH] */
+	size_t		 n;
+};
+
+struct rslice {
+	struct rbatch	*b;
+	size_t		 from, to;
+};
+
+/*
+ * Parse and check lines.  A line's JSON is freed by the thread that made
+ * it, at once: what lives on is the small struct rec.
+ */
+static void *
+batch_parse(void *arg)
+{
+	struct rslice	*sl = arg;
+	json_t		*o;
+
+	for (size_t i = sl->from; i < sl->to; i++) {
+		struct rline	*rl = &sl->b->l[i];
+
+		if ((o = json_loadb(sl->b->buf + rl->off, rl->len, 0,
+		    &rl->jerr)) == NULL)
+			rl->status = RL_NOT_JSON;
+		else if (rec_parse(o, &rl->r, rl->why, sizeof(rl->why)) == -1)
+			rl->status = RL_BAD;
+		else
+			rl->status = RL_OK;
+		json_decref(o);
+	}
+	return NULL;
+}
+
+static void
+batch_parse_all(struct rbatch *b, int nthreads)
+{
+	pthread_t	 th[RPT_THREADS_MAX];
+	struct rslice	 sl[RPT_THREADS_MAX];
+	int		 started = 0;
+
+	if (b->n < 64)
+		nthreads = 1;
+	for (int t = 0; t < nthreads; t++) {
+		sl[t].b = b;
+		sl[t].from = b->n * (size_t)t / (size_t)nthreads;
+		sl[t].to = b->n * (size_t)(t + 1) / (size_t)nthreads;
+	}
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&th[t], NULL, batch_parse, &sl[t]) != 0)
+			break;
+		started = t;
+	}
+	/* This thread takes the first slice, and any not started. */
+	batch_parse(&sl[0]);
+	for (int t = started + 1; t < nthreads; t++)
+		batch_parse(&sl[t]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(th[t], NULL);
+}
+
+static int
+rpt_threads(void)
+{
+	long	 n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > RPT_THREADS_MAX ? RPT_THREADS_MAX : (int)n;
+}
+
+/*
  * Read one results log.  Returns 0, or -1 after printing FILE:LINE and
  * the reason.  An unterminated last line that does not parse is what a
  * crash (or a writer still at work) leaves: it is skipped with a warning.
@@ -733,13 +870,12 @@ rpt_read(struct report *rp, const char *path, uint64_t *nlines)
 	FILE		*f;
 	const char	*name = path;
 	char		*line = NULL, err[512];
-	size_t		 cap = 0;
+	size_t		 cap = 0, i;
 	ssize_t		 n;
 	unsigned long	 lineno = 0;
-	int		 rc = 0;
-	json_error_t	 jerr;
-	json_t		*o;
-	struct rec	 r;
+	int		 rc = 0, nthreads = rpt_threads();
+	bool		 eof = false, stop = false;
+	struct rbatch	 b = { 0 };
 
 	*nlines = 0;
 	if (strcmp(path, "-") == 0) {
@@ -750,45 +886,84 @@ rpt_read(struct report *rp, const char *path, uint64_t *nlines)
 		    strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		bool	 nl = n > 0 && line[n - 1] == '\n';
-		size_t	 len = (size_t)n - (nl ? 1 : 0), i;
+	b.l = xcalloc(RPT_BATCH, sizeof(*b.l));
+	json_decref(json_object());	/* seeds jansson's hashing, once */
+	while (!eof && !stop) {
+		b.n = b.used = 0;
+		while (b.n < RPT_BATCH && b.used < RPT_BATCH_BYTES) {
+			struct rline	*rl;
+			bool		 nl;
+			size_t		 len;
 
-		lineno++;
-		for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
-			;
-		if (i == len)
-			continue;	/* blank */
-		if ((o = json_loadb(line, len, 0, &jerr)) == NULL) {
-			if (!nl) {
+			if ((n = getline(&line, &cap, f)) == -1) {
+				eof = true;
+				break;
+			}
+			lineno++;
+			nl = n > 0 && line[n - 1] == '\n';
+			len = (size_t)n - (nl ? 1 : 0);
+			for (i = 0; i < len && (line[i] == ' ' ||
+			    line[i] == '\t' || line[i] == '\r'); i++)
+				;
+			if (i == len)
+				continue;	/* blank */
+			if (b.used + len > b.cap) {
+				b.cap = (b.used + len) * 2;
+				if ((b.buf = realloc(b.buf, b.cap)) == NULL)
+					fatal("realloc");
+			}
+			memcpy(b.buf + b.used, line, len);
+			rl = &b.l[b.n++];
+			rl->off = b.used;
+			rl->len = len;
+			rl->lineno = lineno;
+			rl->nl = nl;
+			b.used += len;
+		}
+		batch_parse_all(&b, nthreads);
+		for (i = 0; i < b.n; i++) {
+			struct rline	*rl = &b.l[i];
+
+			if (stop)
+				break;
+			if (rl->status == RL_NOT_JSON && !rl->nl) {
+				/* Only the last line can lack its newline. */
 				rpt_note(rp, "%s:%lu: warning: the last line "
 				    "is incomplete (no newline at its end: "
 				    "loadd crashed or is still writing it); "
-				    "ignored", name, lineno);
-				break;
-			}
-			fprintf(stderr, "loadctl: report: %s:%lu: not JSON: "
-			    "%s (column %d)\n", name, lineno, jerr.text,
-			    jerr.column);
-			rc = -1;
-			break;
+				    "ignored", name, rl->lineno);
+				stop = true;
+			} else if (rl->status == RL_NOT_JSON) {
+				/* jansson speaks of a file; we read lines. */
+				fprintf(stderr, "loadctl: report: %s:%lu: not "
+				    "JSON%s: %s (column %d)\n", name,
+				    rl->lineno, strstr(rl->jerr.text,
+				    "end of file expected") ?
+				    " (more after the object)" :
+				    strstr(rl->jerr.text, "near end of file") ?
+				    " (the line ends inside the object: cut "
+				    "short?)" : "", rl->jerr.text,
+				    rl->jerr.column);
+				rc = -1;
+				stop = true;
+			} else if (rl->status == RL_BAD ||
+			    rpt_feed(rp, &rl->r, err, sizeof(err)) == -1) {
+				fprintf(stderr, "loadctl: report: %s:%lu: %s\n",
+				    name, rl->lineno, rl->status == RL_BAD ?
+				    rl->why : err);
+				rc = -1;
+				stop = true;
+			} else
+				(*nlines)++;
 		}
-		if (rec_parse(o, &r, err, sizeof(err)) == -1 ||
-		    rpt_feed(rp, &r, err, sizeof(err)) == -1) {
-			fprintf(stderr, "loadctl: report: %s:%lu: %s\n", name,
-			    lineno, err);
-			json_decref(o);
-			rc = -1;
-			break;
-		}
-		json_decref(o);
-		(*nlines)++;
 	}
 	if (rc == 0 && ferror(f)) {
 		fprintf(stderr, "loadctl: report: %s: %s\n", name,
 		    strerror(errno));
 		rc = -1;
 	}
+	free(b.buf);
+	free(b.l);
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -1070,6 +1245,8 @@ panel_grid(FILE *f, struct panel *p, double lo, double hi)
 
 		if (lo <= 0)
 			lo = 1;
+		if (hi < lo)
+			hi = lo;
 		dlo = floor(log10(lo));
 		dhi = ceil(log10(hi));
 		if (dhi <= dlo)
@@ -1198,8 +1375,9 @@ panel_series(FILE *f, const struct report *rp, const struct panel *p,
 
 /*
  * Epoch changes: a dashed line each, labelled with what began the epoch.
- * Labels go in three rows; one that fits nowhere is left out (the line's
- * tooltip still tells).
+ * Labels go in three rows (one when there are many changes, and the lines
+ * fade); a label that fits nowhere is left out, the line's tooltip still
+ * tells.
  */
 static void
 panel_markers(FILE *f, const struct report *rp, const struct panel *p,
@@ -1207,6 +1385,8 @@ panel_markers(FILE *f, const struct report *rp, const struct panel *p,
 {
 	double	 row_end[3] = { -1e9, -1e9, -1e9 };
 	char	 buf[64], lab[300];
+	int	 rows = l->nmarks > 20 ? 1 : 3;
+	bool	 many = l->nmarks > 60;
 
 	for (size_t i = 0; i < l->nmarks; i++) {
 		const struct marker *m = &l->marks[i];
@@ -1224,10 +1404,10 @@ panel_markers(FILE *f, const struct report *rp, const struct panel *p,
 		fprintf(f, "<g><title>epoch %lld at %s: ", m->epoch,
 		    fmt_elapsed(floor(m->t + 0.5), buf, sizeof(buf)));
 		put_esc(f, lab);
-		fprintf(f, "</title><line class=\"el\" x1=\"%.1f\" "
-		    "x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x, x, p->y0,
-		    p->y0 + PH);
-		for (r = 0; r < 3; r++) {
+		fprintf(f, "</title><line class=\"el\"%s x1=\"%.1f\" "
+		    "x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", many ?
+		    " stroke-opacity=\"0.3\"" : "", x, x, p->y0, p->y0 + PH);
+		for (r = 0; r < rows; r++) {
 			double	 a = left ? x - 3 - wd : x + 3;
 
 			if (a >= row_end[r] + 4) {
@@ -1235,7 +1415,7 @@ panel_markers(FILE *f, const struct report *rp, const struct panel *p,
 				break;
 			}
 		}
-		if (r < 3) {
+		if (r < rows) {
 			fprintf(f, "<text class=\"ep\" x=\"%.1f\" y=\"%.1f\"%s>",
 			    left ? x - 3 : x + 3, p->y0 + 12 + 13 * r,
 			    left ? " text-anchor=\"end\"" : "");
@@ -1275,7 +1455,7 @@ panel_head(FILE *f, const struct panel *p, const char *title,
 static double
 draw_panel(FILE *f, const struct report *rp, const struct rload *l,
     double y, const char *title, const char *ytitle, enum yscale scale,
-    const struct series *const *ss, size_t n)
+    const struct series *const *ss, size_t n, bool reverse)
 {
 	struct panel	 p = { .x0 = ML, .y0 = y + P_TOP, .scale = scale };
 	double		 lo = INFINITY, hi = 0;
@@ -1297,8 +1477,9 @@ draw_panel(FILE *f, const struct report *rp, const struct rload *l,
 	panel_xaxis(f, rp, &p, true);
 	fprintf(f, "<rect class=\"fr\" x=\"%.1f\" y=\"%.1f\" width=\"%d\" "
 	    "height=\"%d\"/>\n", p.x0, p.y0, PW, PH);
+	/* Latency: max at the back, p50 in front, legend still p50 first. */
 	for (size_t i = 0; i < n; i++)
-		panel_series(f, rp, &p, l, ss[i]);
+		panel_series(f, rp, &p, l, ss[reverse ? n - 1 - i : i]);
 	panel_markers(f, rp, &p, l);
 	fprintf(f, "</g>\n");
 	return PANEL_H;
@@ -1339,22 +1520,23 @@ draw_load(FILE *f, const struct report *rp, const struct rload *l, double y)
 	if (l->s[S_REPLIES].peak > 0)
 		ss[n++] = &l->s[S_REPLIES];
 	y += draw_panel(f, rp, l, y, "Throughput", "messages per second",
-	    Y_RATE, ss, n);
+	    Y_RATE, ss, n, false);
 	n = 0;
 	ss[n++] = &l->s[S_BSENT];
 	if (l->s[S_BRECV].peak > 0)
 		ss[n++] = &l->s[S_BRECV];
 	y += draw_panel(f, rp, l, y, "Bandwidth", "bytes per second", Y_BYTES,
-	    ss, n);
+	    ss, n, false);
 	ss[0] = &l->s[S_ACTIVE];
 	ss[1] = &l->s[S_TARGET];
 	y += draw_panel(f, rp, l, y, "Connections", "connections", Y_COUNT,
-	    ss, 2);
+	    ss, 2, false);
 	if ((n = error_series(l, ss)) > 0) {
 		fmt_elapsed(rp->w0, buf, sizeof(buf));
 		snprintf(ytitle, sizeof(ytitle), "errors per interval (%s)",
 		    buf);
-		y += draw_panel(f, rp, l, y, "Errors", ytitle, Y_COUNT, ss, n);
+		y += draw_panel(f, rp, l, y, "Errors", ytitle, Y_COUNT, ss, n,
+		    false);
 	} else {
 		fprintf(f, "<text class=\"pt\" x=\"%d\" y=\"%.1f\">Errors"
 		    "</text><text class=\"nt\" x=\"%d\" y=\"%.1f\">none: no "
@@ -1369,7 +1551,7 @@ draw_load(FILE *f, const struct report *rp, const struct rload *l, double y)
 		ss[3] = &l->s[S_P999];
 		ss[4] = &l->s[S_PMAX];
 		draw_panel(f, rp, l, y, "Latency of each interval",
-		    "latency (log scale)", Y_LOG_US, ss, 5);
+		    "latency (log scale)", Y_LOG_US, ss, 5, true);
 	}
 }
 
@@ -1420,7 +1602,7 @@ load_summary(const struct rload *l, struct summary *sm)
 		else
 			snprintf(sm->lat[i], sizeof(sm->lat[i]), "-");
 	}
-	snprintf(sm->epochs, sizeof(sm->epochs), "%u", l->epochs);
+	snprintf(sm->epochs, sizeof(sm->epochs), "%u", l->epochs + 1);
 }
 
 static void
@@ -1475,10 +1657,10 @@ write_html(FILE *f, const struct report *rp, const char *title,
 		fprintf(f, "%s", i ? ", " : "");
 		put_esc(f, files[i]);
 	}
-	fprintf(f, " &#183; %s to %s (%s) &#183; %llu lines &#183; "
+	fprintf(f, " &#183; lines from %s to %s (%s) &#183; %llu lines &#183; "
 	    "loadctl %s</p>\n", fmt_time(rp->t0, a, sizeof(a)),
 	    fmt_time(rp->tlast, b, sizeof(b)),
-	    fmt_dur(rp->tlast - rp->t0, c, sizeof(c)),
+	    fmt_dur(rp->tlast - rp->t0 + rp->w0, c, sizeof(c)),
 	    (unsigned long long)rp->lines, LOADD_VERSION);
 	for (size_t i = 0; i < rp->nnotes; i++) {
 		fprintf(f, "<p class=\"warn\">Warning: ");
@@ -1564,7 +1746,7 @@ write_svg(FILE *f, const struct report *rp, const char *title,
 	}
 	fprintf(f, " · %s to %s (%s) · %llu lines</text>\n",
 	    fmt_time(rp->t0, a, sizeof(a)), fmt_time(rp->tlast, b, sizeof(b)),
-	    fmt_dur(rp->tlast - rp->t0, c, sizeof(c)),
+	    fmt_dur(rp->tlast - rp->t0 + rp->w0, c, sizeof(c)),
 	    (unsigned long long)rp->lines);
 	y = 74;
 	for (size_t i = 0; i < rp->nnotes; i++, y += 18) {
@@ -1585,9 +1767,11 @@ write_svg(FILE *f, const struct report *rp, const char *title,
 		fprintf(f, "</tspan>: %s, %s messages (%s), errors: ", sm.dur,
 		    sm.msgs, sm.rate);
 		put_esc(f, sm.errs);
-		fprintf(f, ", failed connects: %s; latency p50 %s, p99 %s, "
-		    "p99.9 %s, max %s</text>\n", sm.cfail, sm.lat[0],
-		    sm.lat[1], sm.lat[2], sm.lat[3]);
+		fprintf(f, ", failed connects: %s", sm.cfail);
+		if (l->has_run && l->run_count > 0)
+			fprintf(f, "; latency p50 %s, p99 %s, p99.9 %s, max %s",
+			    sm.lat[0], sm.lat[1], sm.lat[2], sm.lat[3]);
+		fprintf(f, "</text>\n");
 		y += 18;
 	}
 	y += 20;
@@ -1601,8 +1785,9 @@ write_svg(FILE *f, const struct report *rp, const char *title,
 		    "18px\" x=\"16\" y=\"%.0f\">", W - 16, y, y, y + 26);
 		put_esc(f, l->name);
 		fprintf(f, "</text>\n");
-		note_resolution(f, rp, "<text class=\"nt\" x=\"16\" y=\"", "");
-		fprintf(f, "\"/>\n");
+		fprintf(f, "<text class=\"nt\" x=\"16\" y=\"%.0f\">", y + 46);
+		note_resolution(f, rp, "", "; dashed lines: epoch changes"
+		    "</text>\n");
 		y += 56;
 		draw_load(f, rp, l, y);
 		y += load_height(l);
@@ -1745,9 +1930,9 @@ report_main(int argc, char *argv[])
 	}
 	if (rc == 0 && rp.lines == 0) {
 		if (argc == 1)
-			fprintf(stderr, "loadctl: report: %s: no results lines "
-			    "(the file is empty)\n", strcmp(argv[0], "-") ?
-			    argv[0] : "(stdin)");
+			fprintf(stderr, "loadctl: report: %s: no results lines%s"
+			    "\n", strcmp(argv[0], "-") ? argv[0] : "(stdin)",
+			    rp.nnotes == 0 ? " (the file is empty)" : "");
 		else
 			fprintf(stderr, "loadctl: report: no results lines in "
 			    "any of the %d files\n", argc);
