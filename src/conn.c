@@ -601,6 +601,18 @@ conn_writecb(struct bufferevent *bev, void *arg)
 		conn_account(c, evbuffer_get_length(bufferevent_get_output(bev)));
 }
 
+static bool
+conn_self_connected(const struct conn *c)
+{
+	struct sockaddr_storage	 a, b;
+	socklen_t		 alen = sizeof(a), blen = sizeof(b);
+
+	if (getsockname(c->fd, (struct sockaddr *)&a, &alen) == -1 ||
+	    getpeername(c->fd, (struct sockaddr *)&b, &blen) == -1)
+		return false;
+	return alen == blen && memcmp(&a, &b, alen) == 0;
+}
+
 static void
 conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -610,6 +622,17 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	int		 saved = EVUTIL_SOCKET_ERROR();
 	uint64_t	 now;
 
+	if ((what & BEV_EVENT_CONNECTED) && conn_self_connected(c)) {
+		/*
+		 * Nothing listens on the target, and the kernel picked the
+		 * target's own port as our local port: on loopback a connect
+		 * then "succeeds" to itself (TCP simultaneous open).  It is a
+		 * refused connect, and the port must be freed for the server.
+		 */
+		CTR_ADD(wl->ctr->connects_failed, 1);
+		conn_fail(c, ERR_REFUSED);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		now = now_ns();
 		CTR_ADD(wl->ctr->connects_ok, 1);

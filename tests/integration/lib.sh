@@ -65,6 +65,21 @@ start_sink() {
 
 sink_port() { head -n1 "$TMP/$1.port"; }
 
+# low_port: a free loopback port below the ephemeral range (32768 and up),
+# for tests that stop and restart a server on one port: while it is down,
+# no outgoing connection can take that port as its local one.
+low_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 12000))
+		if "$SINK" -l "127.0.0.1:$port" -t 0.05 -q >/dev/null 2>&1; then
+			echo "$port"
+			return
+		fi
+	done
+	fail "no free port below 32000"
+}
+
 # sink_stat NAME FIELD: one field of the sink's report.
 sink_stat() {
 	printf 'stats\n' | socat -t 5 - "UNIX-CONNECT:$TMP/$1.sock" |

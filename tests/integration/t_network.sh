@@ -7,10 +7,8 @@
 RECONNECT='reconnect = { delay = "50ms"; max_delay = "400ms"; backoff = 2.0; jitter = 0.2; };'
 
 say "closed port"
-# Find a port nobody listens on: bind a sink, note the port, stop it.
-start_sink gone
-PORT=$(sink_port gone)
-kill "$SINK_PID_gone"; wait "$SINK_PID_gone" 2>/dev/null || true
+# A port nobody listens on, outside the ephemeral range.
+PORT=$(low_port)
 P=$(profile closed "loads = ( { name = \"dead\"; target = \"127.0.0.1:$PORT\";
     connections = 5; $RECONNECT } );")
 start_loadd "$P"
