@@ -643,9 +643,21 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW_WATER, 0);
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
-		if (wl->rate > 0)
+		if (wl->rate > 0 && c->next_due == 0)
 			pace_start(c, now);
-		else if (wl->conf->expect != EXPECT_NONE)
+		else if (wl->rate > 0) {
+			/*
+			 * The slot had a schedule before it lost its
+			 * connection: keep it.  What fell due meanwhile is
+			 * sent now, counted late, and timed from when it was
+			 * due, so an outage shows in the latency instead of
+			 * vanishing from it.
+			 */
+			if (wl->conf->expect != EXPECT_NONE)
+				conn_refill(c, now);
+			else
+				pace_push(c);
+		} else if (wl->conf->expect != EXPECT_NONE)
 			conn_refill(c, now);
 		else
 			conn_fill(c);
@@ -654,9 +666,17 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_TIMEOUT)
 		kind = ERR_TIMEOUT;
-	else if (what & BEV_EVENT_EOF)
-		kind = c->reply_got > 0 ? ERR_SHORT_REPLY : ERR_CLOSED;
-	else
+	else if (what & BEV_EVENT_EOF) {
+		/*
+		 * Part of a reply (counted, or held back while an `until`
+		 * delimiter may still be arriving) and then the end: short.
+		 */
+		size_t held = evbuffer_get_length(bufferevent_get_input(bev));
+
+		CTR_ADD(wl->ctr->bytes_received, held);
+		kind = c->rq_n > 0 && (c->reply_got > 0 || held > 0) ?
+		    ERR_SHORT_REPLY : ERR_CLOSED;
+	} else
 		kind = err_kind_from_errno(saved);
 
 	if (c->state == CONN_CONNECTING)

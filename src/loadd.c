@@ -519,18 +519,17 @@ load_new_epoch(struct load *l, const char *cause)
 	daemon_collect();
 }
 
-/* Ask every worker for its interval histograms. */
+/*
+ * Ask every worker for its interval histograms.  Rounds may overlap (a
+ * command during a collection posts another): the pending count adds up,
+ * and the interval ends when every round posted so far has answered.
+ */
 void
 daemon_collect(void)
 {
 	struct daemon	*d = daemon_g;
 
-	if (d->collecting) {
-		d->collect_again = true;
-		return;
-	}
-	d->collecting = true;
-	atomic_store(&d->collect_pending, d->nworkers);
+	atomic_fetch_add(&d->collect_pending, d->nworkers);
 	for (int i = 0; i < d->nworkers; i++) {
 		struct wcmd *cmd = xcalloc(1, sizeof(*cmd));
 
@@ -605,6 +604,12 @@ daemon_collectedcb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	/*
+	 * Another round was posted after this activation: wait for it, so
+	 * that an epoch never takes samples from before its command.
+	 */
+	if (atomic_load(&d->collect_pending) != 0)
+		return;
 	if (dt <= 0)
 		dt = 1e-9;
 	TAILQ_FOREACH(l, &d->loads, entry)
@@ -615,11 +620,6 @@ daemon_collectedcb(evutil_socket_t fd, short what, void *arg)
 	conns = daemon_connections();
 	sd_notifyf(0, "STATUS=%lld connections up", (long long)conns);
 	control_tick();
-	d->collecting = false;
-	if (d->collect_again) {
-		d->collect_again = false;
-		daemon_collect();
-	}
 }
 
 static void

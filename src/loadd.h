@@ -604,9 +604,7 @@ struct daemon {
 	uint64_t		 nofile_limit;	/* soft RLIMIT_NOFILE */
 	bool			 shutting_down;
 	/* collection of the workers' interval histograms */
-	_Atomic int		 collect_pending; /* workers yet to answer */
-	bool			 collecting;
-	bool			 collect_again;
+	_Atomic int		 collect_pending; /* answers still to come */
 	struct event		*collected;	/* activated by the last worker */
 	double			 interval_start; /* monotonic s */
 	double			 interval_len;	/* of the last finished one */

@@ -151,9 +151,13 @@ wload_set_rate(struct wload *wl, double rate)
 	 * phase within the new interval: no burst, and no backlog carried
 	 * over from the old rate.
 	 */
+	TAILQ_FOREACH(c, &wl->idle, entry)
+		c->next_due = 0;	/* a fresh schedule when opened */
 	TAILQ_FOREACH(c, &wl->conns, entry) {
-		if (c->state != CONN_UP)
+		if (c->state != CONN_UP) {
+			c->next_due = 0;
 			continue;
+		}
 		pace_remove(c);
 		if (rate > 0)
 			pace_start(c, now);

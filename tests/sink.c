@@ -9,6 +9,13 @@
  *	echo	send back what was read, with bounded per-connection memory
  *	close	accept, then close at once
  *	noread	accept and never read: the client meets backpressure
+ *	reset	accept, then close with a reset
+ *	short	reply with half of the first read, then FIN (too few bytes)
+ *	double	echo every read twice (too many bytes)
+ *	corrupt	echo with every byte XOR 0x20 (wrong bytes)
+ *
+ * "stall MS" on the report socket stops all reading and writing for MS
+ * milliseconds (a server pause), for coordinated-omission tests.
  *
  * Self-contained on purpose (libevent only, not src/loadd.h) so that it
  * stays an independent witness of the daemon under test.
@@ -65,7 +72,14 @@ enum sink_mode {
 	MODE_CLOSE,
 	MODE_NOREAD,
 	MODE_RESET,
+	MODE_SHORT,
+	MODE_DOUBLE,
+	MODE_CORRUPT,
 };
+
+#define MODE_LIST	"discard, echo, close, noread, reset, short, double " \
+			"or corrupt"
+#define STALL_MS_MAX	60000
 
 static const char *const mode_names[] = {
 	[MODE_DISCARD] = "discard",
@@ -73,17 +87,21 @@ static const char *const mode_names[] = {
 	[MODE_CLOSE] = "close",
 	[MODE_NOREAD] = "noread",
 	[MODE_RESET] = "reset",
+	[MODE_SHORT] = "short",
+	[MODE_DOUBLE] = "double",
+	[MODE_CORRUPT] = "corrupt",
 };
 
 /* One client connection: kept small, there may be tens of thousands. */
 struct conn {
 	struct event		 ev;
 	LIST_ENTRY(conn)	 entry;
-	struct evbuffer		*out;	/* echo: unsent bytes, lazily made */
+	struct evbuffer		*out;	/* replies: unsent bytes, lazily made */
 	int			 fd;
 	short			 what;	/* events ev is registered for */
 	unsigned		 paused:1;	/* echo: output above ECHO_HIGH */
 	unsigned		 eof:1;		/* echo: peer done, flushing */
+	unsigned		 shut:1;	/* short: FIN sent, draining */
 };
 
 /* One client of the report socket. */
@@ -124,6 +142,10 @@ static struct {
 	int			 nctls;
 
 	LIST_HEAD(, conn)	 conns;
+
+	int			 stalled;	/* "stall": serve nobody */
+	uint64_t		 stalls;
+	struct event		*stall_ev;	/* ends the stall */
 
 	struct event		*life_ev;
 	struct event		*sigterm_ev;
@@ -197,11 +219,16 @@ usage(void)
 "                close:   accept, then close at once\n"
 "                noread:  accept and never read\n"
 "                reset:   accept, then close with a reset (RST)\n"
+"                short:   reply with half of the first read, then FIN\n"
+"                double:  send back every read twice\n"
+"                corrupt: send back what was read, each byte XOR 0x20\n"
 "  -A            listen but never accept (connects time out)\n"
 "  -P file       once listening, write the port (one line per -l, in\n"
 "                order) to file, atomically; removed on exit\n"
-"  -S path       unix socket for reports; send lines \"stats\", \"reset\"\n"
-"                or \"mode MODE\", get one JSON line back each\n"
+"  -S path       unix socket for reports; send lines \"stats\", \"reset\",\n"
+"                \"mode MODE\" or \"stall MS\" (stop serving every\n"
+"                connection for MS milliseconds), get one JSON line\n"
+"                back each\n"
 "  -t seconds    exit after this many seconds (default %.0f)\n"
 "  -q            quiet: no informational messages on stderr\n"
 "  -h            this help\n"
@@ -241,14 +268,17 @@ stats_format(char *buf, size_t len)
 {
 	snprintf(buf, len, "{\"accepted\":%llu,\"active\":%llu,\"peak\":%llu,"
 	    "\"closed\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,"
-	    "\"mode\":\"%s\",\"uptime\":%.3f}",
+	    "\"mode\":\"%s\",\"uptime\":%.3f,\"stalled\":%s,"
+	    "\"stalls\":%llu}",
 	    (unsigned long long)sink.accepted,
 	    (unsigned long long)sink.active,
 	    (unsigned long long)sink.peak,
 	    (unsigned long long)sink.closed,
 	    (unsigned long long)sink.bytes_received,
 	    (unsigned long long)sink.bytes_sent,
-	    mode_names[sink.mode], uptime());
+	    mode_names[sink.mode], uptime(),
+	    sink.stalled ? "true" : "false",
+	    (unsigned long long)sink.stalls);
 }
 
 static void
@@ -258,6 +288,7 @@ stats_reset(void)
 	sink.closed = 0;
 	sink.bytes_received = 0;
 	sink.bytes_sent = 0;
+	sink.stalls = 0;
 	sink.peak = sink.active;
 }
 
@@ -295,6 +326,15 @@ conn_close(struct conn *c)
 	sink.closed++;
 }
 
+/* A zero linger makes close() send RST instead of FIN. */
+static void
+conn_linger0(int fd)
+{
+	struct linger	lg = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
 /*
  * Events for the current mode.  noread must never see EV_READ (data would
  * wake it forever), yet must notice the peer going away: EV_CLOSED
@@ -308,14 +348,21 @@ conn_close(struct conn *c)
 static short
 conn_events(const struct conn *c)
 {
-	size_t	pending;
+	size_t	pending = c->out != NULL ? evbuffer_get_length(c->out) : 0;
 
+	/* A stalled sink neither reads nor writes; the kernel queues. */
+	if (sink.stalled)
+		return 0;
 	switch (sink.mode) {
 	case MODE_ECHO:
-		pending = c->out != NULL ? evbuffer_get_length(c->out) : 0;
+	case MODE_DOUBLE:
+	case MODE_CORRUPT:
 		if (c->eof || c->paused)
 			return EV_WRITE;
 		return pending > 0 ? EV_READ | EV_WRITE : EV_READ;
+	case MODE_SHORT:
+		/* Flush the half reply, then drain until the peer closes. */
+		return !c->shut && pending > 0 ? EV_WRITE : EV_READ;
 	case MODE_NOREAD:
 		return sink.noread_events;
 	case MODE_DISCARD:
@@ -384,17 +431,47 @@ conn_echo_flush(struct conn *c)
 }
 
 /*
- * Echo: read, and send back at once from the same buffer; what the socket
- * does not take waits in c->out.  Reading stops while more than ECHO_HIGH
- * bytes wait (the peer is not reading its replies) and resumes below
- * ECHO_LOW, so a connection never holds more than ECHO_HIGH bytes.
+ * Queue the bytes of the reply stream from offset off on: `copies` times
+ * the n bytes in sink_buf, back to back.  Returns -1 on failure.
+ */
+static int
+conn_queue(struct conn *c, size_t n, int copies, size_t off)
+{
+	size_t	total = n * (size_t)copies, chunk;
+
+	if (c->out == NULL && (c->out = evbuffer_new()) == NULL) {
+		sink_warn("evbuffer_new");
+		return -1;
+	}
+	while (off < total) {
+		chunk = n - off % n;
+		if (evbuffer_add(c->out, sink_buf + off % n, chunk) == -1) {
+			sink_warn("evbuffer_add");
+			return -1;
+		}
+		off += chunk;
+	}
+	return 0;
+}
+
+/*
+ * Echo (and its wrong twins, double and corrupt): read, and send back at
+ * once from the same buffer; what the socket does not take waits in
+ * c->out.  Reading stops while more than ECHO_HIGH bytes wait (the peer is
+ * not reading its replies) and resumes below ECHO_LOW, so a connection
+ * never holds more than ECHO_HIGH bytes.  double sends each read twice
+ * with one sendmsg(), so the extra copy usually arrives with the reply
+ * it repeats; corrupt flips bit 5 of every byte (ASCII letters change
+ * case), so the reply has the right length and the wrong bytes.
  */
 static void
 conn_echo(struct conn *c, short what)
 {
-	size_t	pending, want;
-	ssize_t	n, w;
-	int	i;
+	struct iovec	iov[2];
+	struct msghdr	msg;
+	size_t		pending, want, total;
+	ssize_t		n, w, k;
+	int		i, copies = sink.mode == MODE_DOUBLE ? 2 : 1;
 
 	if ((what & EV_WRITE) && conn_echo_flush(c) == -1)
 		return;
@@ -403,9 +480,15 @@ conn_echo(struct conn *c, short what)
 		c->paused = 0;
 
 	for (i = 0; i < SINK_READS_PER_CB && !c->paused && !c->eof; i++) {
-		want = ECHO_HIGH - pending;
+		/* Every byte read becomes `copies` bytes to send. */
+		want = (ECHO_HIGH - pending) / (size_t)copies;
 		if (want > sizeof sink_buf)
 			want = sizeof sink_buf;
+		if (want == 0) {
+			/* read() of 0 bytes would look like EOF. */
+			c->paused = 1;
+			break;
+		}
 		n = read(c->fd, sink_buf, want);
 		if (n == 0) {
 			c->eof = 1;
@@ -420,10 +503,18 @@ conn_echo(struct conn *c, short what)
 			return;
 		}
 		sink.bytes_received += (uint64_t)n;
+		if (sink.mode == MODE_CORRUPT)
+			for (k = 0; k < n; k++)
+				sink_buf[k] ^= 0x20;
+		total = (size_t)n * (size_t)copies;
 		w = 0;
 		if (pending == 0) {
-			w = send(c->fd, sink_buf, (size_t)n,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			iov[0].iov_base = iov[1].iov_base = sink_buf;
+			iov[0].iov_len = iov[1].iov_len = (size_t)n;
+			memset(&msg, 0, sizeof msg);
+			msg.msg_iov = iov;
+			msg.msg_iovlen = (size_t)copies;
+			w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w < 0) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK &&
 				    errno != EINTR) {
@@ -434,19 +525,12 @@ conn_echo(struct conn *c, short what)
 			}
 			sink.bytes_sent += (uint64_t)w;
 		}
-		if (w < n) {
-			if (c->out == NULL && (c->out = evbuffer_new()) == NULL) {
-				sink_warn("evbuffer_new");
+		if ((size_t)w < total) {
+			if (conn_queue(c, (size_t)n, copies, (size_t)w) == -1) {
 				conn_close(c);
 				return;
 			}
-			if (evbuffer_add(c->out, sink_buf + w,
-			    (size_t)(n - w)) == -1) {
-				sink_warn("evbuffer_add");
-				conn_close(c);
-				return;
-			}
-			pending += (size_t)(n - w);
+			pending += total - (size_t)w;
 			if (pending >= ECHO_HIGH)
 				c->paused = 1;
 		}
@@ -464,6 +548,67 @@ conn_echo(struct conn *c, short what)
 	}
 	if (c->paused && pending <= ECHO_LOW)
 		c->paused = 0;
+	conn_want(c, conn_events(c));
+}
+
+/*
+ * short: answer the first read with its first half (at least one byte),
+ * then end the reply stream with a FIN (shutdown), as a server that dies
+ * in the middle of a reply.  What the client sends afterwards is read and
+ * dropped until it closes: closing with unread bytes would send a reset,
+ * and the client is to see a clean end of stream, not ECONNRESET.
+ */
+static void
+conn_short(struct conn *c, short what)
+{
+	size_t	half;
+	ssize_t	n, w;
+
+	if (c->shut) {
+		conn_discard(c);	/* closes on the client's EOF */
+		return;
+	}
+	if (c->out != NULL && evbuffer_get_length(c->out) > 0) {
+		if ((what & EV_WRITE) && conn_echo_flush(c) == -1)
+			return;
+	} else {
+		n = read(c->fd, sink_buf, sizeof sink_buf);
+		if (n == 0) {
+			conn_close(c);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
+				return;
+			conn_close(c);
+			return;
+		}
+		sink.bytes_received += (uint64_t)n;
+		half = (size_t)n / 2 > 0 ? (size_t)n / 2 : 1;
+		w = send(c->fd, sink_buf, half, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				conn_close(c);
+				return;
+			}
+			w = 0;
+		}
+		sink.bytes_sent += (uint64_t)w;
+		if ((size_t)w < half && conn_queue(c, half, 1,
+		    (size_t)w) == -1) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->out == NULL || evbuffer_get_length(c->out) == 0) {
+		if (shutdown(c->fd, SHUT_WR) == -1) {
+			conn_close(c);
+			return;
+		}
+		c->shut = 1;
+	}
 	conn_want(c, conn_events(c));
 }
 
@@ -494,7 +639,12 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 		conn_discard(c);
 		break;
 	case MODE_ECHO:
+	case MODE_DOUBLE:
+	case MODE_CORRUPT:
 		conn_echo(c, what);
+		break;
+	case MODE_SHORT:
+		conn_short(c, what);
 		break;
 	case MODE_NOREAD:
 		conn_noread(c, what);
@@ -517,13 +667,11 @@ conn_new(int fd)
 	if (sink.active > sink.peak)
 		sink.peak = sink.active;
 
-	if (sink.mode == MODE_RESET) {
-		/* A zero linger makes close() send RST instead of FIN. */
-		struct linger lg = { 1, 0 };
-
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	}
-	if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
+	/* In a stall, close and reset wait for the end like any reply. */
+	if (!sink.stalled &&
+	    (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET)) {
+		if (sink.mode == MODE_RESET)
+			conn_linger0(fd);
 		close(fd);
 		sink.active--;
 		sink.closed++;
@@ -561,13 +709,61 @@ mode_set(enum sink_mode mode)
 			c->out = NULL;
 		}
 		c->paused = 0;
-		if (mode == MODE_CLOSE || mode == MODE_RESET || c->eof) {
+		/* A half-closed (short) connection cannot answer any more. */
+		if (mode == MODE_CLOSE || mode == MODE_RESET || c->eof ||
+		    c->shut) {
 			conn_close(c);
 			continue;
 		}
 		conn_want(c, conn_events(c));
 	}
 	sink_info("mode %s", mode_names[mode]);
+}
+
+/*
+ * The end of a stall: serve every connection again, the ones accepted
+ * meanwhile included (close and reset close them only now).
+ */
+static void
+stall_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c, *next;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sink.stalled = 0;
+	for (c = LIST_FIRST(&sink.conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
+			if (sink.mode == MODE_RESET)
+				conn_linger0(c->fd);
+			conn_close(c);
+			continue;
+		}
+		conn_want(c, conn_events(c));
+	}
+	sink_info("stall over");
+}
+
+/*
+ * Stop reading and writing on every connection for ms milliseconds:
+ * requests queue in the kernel and their replies come late, the way a
+ * server's garbage-collection pause or a blocked event loop looks from
+ * outside.  A stall during a stall restarts the clock.
+ */
+static void
+stall_start(long ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct conn	*c;
+
+	sink.stalled = 1;
+	sink.stalls++;
+	LIST_FOREACH(c, &sink.conns, entry)
+		conn_want(c, conn_events(c));	/* no events while stalled */
+	evtimer_add(sink.stall_ev, &tv);
+	sink_info("stall %ld ms", ms);
 }
 
 /* ------------------------------------------------------------ listeners */
@@ -853,9 +1049,10 @@ ctl_reply(struct ctl *ctl, const char *line)
 static void
 ctl_request(struct ctl *ctl, char *line)
 {
-	char		 buf[512];
+	char		 buf[512], *end;
 	enum sink_mode	 mode;
 	size_t		 len = strlen(line);
+	long		 ms;
 
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
 	    line[len - 1] == '\r'))
@@ -878,17 +1075,33 @@ ctl_request(struct ctl *ctl, char *line)
 			line++;
 		if (*line == '\0')
 			ctl_reply(ctl, "{\"ok\":false,\"error\":\"usage: mode "
-			    "discard|echo|close|noread\"}");
+			    "discard|echo|close|noread|reset|short|double|"
+			    "corrupt\"}");
 		else if (mode_parse(line, &mode) == -1)
 			ctl_reply(ctl, "{\"ok\":false,\"error\":\"unknown mode; "
-			    "expected discard, echo, close or noread\"}");
+			    "expected " MODE_LIST "\"}");
 		else {
 			mode_set(mode);
 			ctl_reply(ctl, "{\"ok\":true}");
 		}
+	} else if (strncmp(line, "stall", 5) == 0 &&
+	    (line[5] == ' ' || line[5] == '\t' || line[5] == '\0')) {
+		line += 5;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		errno = 0;
+		ms = strtol(line, &end, 10);
+		if (*line < '0' || *line > '9' || *end != '\0' ||
+		    errno != 0 || ms < 1 || ms > STALL_MS_MAX)
+			ctl_reply(ctl, "{\"ok\":false,\"error\":\"usage: stall "
+			    "MS (milliseconds, 1 to 60000)\"}");
+		else {
+			stall_start(ms);
+			ctl_reply(ctl, "{\"ok\":true}");
+		}
 	} else
 		ctl_reply(ctl, "{\"ok\":false,\"error\":\"unknown command; "
-		    "expected stats, reset or mode MODE\"}");
+		    "expected stats, reset, mode MODE or stall MS\"}");
 }
 
 static void
@@ -1094,6 +1307,8 @@ cleanup(void)
 	}
 	if (sink.backoff_ev != NULL)
 		event_free(sink.backoff_ev);
+	if (sink.stall_ev != NULL)
+		event_free(sink.stall_ev);
 	if (sink.reserve_fd != -1)
 		close(sink.reserve_fd);
 	if (sink.life_ev != NULL)
@@ -1141,8 +1356,7 @@ main(int argc, char **argv)
 		case 'm':
 			if (mode_parse(optarg, &sink.mode) == -1) {
 				fprintf(stderr, "loadd-sink: unknown mode: %s "
-				    "(discard, echo, close, noread or reset)\n",
-				    optarg);
+				    "(" MODE_LIST ")\n", optarg);
 				return 2;
 			}
 			break;
@@ -1222,10 +1436,12 @@ main(int argc, char **argv)
 	}
 
 	sink.backoff_ev = evtimer_new(sink.base, backoff_cb, NULL);
+	sink.stall_ev = evtimer_new(sink.base, stall_end_cb, NULL);
 	sink.life_ev = evtimer_new(sink.base, stop_cb, NULL);
 	sink.sigterm_ev = evsignal_new(sink.base, SIGTERM, stop_cb, NULL);
 	sink.sigint_ev = evsignal_new(sink.base, SIGINT, stop_cb, NULL);
-	if (sink.backoff_ev == NULL || sink.life_ev == NULL ||
+	if (sink.backoff_ev == NULL || sink.stall_ev == NULL ||
+	    sink.life_ev == NULL ||
 	    sink.sigterm_ev == NULL || sink.sigint_ev == NULL) {
 		fprintf(stderr, "loadd-sink: event_new failed\n");
 		goto out;
