@@ -488,6 +488,12 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 	    p->daemon.workers != d->profile->daemon.workers)
 		log_warnx("reload: socket, socket_mode and workers take effect "
 		    "at restart");
+	if ((p->daemon.metrics_listen == NULL) !=
+	    (d->profile->daemon.metrics_listen == NULL) ||
+	    (p->daemon.metrics_listen != NULL &&
+	    strcmp(p->daemon.metrics_listen,
+	    d->profile->daemon.metrics_listen) != 0))
+		log_warnx("reload: metrics_listen takes effect at restart");
 	control_configure(p->daemon.max_clients, p->daemon.client_timeout);
 	if (d->log_level_cli < 0 && p->daemon.log_level >= 0)
 		log_setlevel(p->daemon.log_level);
@@ -750,7 +756,7 @@ main(int argc, char *argv[])
 	const int	 signos[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	struct load	*l;
 	struct timeval	 tv;
-	char		 why[256];
+	char		 why[256] = "";
 	int		 ch, check = 0, verbose = 0;
 	long		 ncpu;
 
@@ -834,7 +840,13 @@ main(int argc, char *argv[])
 
 	if (control_init(d.socket_path, d.profile->daemon.socket_mode,
 	    d.profile->daemon.max_clients,
-	    d.profile->daemon.client_timeout) == -1) {
+	    d.profile->daemon.client_timeout) == -1 ||
+	    metrics_init(d.profile->daemon.metrics_listen, why,
+	    sizeof(why)) == -1) {
+		if (why[0] != '\0') {
+			log_warnx("%s", why);
+			control_cleanup();
+		}
 		for (int i = 0; i < 4; i++)
 			event_free(sigs[i]);
 		event_base_free(d.base);
@@ -880,6 +892,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(d.base);
 
 	control_cleanup();
+	metrics_close();
 	daemon_drain(&d);
 	event_free(d.stats_tick);
 	event_free(d.collected);

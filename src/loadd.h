@@ -646,4 +646,13 @@ void	 control_configure(int max_clients, double client_timeout);
 void	 control_cleanup(void);
 void	 control_tick(void);	/* feed `watch` subscribers */
 
+/* ------------------------------------------------------------ metrics.c */
+
+/*
+ * GET /metrics (Prometheus text format) on "HOST:PORT", on the main
+ * thread.  NULL: off, returns 0.  -1 with the reason in why.
+ */
+int	 metrics_init(const char *listen, char *why, size_t len);
+void	 metrics_close(void);
+
 #endif /* LOADD_H */

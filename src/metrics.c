@@ -1,0 +1,611 @@
+/*
+ * metrics.c -- the Prometheus endpoint: GET /metrics in the text exposition
+ * format 0.0.4, served by libevent's evhttp on the main thread.
+ *
+ * The page is built from the same sources as `loadctl stats`: counters and
+ * connection gauges from load_snapshot() (the workers' atomics), latency
+ * from the whole-run histograms, which only the main thread touches.  The
+ * endpoint is off unless the profile sets metrics_listen.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "loadd.h"
+
+/*
+ * Limits.  A scraper needs one connection and one small request; these keep
+ * a hung or hostile one from piling up descriptors or memory.  Connections
+ * beyond METRICS_MAX_CONNS wait in the kernel's backlog until one closes.
+ */
+#define METRICS_MAX_CONNS	16
+#define METRICS_BACKLOG		16
+#define METRICS_TIMEOUT		10	/* s: read, write, idle keep-alive */
+#define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
+#define METRICS_MAX_BODY	1024	/* GET has none; bounds a POST's */
+
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/* Append a string literal. */
+#define ADD_LIT(b, s)		evbuffer_add((b), (s), sizeof(s) - 1)
+#define NELEM(a)		(sizeof(a) / sizeof((a)[0]))
+
+static struct {
+	struct evhttp		*http;
+	struct evconnlistener	*listener;	/* freed by evhttp_free */
+	struct event		*resume;	/* accept again after EMFILE */
+	struct event		*settle;	/* adopt fresh connections */
+	/* accepted this loop pass, not yet given a close callback */
+	struct bufferevent	*fresh[METRICS_MAX_CONNS];
+	int			 nfresh;
+	int			 nconns;	/* open HTTP connections */
+	bool			 closing;
+	uint64_t		 started;	/* ns, monotonic */
+} mx;
+
+/* ------------------------------------------------------- the page */
+
+/* A label value, escaped as the format asks: \\, \" and \n. */
+static void
+metrics_label(struct evbuffer *b, const char *s)
+{
+	size_t	 n;
+
+	for (;;) {
+		n = strcspn(s, "\\\"\n");
+		evbuffer_add(b, s, n);
+		s += n;
+		switch (*s) {
+		case '\0':
+			return;
+		case '\\':
+			ADD_LIT(b, "\\\\");
+			break;
+		case '"':
+			ADD_LIT(b, "\\\"");
+			break;
+		default:
+			ADD_LIT(b, "\\n");
+			break;
+		}
+		s++;
+	}
+}
+
+/* A sample value: Go's float syntax, with NaN and infinities spelled out. */
+static void
+metrics_double(struct evbuffer *b, double v)
+{
+	if (isnan(v))
+		evbuffer_add_printf(b, "NaN\n");
+	else if (isinf(v))
+		evbuffer_add_printf(b, "%sInf\n", v > 0 ? "+" : "-");
+	else
+		evbuffer_add_printf(b, "%.15g\n", v);
+}
+
+static void
+metrics_head(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+/* `name{load="LOAD"` -- the caller closes the braces and adds the value. */
+static void
+metrics_open(struct evbuffer *b, const char *name, const char *load)
+{
+	evbuffer_add_printf(b, "%s{load=\"", name);
+	metrics_label(b, load);
+	ADD_LIT(b, "\"");
+}
+
+static void
+metrics_u64(struct evbuffer *b, const char *name, const char *load,
+    uint64_t v)
+{
+	metrics_open(b, name, load);
+	evbuffer_add_printf(b, "} %" PRIu64 "\n", v);
+}
+
+static void
+metrics_i64(struct evbuffer *b, const char *name, const char *load,
+    int64_t v)
+{
+	metrics_open(b, name, load);
+	evbuffer_add_printf(b, "} %" PRId64 "\n", v);
+}
+
+static void
+metrics_dbl(struct evbuffer *b, const char *name, const char *load, double v)
+{
+	metrics_open(b, name, load);
+	ADD_LIT(b, "} ");
+	metrics_double(b, v);
+}
+
+/* Counters: one row per load, and "_retired" for loads a reload removed. */
+static const struct {
+	const char	*name;
+	size_t		 off;		/* a uint64_t in struct stats_snap */
+	const char	*help;
+} metrics_counters[] = {
+	{ "loadd_connects_ok_total", offsetof(struct stats_snap, connects_ok),
+	  "Connections established." },
+	{ "loadd_connects_failed_total",
+	  offsetof(struct stats_snap, connects_failed),
+	  "Connect attempts that failed." },
+	{ "loadd_disconnects_total", offsetof(struct stats_snap, disconnects),
+	  "Established connections lost to an error or the peer closing." },
+	{ "loadd_bytes_sent_total", offsetof(struct stats_snap, bytes_sent),
+	  "Bytes handed to the kernel." },
+	{ "loadd_bytes_received_total",
+	  offsetof(struct stats_snap, bytes_received),
+	  "Bytes read from the target." },
+	{ "loadd_messages_sent_total",
+	  offsetof(struct stats_snap, messages_sent),
+	  "Whole messages handed to the kernel." },
+	{ "loadd_replies_total", offsetof(struct stats_snap, replies),
+	  "Complete, matching replies (loads with expect; 0 otherwise)." },
+	{ "loadd_late_total", offsetof(struct stats_snap, late),
+	  "Paced requests that left late: every inflight slot was taken." },
+};
+
+/* Latency summaries, from the whole-run histograms. */
+static const struct {
+	const char	*name;
+	enum lat_kind	 kind;
+	const char	*help;
+} metrics_latencies[] = {
+	{ "loadd_latency_seconds", LAT_LATENCY,
+	  "Request latency from the intended send time (paced) or the "
+	  "actual send (flood), whole run." },
+	{ "loadd_service_time_seconds", LAT_SERVICE,
+	  "Time from the actual write to the complete reply, whole run." },
+	{ "loadd_connect_time_seconds", LAT_CONNECT,
+	  "Time from connect() to established, whole run." },
+	{ "loadd_ttfb_seconds", LAT_TTFB,
+	  "Time from a connection's first request to its first reply byte, "
+	  "whole run." },
+};
+
+static const struct {
+	const char	*label;
+	double		 p;
+} metrics_quantiles[] = {
+	{ "0.5", 50 }, { "0.9", 90 }, { "0.99", 99 }, { "0.999", 99.9 },
+	{ "0.9999", 99.99 },
+};
+
+static uint64_t
+snap_field(const struct stats_snap *s, size_t off)
+{
+	return *(const uint64_t *)(const void *)((const char *)s + off);
+}
+
+/* A quantile is NaN while a histogram is empty, as client libraries do. */
+static double
+metrics_seconds(const struct hist *h, uint64_t ns)
+{
+	return h->total == 0 ? NAN : (double)ns / 1e9;
+}
+
+static void
+metrics_summary(struct evbuffer *b, const char *name, const char *load,
+    const struct hist *h)
+{
+	char	 sub[96];
+
+	for (size_t q = 0; q < NELEM(metrics_quantiles); q++) {
+		metrics_open(b, name, load);
+		evbuffer_add_printf(b, ",quantile=\"%s\"} ",
+		    metrics_quantiles[q].label);
+		metrics_double(b, metrics_seconds(h,
+		    hist_percentile(h, metrics_quantiles[q].p)));
+	}
+	snprintf(sub, sizeof(sub), "%s_sum", name);
+	metrics_dbl(b, sub, load, h->sum_ns / 1e9);
+	snprintf(sub, sizeof(sub), "%s_count", name);
+	metrics_u64(b, sub, load, h->total);
+}
+
+static void
+metrics_errors(struct evbuffer *b, const char *load,
+    const struct stats_snap *s)
+{
+	for (int k = 0; k < ERR_MAX; k++) {
+		metrics_open(b, "loadd_errors_total", load);
+		ADD_LIT(b, ",kind=\"");
+		metrics_label(b, err_kind_names[k]);
+		evbuffer_add_printf(b, "\"} %" PRIu64 "\n", s->errors[k]);
+	}
+}
+
+static void
+metrics_page(struct evbuffer *b)
+{
+	struct daemon		*d = daemon_g;
+	struct load		*l;
+	struct stats_snap	*snaps;
+	size_t			 n = 0, i;
+	bool			 any_run = false;
+
+	/* One snapshot per load, so that every family agrees. */
+	TAILQ_FOREACH(l, &d->loads, entry)
+		n++;
+	snaps = xcalloc(n + 1, sizeof(*snaps));
+	i = 0;
+	TAILQ_FOREACH(l, &d->loads, entry) {
+		load_snapshot(l, &snaps[i++]);
+		if (l->run != NULL)
+			any_run = true;
+	}
+
+	metrics_head(b, "loadd_up", "gauge", "1 while loadd serves metrics.");
+	evbuffer_add_printf(b, "loadd_up 1\n");
+	metrics_head(b, "loadd_build_info", "gauge",
+	    "Always 1; the version is in the label.");
+	evbuffer_add_printf(b, "loadd_build_info{version=\"");
+	metrics_label(b, LOADD_VERSION);
+	evbuffer_add_printf(b, "\"} 1\n");
+	metrics_head(b, "loadd_uptime_seconds", "gauge",
+	    "Seconds since loadd started.");
+	evbuffer_add_printf(b, "loadd_uptime_seconds ");
+	metrics_double(b, (double)(now_ns() - mx.started) / 1e9);
+	metrics_head(b, "loadd_workers", "gauge", "Worker threads.");
+	evbuffer_add_printf(b, "loadd_workers %d\n", d->nworkers);
+
+	for (size_t c = 0; c < NELEM(metrics_counters); c++) {
+		const char *name = metrics_counters[c].name;
+
+		metrics_head(b, name, "counter", metrics_counters[c].help);
+		i = 0;
+		TAILQ_FOREACH(l, &d->loads, entry)
+			metrics_u64(b, name, l->conf->name,
+			    snap_field(&snaps[i++], metrics_counters[c].off));
+		metrics_u64(b, name, "_retired",
+		    snap_field(&d->retired, metrics_counters[c].off));
+	}
+	metrics_head(b, "loadd_errors_total", "counter",
+	    "Failed connects and lost connections by cause; reply_timeout "
+	    "counts each request outstanding.");
+	i = 0;
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_errors(b, l->conf->name, &snaps[i++]);
+	metrics_errors(b, "_retired", &d->retired);
+
+	metrics_head(b, "loadd_connections_active", "gauge",
+	    "Established connections.");
+	i = 0;
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_i64(b, "loadd_connections_active", l->conf->name,
+		    snaps[i++].active);
+	metrics_head(b, "loadd_connections_connecting", "gauge",
+	    "Connects in progress.");
+	i = 0;
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_i64(b, "loadd_connections_connecting", l->conf->name,
+		    snaps[i++].connecting);
+	metrics_head(b, "loadd_connections_target", "gauge",
+	    "Connections wanted; 0 while the load is stopped.");
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_i64(b, "loadd_connections_target", l->conf->name,
+		    l->state == LOAD_RUNNING ? l->target : 0);
+	metrics_head(b, "loadd_rate_per_connection", "gauge",
+	    "Messages per second per connection; 0 means flood.");
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_dbl(b, "loadd_rate_per_connection", l->conf->name,
+		    l->rate);
+	metrics_head(b, "loadd_load_running", "gauge",
+	    "1 while the load runs, 0 while it is stopped.");
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_i64(b, "loadd_load_running", l->conf->name,
+		    l->state == LOAD_RUNNING);
+	metrics_head(b, "loadd_epoch", "gauge",
+	    "Measurement epoch: grows at every start, stop, scale and rate.");
+	TAILQ_FOREACH(l, &d->loads, entry)
+		metrics_u64(b, "loadd_epoch", l->conf->name, l->epoch);
+
+	if (any_run) {
+		for (size_t k = 0; k < NELEM(metrics_latencies); k++) {
+			const char *name = metrics_latencies[k].name;
+
+			metrics_head(b, name, "summary",
+			    metrics_latencies[k].help);
+			TAILQ_FOREACH(l, &d->loads, entry) {
+				const struct hist *h;
+
+				if (l->run == NULL)
+					continue;
+				h = &l->run[metrics_latencies[k].kind];
+				metrics_summary(b, name, l->conf->name, h);
+			}
+		}
+		metrics_head(b, "loadd_latency_max_seconds", "gauge",
+		    "Highest request latency of the whole run.");
+		TAILQ_FOREACH(l, &d->loads, entry) {
+			const struct hist *h;
+
+			if (l->run == NULL)
+				continue;
+			h = &l->run[LAT_LATENCY];
+			metrics_dbl(b, "loadd_latency_max_seconds",
+			    l->conf->name, metrics_seconds(h, h->max_ns));
+		}
+	}
+	free(snaps);
+}
+
+/* ------------------------------------------------------------- HTTP */
+
+static void
+metrics_reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evbuffer	*b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(b, "%s\n", text);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+static void
+metrics_requestcb(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = uri != NULL ?
+				    evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
+	struct evbuffer		*b;
+
+	(void)arg;
+	if (path == NULL || strcmp(path, "/metrics") != 0) {
+		metrics_reply_text(req, HTTP_NOTFOUND, "Not Found",
+		    "not found: loadd serves /metrics only");
+		return;
+	}
+	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		metrics_reply_text(req, 405, "Method Not Allowed",
+		    "method not allowed: use GET");
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	/* evhttp leaves a HEAD reply's body out by itself. */
+	metrics_page(b);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+/*
+ * Accept while under the connection cap and not backing off from EMFILE.
+ * While disabled, new connections wait in the kernel's backlog.
+ */
+static void
+metrics_listen_update(void)
+{
+	if (mx.listener == NULL || mx.closing)
+		return;
+	if (mx.nconns < METRICS_MAX_CONNS &&
+	    !evtimer_pending(mx.resume, NULL))
+		evconnlistener_enable(mx.listener);
+	else
+		evconnlistener_disable(mx.listener);
+}
+
+static void
+metrics_closecb(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	(void)arg;
+	mx.nconns--;
+	metrics_listen_update();
+}
+
+/*
+ * Counting connections.  Libevent 2.1's evhttp has no connection cap and
+ * tells nobody when it accepts, but it asks us for each new connection's
+ * bufferevent: there we count it, stop the listener at the cap (the
+ * listener checks between accepts), and hold a reference so the bufferevent
+ * outlives anything evhttp does before metrics_settlecb runs, later in the
+ * same loop pass.  By then evhttp has attached its callbacks, whose
+ * argument is the evhttp_connection, and we give that a close callback
+ * which uncounts it (evhttp calls it once, whichever way the connection
+ * ends).  A bufferevent whose callbacks are already gone was freed by
+ * evhttp in the meantime (a failed set-up): it is uncounted at once.
+ */
+static struct bufferevent *
+metrics_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	(void)arg;
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;	/* evhttp makes its own; it goes uncounted */
+	if (mx.nfresh == METRICS_MAX_CONNS)
+		return bev;	/* cannot happen: the listener is off */
+	bufferevent_incref(bev);
+	mx.fresh[mx.nfresh++] = bev;
+	mx.nconns++;
+	event_active(mx.settle, EV_TIMEOUT, 0);
+	metrics_listen_update();
+	return bev;
+}
+
+static void
+metrics_settlecb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < mx.nfresh; i++) {
+		struct bufferevent	*bev = mx.fresh[i];
+		bufferevent_data_cb	 readcb;
+		void			*cbarg;
+
+		bufferevent_getcb(bev, &readcb, NULL, NULL, &cbarg);
+		if (readcb != NULL && cbarg != NULL)
+			evhttp_connection_set_closecb(cbarg, metrics_closecb,
+			    NULL);
+		else
+			mx.nconns--;
+		bufferevent_decref(bev);
+	}
+	mx.nfresh = 0;
+	metrics_listen_update();
+}
+
+static void
+metrics_resumecb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	metrics_listen_update();
+}
+
+static void
+metrics_errorcb(struct evconnlistener *lis, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	int		 e = EVUTIL_SOCKET_ERROR();
+
+	(void)lis;
+	(void)arg;
+	if (e == EMFILE || e == ENFILE) {
+		/* Out of descriptors: pause accepting for a second. */
+		log_warnx("metrics: accept: %s; pausing for 1s", strerror(e));
+		evtimer_add(mx.resume, &tv);
+		metrics_listen_update();
+		return;
+	}
+	log_warnx("metrics: accept: %s", strerror(e));
+}
+
+/* A listening socket on exactly the address parse_target resolves. */
+static int
+metrics_bind(const char *listen_on, char *why, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 pwhy[256];
+	int			 fd, one = 1;
+
+	if (parse_target(listen_on, &ss, &sslen, pwhy, sizeof(pwhy)) == -1) {
+		snprintf(why, len, "metrics_listen: %s", pwhy);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		snprintf(why, len, "metrics_listen %s: socket: %s", listen_on,
+		    strerror(errno));
+		return -1;
+	}
+	/* A restart must not wait out TIME_WAIT from the last scrape. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		log_warn("metrics: SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		snprintf(why, len, "metrics_listen %s: cannot bind: %s",
+		    listen_on, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, METRICS_BACKLOG) == -1) {
+		snprintf(why, len, "metrics_listen %s: cannot listen: %s",
+		    listen_on, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+metrics_init(const char *listen_on, char *why, size_t len)
+{
+	struct event_base	*base = daemon_g->base;
+	int			 fd;
+
+	memset(&mx, 0, sizeof(mx));
+	if (listen_on == NULL)
+		return 0;
+	mx.started = now_ns();
+	if ((fd = metrics_bind(listen_on, why, len)) == -1)
+		return -1;
+	mx.http = evhttp_new(base);
+	mx.listener = evconnlistener_new(base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	mx.resume = evtimer_new(base, metrics_resumecb, NULL);
+	mx.settle = event_new(base, -1, 0, metrics_settlecb, NULL);
+	if (mx.http == NULL || mx.listener == NULL || mx.resume == NULL ||
+	    mx.settle == NULL ||
+	    evhttp_bind_listener(mx.http, mx.listener) == NULL) {
+		snprintf(why, len, "metrics_listen %s: cannot set up the "
+		    "HTTP server", listen_on);
+		if (mx.listener != NULL)
+			evconnlistener_free(mx.listener);
+		else
+			close(fd);
+		mx.listener = NULL;
+		metrics_close();
+		return -1;
+	}
+	evconnlistener_set_error_cb(mx.listener, metrics_errorcb);
+	evhttp_set_bevcb(mx.http, metrics_bevcb, NULL);
+	evhttp_set_gencb(mx.http, metrics_requestcb, NULL);
+	/*
+	 * Let every method reach metrics_requestcb, which answers 405;
+	 * evhttp's own answer to a method it was not told about is 501.
+	 */
+	evhttp_set_allowed_methods(mx.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
+	evhttp_set_timeout(mx.http, METRICS_TIMEOUT);
+	evhttp_set_max_headers_size(mx.http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(mx.http, METRICS_MAX_BODY);
+	log_info("metrics on http://%s/metrics", listen_on);
+	return 0;
+}
+
+void
+metrics_close(void)
+{
+	if (mx.settle != NULL && mx.nfresh > 0)
+		metrics_settlecb(-1, 0, NULL);
+	mx.closing = true;
+	mx.listener = NULL;	/* evhttp_free frees it */
+	if (mx.http != NULL)
+		evhttp_free(mx.http);	/* runs the close callbacks */
+	if (mx.resume != NULL)
+		event_free(mx.resume);
+	if (mx.settle != NULL)
+		event_free(mx.settle);
+	memset(&mx, 0, sizeof(mx));
+}

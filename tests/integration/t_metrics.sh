@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The Prometheus endpoint: GET /metrics answers 200 in the text format
+# 0.0.4 with every metric, its HELP and TYPE once; counters grow between
+# scrapes; latency summaries exist for the load that expects replies only;
+# a load removed by a reload leaves its counters under load="_retired";
+# other paths are 404, other methods 405; idle HTTP connections are capped
+# and timed out; a metrics_listen port in use stops loadd from starting.
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null || fail "curl is needed (sh .ci/deps installs it)"
+
+# A free loopback port: let a throwaway sink take one, then stop it.
+start_sink probe
+MPORT=$(sink_port probe)
+# shellcheck disable=SC2154 # start_sink sets SINK_PID_probe
+kill "$SINK_PID_probe"
+wait "$SINK_PID_probe" 2>/dev/null || true
+URL=http://127.0.0.1:$MPORT
+
+start_sink s -m echo
+start_sink f
+P=$TMP/metrics.conf
+# write_profile [MORE-LOADS]: the echo load, then whatever else is given.
+write_profile() {
+	cat >"$P" <<EOF
+daemon = { socket = "$SOCK"; stats_interval = "200ms"; workers = 2;
+  metrics_listen = "127.0.0.1:$MPORT"; };
+loads = (
+  { name = "echo"; target = "127.0.0.1:$(sink_port s)"; connections = 2;
+    expect = "echo"; size = 64; rate = 50.0; } ${1:-} );
+EOF
+}
+write_profile ", { name = \"flood\"; target = \"127.0.0.1:$(sink_port f)\";
+    connections = 2; }"
+start_loadd "$P"
+wait_for "4 connections" 10 stat_is connections_active 4 total
+
+# scrape FILE: GET /metrics into FILE, headers into FILE.h; prints the code.
+scrape() {
+	curl -s -m 5 -D "$1.h" -o "$1" -w '%{http_code}' "$URL/metrics"
+}
+# value FILE SERIES: the value of one series, e.g. 'x{load="echo"}'.
+value() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+# count_ge SERIES MIN: a fresh scrape has SERIES >= MIN (for wait_for).
+count_ge() {
+	local v
+	scrape "$TMP/w" >/dev/null
+	v=$(value "$TMP/w" "$1")
+	[ "${v:-0}" -ge "$2" ]
+}
+
+wait_for "latency recorded" 10 \
+    count_ge 'loadd_latency_seconds_count{load="echo"}' 5
+
+M1=$TMP/m1
+[ "$(scrape "$M1")" = 200 ] || fail "GET /metrics: not 200"
+ct=$(tr -d '\r' <"$M1.h" |
+    awk 'tolower($1) == "content-type:" { sub(/^[^:]*: */, ""); print }')
+[ "$ct" = "text/plain; version=0.0.4; charset=utf-8" ] ||
+    fail "Content-Type is '$ct'"
+
+# Every metric: HELP and TYPE exactly once, with the right type.
+COUNTERS="loadd_connects_ok_total loadd_connects_failed_total
+  loadd_disconnects_total loadd_bytes_sent_total loadd_bytes_received_total
+  loadd_messages_sent_total loadd_replies_total loadd_late_total"
+GAUGES="loadd_connections_active loadd_connections_connecting
+  loadd_connections_target loadd_rate_per_connection loadd_load_running
+  loadd_epoch"
+SUMMARIES="loadd_latency_seconds loadd_service_time_seconds
+  loadd_connect_time_seconds loadd_ttfb_seconds"
+check_type() {
+	local name=$1 type=$2
+	[ "$(grep -c "^# TYPE $name " "$M1")" -eq 1 ] ||
+	    fail "$name: not exactly one TYPE line"
+	[ "$(grep -c "^# HELP $name " "$M1")" -eq 1 ] ||
+	    fail "$name: not exactly one HELP line"
+	grep -qx "# TYPE $name $type" "$M1" || fail "$name: TYPE is not $type"
+}
+for m in $COUNTERS loadd_errors_total; do check_type "$m" counter; done
+for m in $GAUGES loadd_up loadd_uptime_seconds loadd_workers \
+    loadd_build_info loadd_latency_max_seconds; do
+	check_type "$m" gauge
+done
+for m in $SUMMARIES; do check_type "$m" summary; done
+[ "$(grep -c '^# HELP' "$M1")" -eq "$(grep -c '^# TYPE' "$M1")" ] ||
+    fail "HELP and TYPE lines do not pair up"
+
+# Process-level values.
+[ "$(value "$M1" loadd_up)" = 1 ] || fail "loadd_up"
+[ "$(value "$M1" loadd_workers)" = 2 ] || fail "loadd_workers"
+ver=$("$LOADD" -V | awk '{ print $2 }')
+[ "$(value "$M1" "loadd_build_info{version=\"$ver\"}")" = 1 ] ||
+    fail "loadd_build_info{version=\"$ver\"}"
+[ -n "$(value "$M1" loadd_uptime_seconds)" ] || fail "loadd_uptime_seconds"
+
+# Counters per load and for loads removed by a reload; gauges per load.
+for m in $COUNTERS; do
+	for l in echo flood _retired; do
+		[ -n "$(value "$M1" "$m{load=\"$l\"}")" ] ||
+		    fail "no $m{load=\"$l\"}"
+	done
+done
+for k in $(ctlj stats | jq -r '.loads[0].errors | keys[]'); do
+	for l in echo flood _retired; do
+		s="loadd_errors_total{load=\"$l\",kind=\"$k\"}"
+		[ -n "$(value "$M1" "$s")" ] ||
+		    fail "no loadd_errors_total for $l, kind $k"
+	done
+done
+for m in $GAUGES; do
+	for l in echo flood; do
+		[ -n "$(value "$M1" "$m{load=\"$l\"}")" ] ||
+		    fail "no $m{load=\"$l\"}"
+	done
+done
+[ "$(value "$M1" 'loadd_rate_per_connection{load="echo"}')" = 50 ] ||
+    fail "echo's rate is not 50"
+[ "$(value "$M1" 'loadd_rate_per_connection{load="flood"}')" = 0 ] ||
+    fail "flood's rate is not 0"
+[ "$(value "$M1" 'loadd_connections_target{load="echo"}')" = 2 ] ||
+    fail "echo's target is not 2"
+[ "$(value "$M1" 'loadd_load_running{load="flood"}')" = 1 ] ||
+    fail "flood is not running"
+
+# Latency: every quantile, _sum and _count for echo; nothing for flood.
+for m in $SUMMARIES; do
+	for q in 0.5 0.9 0.99 0.999 0.9999; do
+		v=$(value "$M1" "$m{load=\"echo\",quantile=\"$q\"}")
+		if [ -z "$v" ] || [ "$v" = NaN ]; then
+			fail "$m quantile $q is '$v'"
+		fi
+	done
+	[ -n "$(value "$M1" "${m}_sum{load=\"echo\"}")" ] || fail "no ${m}_sum"
+	[ "$(value "$M1" "${m}_count{load=\"echo\"}")" -gt 0 ] ||
+	    fail "${m}_count is 0"
+done
+[ -n "$(value "$M1" 'loadd_latency_max_seconds{load="echo"}')" ] ||
+    fail "no loadd_latency_max_seconds for echo"
+if grep -E '^loadd_(latency|service_time|connect_time|ttfb)_.*load="flood"' \
+    "$M1"; then
+	fail "latency for a load that expects no reply"
+fi
+
+# Counters grow between scrapes.
+grown() {
+	scrape "$TMP/m2" >/dev/null
+	for s in 'loadd_messages_sent_total{load="echo"}' \
+	    'loadd_replies_total{load="echo"}' \
+	    'loadd_messages_sent_total{load="flood"}' \
+	    'loadd_bytes_sent_total{load="flood"}' \
+	    'loadd_latency_seconds_count{load="echo"}'; do
+		[ "$(value "$TMP/m2" "$s")" -gt "$(value "$M1" "$s")" ] ||
+		    return 1
+	done
+}
+wait_for "counters to grow between scrapes" 10 grown
+
+# A stopped load: target 0, running 0, a new epoch.
+ep=$(value "$TMP/m2" 'loadd_epoch{load="flood"}')
+ctl stop flood >/dev/null
+scrape "$TMP/m3" >/dev/null
+[ "$(value "$TMP/m3" 'loadd_load_running{load="flood"}')" = 0 ] ||
+    fail "stopped flood still running"
+[ "$(value "$TMP/m3" 'loadd_connections_target{load="flood"}')" = 0 ] ||
+    fail "stopped flood has a target"
+wait_for "a new epoch for flood" 5 \
+    count_ge 'loadd_epoch{load="flood"}' $((ep + 1))
+
+# A reload that removes the (stopped) flood load: its counters move to
+# load="_retired" unchanged.
+wait_for "flood's connections closed" 10 stat_is connections_active 0 flood
+scrape "$TMP/m3" >/dev/null
+msgs=$(value "$TMP/m3" 'loadd_messages_sent_total{load="flood"}')
+bytes=$(value "$TMP/m3" 'loadd_bytes_sent_total{load="flood"}')
+write_profile
+ctl reload >/dev/null
+scrape "$TMP/m4" >/dev/null
+if grep -q 'load="flood"' "$TMP/m4"; then
+	fail "flood still exposed after the reload removed it"
+fi
+s='loadd_messages_sent_total{load="_retired"}'
+[ "$(value "$TMP/m4" "$s")" = "$msgs" ] ||
+    fail "_retired messages_sent is not flood's $msgs"
+s='loadd_bytes_sent_total{load="_retired"}'
+[ "$(value "$TMP/m4" "$s")" = "$bytes" ] ||
+    fail "_retired bytes_sent is not flood's $bytes"
+
+# The exposition format, checked by Prometheus' own parser when present.
+PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
+if [ -n "$PROMTOOL" ]; then
+	"$PROMTOOL" check metrics <"$TMP/m2" ||
+	    fail "promtool check metrics rejects the page"
+	say "promtool check metrics: ok"
+else
+	say "promtool not found: check metrics skipped"
+fi
+
+# Other paths, other methods, HEAD.
+code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "$URL/nope")" = 404 ] || fail "/nope is not 404"
+[ "$(code "$URL/")" = 404 ] || fail "/ is not 404"
+[ "$(code -X POST -d x "$URL/nope")" = 404 ] || fail "POST /nope is not 404"
+[ "$(code -X POST -d x "$URL/metrics")" = 405 ] || fail "POST is not 405"
+[ "$(code -X PUT -d x "$URL/metrics")" = 405 ] || fail "PUT is not 405"
+[ "$(code -X OPTIONS "$URL/metrics")" = 405 ] || fail "OPTIONS is not 405"
+curl -s -m 5 -D - -o /dev/null -X POST "$URL/metrics" | tr -d '\r' |
+    grep -qix 'allow: GET, HEAD' || fail "405 without Allow: GET, HEAD"
+[ "$(code "$URL/metrics?x=1")" = 200 ] || fail "a query string is not 200"
+[ "$(curl -s -m 5 -I -o /dev/null -w '%{http_code} %{size_download}' \
+    "$URL/metrics")" = "200 0" ] || fail "HEAD is not 200 without a body"
+[ "$(code -X POST --data-binary @"$LOADD" "$URL/metrics")" = 413 ] ||
+    fail "a large body is not refused with 413"
+
+# Scrapes do not leak connection slots.
+for i in $(seq 40); do
+	[ "$(code "$URL/metrics")" = 200 ] || fail "scrape $i: not 200"
+done
+
+# At most 16 HTTP connections: the 17th waits until one closes, and an
+# idle one is closed by loadd after 10 s.
+idle=()
+for i in $(seq 16); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$MPORT"
+	idle+=("$fd")
+done
+t0=$(date +%s)
+# (The kernel queues connections in order: these 16 are accepted first.)
+sleep 0.5
+rc=0
+curl -s -m 1 -o /dev/null "$URL/metrics" || rc=$?
+[ "$rc" -ne 0 ] || fail "a 17th connection was served"
+for fd in "${idle[@]:1}"; do
+	exec {fd}>&-
+done
+wait_for "a scrape after idle connections close" 5 \
+    curl -s -m 1 -o /dev/null "$URL/metrics"
+rc=0
+read -r -t 20 -u "${idle[0]}" _ || rc=$?
+[ "$rc" -eq 1 ] || fail "idle HTTP connection not closed by loadd (read: $rc)"
+el=$(( $(date +%s) - t0 ))
+if [ "$el" -lt 8 ] || [ "$el" -gt 15 ]; then
+	fail "idle HTTP connection closed after ${el}s, not about 10s"
+fi
+fd=${idle[0]}
+exec {fd}>&-
+
+# A metrics_listen port in use: loadd refuses to start, exit 1.
+BAD=$TMP/bad.conf
+cat >"$BAD" <<EOF
+daemon = { socket = "$TMP/bad.sock";
+  metrics_listen = "127.0.0.1:$(sink_port s)"; };
+loads = ( { name = "x"; target = "127.0.0.1:$(sink_port f)"; } );
+EOF
+rc=0
+timeout 10 "$LOADD" -f "$BAD" >"$TMP/bad.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "loadd with a busy metrics port exited $rc, not 1"
+why="metrics_listen 127.0.0.1:$(sink_port s): cannot bind: "
+why+="Address already in use"
+grep -qF "$why" "$TMP/bad.out" || fail "no clear reason: $(cat "$TMP/bad.out")"
+[ ! -e "$TMP/bad.sock" ] || fail "refused loadd left its control socket"
+
+# The running daemon is untouched, and its port closes with it.
+[ "$(code "$URL/metrics")" = 200 ] || fail "scrape after the refused start"
+stop_loadd
+rc=0
+curl -s -m 2 -o /dev/null "$URL/metrics" || rc=$?
+[ "$rc" -ne 0 ] || fail "metrics still served after loadd exited"
+say ok
