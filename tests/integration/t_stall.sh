@@ -110,6 +110,9 @@ sleep 1
 start_sink out2 -m echo -l "127.0.0.1:$PORT2"
 r0=$(stat_of replies)
 wait_for "replies again" 10 stat_ge replies $((r0 + 100))
+# The histograms take an interval's samples when the interval ends.
+wait_for "the outage in the run histogram" 10 \
+    sh -c "'$LOADCTL' -j stats | jq -e '.loads[0].latency_us.run.max >= 500000'"
 J=$(ctlj stats)
 L=$(echo "$J" | jq -c '.loads[0]')
 # About 1 s of requests fell due while the server was gone: they were
