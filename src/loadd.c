@@ -240,7 +240,6 @@ load_start(struct load *l, char *why, size_t len)
 		return -1;
 	load_new_epoch(l, "start");
 	l->state = LOAD_RUNNING;
-	l->started_at = now_wall();
 	load_post(l, WCMD_SET_TARGET, l->target, 0);
 	if (l->conf->duration > 0) {
 		struct timeval tv = tv_from(l->conf->duration);

@@ -56,7 +56,6 @@ enum log_level {
 
 void	 log_init(int level, const char *progname);
 void	 log_setlevel(int level);
-int	 log_getlevel(void);
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -97,12 +96,9 @@ int	 parse_duration(const char *, double *, const char **why);
  */
 int	 parse_target(const char *, struct sockaddr_storage *, socklen_t *,
 	    char *whybuf, size_t whylen);
-/* Decode C-like escapes (\n \r \t \\ \" \0 \xHH) into a new buffer. */
-int	 unescape(const char *, char **out, size_t *outlen, const char **why);
 void	*xcalloc(size_t, size_t);
 void	*xmalloc(size_t);
 char	*xstrdup(const char *);
-void	 format_addr(const struct sockaddr *, char *, size_t);
 
 /* --------------------------------------------------------------- hist.c */
 
@@ -504,7 +500,6 @@ struct wload {
 	/* payload ring: whole messages back to back */
 	char			*payload;
 	size_t			 payload_len;	/* a multiple of size */
-	bool			 removing;
 	/* this interval's histograms [LAT_MAX]; NULL without expect */
 	struct hist		*h;
 	struct event		*reply_check;	/* reply_timeout sweep */
@@ -548,7 +543,6 @@ struct load {
 	enum load_state		 state;
 	int			 target;	/* connections wanted */
 	double			 rate;		/* current; 0 = flood */
-	double			 started_at;	/* wall clock */
 	struct event		*expire;	/* duration timer */
 	struct event		*ramp;		/* scale --over: step timer */
 	int			 ramp_from, ramp_to;

@@ -51,12 +51,6 @@ log_setlevel(int level)
 	log_level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
-
 static void __attribute__((format(printf, 4, 0)))
 vlog(int level, int syslog_pri, const char *errstr, const char *fmt,
     va_list ap)

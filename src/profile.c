@@ -734,7 +734,7 @@ profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
  * libconfig has already decoded the escapes of the string (\n \r \t \f \"
  * \\ \xHH, adjacent strings joined) and hands back a C string, so a NUL
  * byte cannot be part of a literal: libconfig silently drops \x00.  Hence
- * util.c's unescape() is not applied again: "\\n" must stay two bytes.
+ * nothing decodes the string again: "\\n" must stay two bytes.
  */
 static int
 profile_read_literal(struct profile_ctx *ctx, const config_setting_t *s,

@@ -5,7 +5,6 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -255,83 +254,4 @@ parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	*sslen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int
-unescape(const char *s, char **out, size_t *outlen, const char **why)
-{
-	size_t	 n = 0;
-	char	*buf = xmalloc(strlen(s) + 1);
-
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p != '\\') {
-			buf[n++] = *p;
-			continue;
-		}
-		switch (*++p) {
-		case 'n':  buf[n++] = '\n'; break;
-		case 'r':  buf[n++] = '\r'; break;
-		case 't':  buf[n++] = '\t'; break;
-		case '0':  buf[n++] = '\0'; break;
-		case '\\': buf[n++] = '\\'; break;
-		case '"':  buf[n++] = '"'; break;
-		case 'x': {
-			int hi = p[1] ? hexval((unsigned char)p[1]) : -1;
-			int lo = hi >= 0 && p[2] ?
-			    hexval((unsigned char)p[2]) : -1;
-
-			if (hi < 0 || lo < 0) {
-				free(buf);
-				*why = "\\x needs two hex digits";
-				return -1;
-			}
-			buf[n++] = (char)(hi * 16 + lo);
-			p += 2;
-			break;
-		}
-		case '\0':
-			free(buf);
-			*why = "trailing backslash";
-			return -1;
-		default:
-			free(buf);
-			*why = "unknown escape (use \\n \\r \\t \\0 \\\\ \\\" "
-			    "\\xHH)";
-			return -1;
-		}
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
-	return 0;
-}
-
-void
-format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	 host[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
-	} else
-		snprintf(buf, len, "?");
 }
