@@ -642,6 +642,12 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 			hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW_WATER, 0);
+		/*
+		 * libevent writes at most 16 KiB per call unless told
+		 * otherwise: let one writev() take the whole output.
+		 */
+		bufferevent_set_max_single_write(bev, OUT_HIGH_WATER);
+		bufferevent_set_max_single_read(bev, IN_MAX_READ);
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 		if (wl->rate > 0 && c->next_due == 0)
 			pace_start(c, now);

@@ -514,8 +514,10 @@ void	 conn_check_replies(struct conn *, uint64_t now);
 uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */
-#define OUT_LOW_WATER	(64 * 1024)
-#define OUT_HIGH_WATER	(256 * 1024)
+#define OUT_LOW_WATER	(256 * 1024)
+#define OUT_HIGH_WATER	(1024 * 1024)
+/* At most this much is read per read callback. */
+#define IN_MAX_READ	(64 * 1024)
 
 void	 wload_adjust(struct wload *);	/* open or close toward target */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
