@@ -21,6 +21,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include <liburing.h>
+
 #include "loadd.h"
 
 /* EXPECT_UNTIL: a reply with no delimiter within this many bytes is bad. */
@@ -66,24 +68,94 @@ conn_account(struct conn *c, size_t outlen)
  * allocation of payload bytes (libevent allocates a small chain header per
  * reference; the ring lets one reference cover many messages).
  */
-static void
-conn_queue(struct conn *c, struct evbuffer *out, size_t nbytes)
+static size_t
+conn_queue_at(struct conn *c, struct evbuffer *out, size_t pos,
+    size_t nbytes)
 {
 	struct wload	*wl = c->wl;
 
 	while (nbytes > 0) {
-		size_t chunk = wl->payload_len - c->pos;
+		size_t chunk = wl->payload_len - pos;
 
 		if (chunk > nbytes)
 			chunk = nbytes;
-		evbuffer_add_reference(out, wl->payload + c->pos, chunk,
+		evbuffer_add_reference(out, wl->payload + pos, chunk,
 		    NULL, NULL);
-		c->pos += chunk;
-		if (c->pos == wl->payload_len)
-			c->pos = 0;
+		pos += chunk;
+		if (pos == wl->payload_len)
+			pos = 0;
 		c->outlen += chunk;
 		nbytes -= chunk;
 	}
+	return pos;
+}
+
+static void
+conn_queue(struct conn *c, struct evbuffer *out, size_t nbytes)
+{
+	c->pos = conn_queue_at(c, out, c->pos, nbytes);
+}
+
+/*
+ * Inside the pace timer: gather the send into the worker's ring instead
+ * of making it now.  The bytes are the payload ring's own (no copy), and
+ * the connection's place in the ring moves on as if they were sent; what
+ * the kernel does not take is queued when the result comes back
+ * (conn_sent).  A second send for the same connection in the same tick
+ * joins the first one's remainder, so the order holds.
+ */
+static bool
+conn_gather(struct conn *c, size_t nbytes)
+{
+	struct wload		*wl = c->wl;
+	struct worker		*w = wl->w;
+	struct io_uring_sqe	*sqe;
+	size_t			 first;
+
+	if (c->sq_len > 0) {
+		c->sq_rest += (uint32_t)nbytes;
+		c->pos = (c->pos + nbytes) % wl->payload_len;
+		return true;
+	}
+	if ((sqe = io_uring_get_sqe(w->ring)) == NULL) {
+		worker_flush(w);
+		if ((sqe = io_uring_get_sqe(w->ring)) == NULL)
+			return false;
+	}
+	first = wl->payload_len - c->pos;
+	if (first > nbytes)
+		first = nbytes;
+	io_uring_prep_send(sqe, c->fd, wl->payload + c->pos, first,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	io_uring_sqe_set_data(sqe, c);
+	c->sq_len = (uint32_t)first;
+	c->sq_rest = (uint32_t)(nbytes - first);
+	c->pos = (c->pos + nbytes) % wl->payload_len;
+	w->sq_n++;
+	return true;
+}
+
+/*
+ * A gathered send's result: count what the kernel took and queue the rest
+ * by reference; a failure is left to libevent's own write, which reports
+ * it through the event callback.
+ */
+void
+conn_sent(struct conn *c, int res)
+{
+	struct wload	*wl = c->wl;
+	size_t		 sent = res > 0 ? (size_t)res : 0;
+	size_t		 left = c->sq_len + (size_t)c->sq_rest - sent;
+	size_t		 at;
+
+	c->sq_len = c->sq_rest = 0;
+	if (sent > 0)
+		conn_written(c, sent);
+	if (left == 0)
+		return;
+	at = (c->pos + wl->payload_len - left % wl->payload_len) %
+	    wl->payload_len;
+	(void)conn_queue_at(c, bufferevent_get_output(c->bev), at, left);
 }
 
 /*
@@ -101,6 +173,10 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 	size_t		 first;
 	ssize_t		 sent;
 
+	if (c->sq_len > 0 || (len == 0 && wl->w->batching)) {
+		if (conn_gather(c, nbytes))
+			return;
+	}
 	if (len == 0) {
 		first = wl->payload_len - c->pos;
 		if (first > nbytes)
@@ -282,6 +358,8 @@ conn_open(struct conn *c)
 void
 conn_close(struct conn *c)
 {
+	if (c->sq_len > 0)
+		worker_flush(c->wl->w);	/* its send must not outlive it */
 	if (c->bev != NULL) {
 		if (c->state == CONN_UP)
 			conn_account(c,

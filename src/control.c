@@ -47,6 +47,7 @@ static struct {
 
 typedef json_t *(*control_handler)(struct request *, char *why, size_t);
 
+static void	 control_batch_json(json_t *);
 static json_t	*control_help(struct request *, char *, size_t);
 static json_t	*control_version(struct request *, char *, size_t);
 static json_t	*control_status(struct request *, char *, size_t);
@@ -180,10 +181,37 @@ control_status(struct request *req, char *why, size_t len)
 	json_object_set_new(o, "uptime",
 	    json_real(now_wall() - daemon_g->started_at));
 	json_object_set_new(o, "workers", json_integer(daemon_g->nworkers));
+	control_batch_json(o);
 	json_object_set_new(o, "profile",
 	    json_string(daemon_g->profile_path));
 	json_object_set_new(o, "loads", loads);
 	return o;
+}
+
+/*
+ * How paced sends reach the kernel: "io_uring" when every worker has its
+ * ring, "send" when none has (off in the profile, or refused by the
+ * kernel), "mixed" otherwise; and the batches made so far.
+ */
+static void
+control_batch_json(json_t *o)
+{
+	uint64_t	 batches = 0, batched = 0;
+	int		 rings = 0;
+
+	for (int i = 0; i < daemon_g->nworkers; i++) {
+		struct worker *w = &daemon_g->workers[i];
+
+		/* Set by the worker before its loop runs; read-only after. */
+		if (atomic_load_explicit(&w->ring_ready, memory_order_acquire))
+			rings++;
+		batches += CTR_GET(w->batches);
+		batched += CTR_GET(w->batched);
+	}
+	json_object_set_new(o, "paced_sends", json_string(rings == 0 ?
+	    "send" : rings == daemon_g->nworkers ? "io_uring" : "mixed"));
+	json_object_set_new(o, "send_batches", json_integer((json_int_t)batches));
+	json_object_set_new(o, "sends_batched", json_integer((json_int_t)batched));
 }
 
 static json_t *

@@ -194,11 +194,12 @@ print_status(json_t *o)
 	size_t	 i;
 	char	 a[32], b[32], c[32], r[32];
 
-	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, profile %s\n\n",
+	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, paced sends by "
+	    "%s, profile %s\n\n",
 	    gets_(o, "version"), (long long)geti(o, "pid"),
 	    json_number_value(json_object_get(o, "uptime")),
 	    (long long)geti(o, "workers"), geti(o, "workers") == 1 ? "" : "s",
-	    gets_(o, "profile"));
+	    gets_(o, "paced_sends"), gets_(o, "profile"));
 	printf("%-16s %-8s %-22s %13s %8s %10s %11s %11s %11s\n", "LOAD",
 	    "STATE", "TARGET", "CONNS/WANTED", "OPENING", "RATE", "MSG/S",
 	    "SENT/S", "RECV/S");

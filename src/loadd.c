@@ -484,9 +484,10 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 
 	if (strcmp(p->daemon.socket, d->profile->daemon.socket) != 0 ||
 	    p->daemon.socket_mode != d->profile->daemon.socket_mode ||
-	    p->daemon.workers != d->profile->daemon.workers)
-		log_warnx("reload: socket, socket_mode and workers take effect "
-		    "at restart");
+	    p->daemon.workers != d->profile->daemon.workers ||
+	    p->daemon.io_uring != d->profile->daemon.io_uring)
+		log_warnx("reload: socket, socket_mode, workers and io_uring "
+		    "take effect at restart");
 	if ((p->daemon.metrics_listen == NULL) !=
 	    (d->profile->daemon.metrics_listen == NULL) ||
 	    (p->daemon.metrics_listen != NULL &&
@@ -860,7 +861,8 @@ main(int argc, char *argv[])
 	    d.profile->daemon.workers : (ncpu > 0 ? (int)ncpu : 1);
 	d.workers = xcalloc((size_t)d.nworkers, sizeof(*d.workers));
 	for (int i = 0; i < d.nworkers; i++) {
-		if (worker_start(&d.workers[i], i) == -1)
+		if (worker_start(&d.workers[i], i,
+		    d.profile->daemon.io_uring) == -1)
 			fatal("cannot start worker %d", i);
 	}
 

@@ -43,6 +43,7 @@
 struct event_base;
 struct event;
 struct bufferevent;
+struct io_uring;
 struct load;
 
 /* ---------------------------------------------------------------- log.c */
@@ -220,6 +221,8 @@ struct load_conf {
 	int			 inflight;	/* outstanding per connection */
 	double			 reply_timeout;	/* seconds */
 	enum arrival_kind	 arrival;
+	double			 tick;		/* s a paced send may wait to
+						   join a batch; <0: default */
 };
 
 struct daemon_conf {
@@ -234,6 +237,7 @@ struct daemon_conf {
 	char	*results;		/* results log (JSON lines), or NULL */
 	char	*hdr_log;		/* HdrHistogram interval log, or NULL */
 	char	*metrics_listen;	/* "127.0.0.1:9464", or NULL */
+	bool	 io_uring;		/* batch paced sends through it */
 };
 
 struct profile {
@@ -427,10 +431,24 @@ struct worker {
 	struct conn		**heap;
 	unsigned		 heap_n;
 	unsigned		 heap_cap;
+	uint64_t		 pace_last;	/* ns of the last pace run */
 	uint64_t		 rng;		/* xorshift state */
+	/*
+	 * While the pace timer runs, sends are gathered here and go to the
+	 * kernel in one io_uring_enter(); NULL when io_uring is off or
+	 * unavailable (then each send is a send()).
+	 */
+	struct io_uring		*ring;
+	bool			 want_ring;	/* daemon.io_uring */
+	atomic_bool		 ring_ready;	/* ring is set up */
+	bool			 batching;	/* inside the pace timer */
+	unsigned		 sq_n;		/* sends gathered, not reaped */
+	_Atomic uint64_t	 batches;	/* submissions made */
+	_Atomic uint64_t	 batched;	/* sends in them */
 };
 
-int	 worker_start(struct worker *, int id);
+int	 worker_start(struct worker *, int id, bool io_uring);
+void	 worker_flush(struct worker *);	/* submit gathered sends */
 void	 worker_post(struct worker *, struct wcmd *);
 
 /* --------------------------------------------------------------- conn.c */
@@ -461,6 +479,9 @@ struct conn {
 	size_t			 outlen;	/* output length after last add */
 	uint64_t		 written;	/* bytes handed to the kernel */
 	uint64_t		 msgs;		/* whole messages in written */
+	/* gathered send: bytes in the request, bytes to queue after it */
+	uint32_t		 sq_len;	/* 0: none gathered */
+	uint32_t		 sq_rest;
 	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
 	/* request/response: a ring of wl->conf->inflight requests */
 	struct request_slot	*rq;		/* allocated at connect */
@@ -491,6 +512,7 @@ struct wload {
 	int			 nconns;	/* structs in conns */
 	double			 rate;		/* 0 = flood */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
+	uint64_t		 tick_ns;	/* conf->tick */
 	struct conn_list	 idle;		/* CONN_IDLE slots to open */
 	struct conn_list	 conns;		/* every other slot */
 	/* connect-rate token bucket */
@@ -511,6 +533,7 @@ void	 conn_free(struct conn *);
 void	 conn_send_due(struct conn *, uint64_t now);
 void	 conn_fill(struct conn *);	/* flood: top up to high mark */
 void	 conn_check_replies(struct conn *, uint64_t now);
+void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
 uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */
@@ -523,6 +546,8 @@ void	 wload_adjust(struct wload *);	/* open or close toward target */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
 #define HEAP_NONE	UINT32_MAX
+/* Sends one worker gathers before it must submit. */
+#define WORKER_RING_SIZE	256
 void	 pace_start(struct conn *, uint64_t now);	/* new phase */
 void	 pace_push(struct conn *);	/* keep its next_due */
 void	 pace_remove(struct conn *);

@@ -124,6 +124,7 @@ static const struct profile_key profile_daemon_keys[] = {
 	    profile_read_path },
 	{ "metrics_listen", PROFILE_CUSTOM, 0, 0, 0, false,
 	    profile_read_metrics },
+	{ "io_uring", PROFILE_BOOL, DOFF(io_uring), 0, 0, false, NULL },
 };
 
 static const struct profile_key profile_load_keys[] = {
@@ -157,6 +158,7 @@ static const struct profile_key profile_load_keys[] = {
 	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout), 0,
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
+	{ "tick", PROFILE_DURATION, LOFF(tick), 0, 1, false, NULL },
 };
 
 static const struct profile_key profile_reconnect_keys[] = {
@@ -647,6 +649,7 @@ profile_daemon_defaults(struct daemon_conf *dc)
 	dc->max_clients = 64;
 	dc->client_timeout = 10;
 	dc->drain_timeout = 5;
+	dc->io_uring = true;
 }
 
 static void
@@ -955,6 +958,7 @@ profile_load_defaults(struct load_conf *lc)
 	lc->inflight = 1;
 	lc->reply_timeout = 10;
 	lc->arrival = ARRIVAL_UNIFORM;
+	lc->tick = -1;
 }
 
 /* The setting of key a if written, else of b, else the load itself. */
@@ -1052,6 +1056,13 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 	    lc->rate == 0)
 		profile_err(ctx, s, "arrival needs a rate (flood has no "
 		    "schedule)");
+	/*
+	 * Batching paced sends into ticks costs each message up to a tick of
+	 * lateness.  Plain traffic takes a millisecond for a fraction of the
+	 * CPU; a load that times replies sends on time unless told.
+	 */
+	if (lc->tick < 0)
+		lc->tick = lc->expect == EXPECT_NONE ? 0.001 : 0;
 	ctx->what = NULL;
 }
 
@@ -1283,7 +1294,8 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	    memcmp(a->expect_bytes, b->expect_bytes, a->expect_len) != 0))
 		return false;
 	if (a->inflight != b->inflight ||
-	    a->reply_timeout != b->reply_timeout || a->arrival != b->arrival)
+	    a->reply_timeout != b->reply_timeout || a->arrival != b->arrival ||
+	    a->tick != b->tick)
 		return false;
 	return true;
 }

@@ -13,10 +13,13 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <liburing.h>
+
 #include "loadd.h"
 
 static void	worker_wakeupcb(evutil_socket_t, short, void *);
 static void	worker_pacecb(evutil_socket_t, short, void *);
+static void	worker_ring_init(struct worker *);
 static void	wload_openercb(evutil_socket_t, short, void *);
 static void	wload_free(struct wload *);
 static void	wload_reply_checkcb(evutil_socket_t, short, void *);
@@ -41,16 +44,84 @@ worker_main(void *arg)
 
 	/* Wake within a microsecond of a timer, not the default 50. */
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	/* Its only submitter is this thread (IORING_SETUP_SINGLE_ISSUER). */
+	if (w->want_ring)
+		worker_ring_init(w);
+	atomic_store_explicit(&w->ring_ready, w->ring != NULL,
+	    memory_order_release);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while (w->wloads != NULL)
 		wload_free(w->wloads);
 	free(w->heap);
 	w->heap = NULL;
+	if (w->ring != NULL) {
+		io_uring_queue_exit(w->ring);
+		free(w->ring);
+		w->ring = NULL;
+	}
 	return NULL;
 }
 
+/*
+ * The ring that carries a pace tick's sends.  It holds no request between
+ * ticks: every send is reaped before the timer callback returns, so it
+ * needs no event of its own.  Where io_uring is unavailable (an old
+ * kernel, a seccomp filter, kernel.io_uring_disabled) sends are plain
+ * send()s.
+ */
+static void
+worker_ring_init(struct worker *w)
+{
+	struct io_uring_params	 p;
+	int			 rc;
+
+	w->ring = xcalloc(1, sizeof(*w->ring));
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+	rc = io_uring_queue_init_params(WORKER_RING_SIZE, w->ring, &p);
+	if (rc < 0) {
+		memset(&p, 0, sizeof(p));
+		rc = io_uring_queue_init_params(WORKER_RING_SIZE, w->ring, &p);
+	}
+	if (rc < 0) {
+		log_warnx("worker %d: io_uring unavailable (%s): paced sends "
+		    "are one send() each", w->id, strerror(-rc));
+		free(w->ring);
+		w->ring = NULL;
+	}
+}
+
+/*
+ * Submit the gathered sends and reap them all.  The sends carry
+ * MSG_DONTWAIT, so the kernel completes each at once (a full socket
+ * buffer gives -EAGAIN) and the wait does not block.
+ */
+void
+worker_flush(struct worker *w)
+{
+	struct io_uring_cqe	*cqe;
+	unsigned		 head, n = 0;
+	int			 rc;
+
+	if (w->sq_n == 0)
+		return;
+	do
+		rc = io_uring_submit_and_wait(w->ring, w->sq_n);
+	while (rc == -EINTR);
+	if (rc < 0)
+		fatalx("io_uring_submit_and_wait: %s", strerror(-rc));
+	CTR_ADD(w->batches, 1);
+	CTR_ADD(w->batched, w->sq_n);
+	io_uring_for_each_cqe(w->ring, head, cqe) {
+		conn_sent(io_uring_cqe_get_data(cqe), cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(w->ring, n);
+	w->sq_n -= n;
+}
+
 int
-worker_start(struct worker *w, int id)
+worker_start(struct worker *w, int id, bool io_uring)
 {
 	struct event_config	*cfg;
 	int			 rc;
@@ -76,6 +147,7 @@ worker_start(struct worker *w, int id)
 	w->pace = evtimer_new(w->base, worker_pacecb, w);
 	if (w->wakeup == NULL || w->pace == NULL)
 		return -1;
+	w->want_ring = io_uring;
 	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
 		errno = rc;
 		return -1;
@@ -179,6 +251,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->load = cmd->load;
 	wl->ctr = &cmd->load->ctr[w->id];
 	wl->conf = cmd->conf;
+	wl->tick_ns = (uint64_t)(wl->conf->tick * 1e9);
 	TAILQ_INIT(&wl->idle);
 	TAILQ_INIT(&wl->conns);
 	if (wl->conf->expect != EXPECT_NONE) {
@@ -443,18 +516,29 @@ pace_start(struct conn *c, uint64_t now)
 	pace_push(c);
 }
 
-/* Arm the pace timer for the earliest due connection. */
+/*
+ * Arm the pace timer for the earliest due connection, but no sooner than
+ * a tick after the last run: what falls due within a tick is served
+ * together.  The tick is the shortest of the worker's paced loads.
+ */
 void
 pace_schedule(struct worker *w)
 {
-	uint64_t	 first, now;
+	struct wload	*wl;
+	uint64_t	 first, now, tick = UINT64_MAX;
 	struct timeval	 tv;
 
 	if (w->heap_n == 0) {
 		evtimer_del(w->pace);
 		return;
 	}
+	for (wl = w->wloads; wl != NULL; wl = wl->next) {
+		if (wl->rate > 0 && wl->tick_ns < tick)
+			tick = wl->tick_ns;
+	}
 	first = w->heap[0]->next_due;
+	if (tick != UINT64_MAX && first < w->pace_last + tick)
+		first = w->pace_last + tick;
 	now = now_ns();
 	first = first > now ? first - now : 0;
 	tv.tv_sec = (time_t)(first / 1000000000ull);
@@ -477,6 +561,8 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->pace_last = now;
+	w->batching = w->ring != NULL;
 	while (w->heap_n > 0 && (c = w->heap[0])->next_due <= now) {
 		conn_send_due(c, now);
 		if (c->heap_idx == HEAP_NONE)
@@ -486,6 +572,8 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 		else
 			heap_down(w, 0);
 	}
+	worker_flush(w);
+	w->batching = false;
 	pace_schedule(w);
 }
 

@@ -268,7 +268,7 @@ stats_format(char *buf, size_t len)
 {
 	snprintf(buf, len, "{\"accepted\":%llu,\"active\":%llu,\"peak\":%llu,"
 	    "\"closed\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,"
-	    "\"mode\":\"%s\",\"uptime\":%.3f,\"stalled\":%s,"
+	    "\"mode\":\"%s\",\"uptime\":%.6f,\"stalled\":%s,"
 	    "\"stalls\":%llu}",
 	    (unsigned long long)sink.accepted,
 	    (unsigned long long)sink.active,

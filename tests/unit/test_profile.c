@@ -302,6 +302,8 @@ test_minimal_defaults(void **state)
 	assert_near(lc->reconnect.jitter, 0.2);
 	assert_near(lc->connect_timeout, 5);
 	assert_true(lc->nodelay);
+	assert_near(lc->tick, 0.001);	/* no expect: batched by default */
+	assert_true(prof->daemon.io_uring);
 
 	profile_free(prof);
 	free(path);
@@ -323,6 +325,7 @@ test_full(void **state)
 	assert_int_equal(prof->daemon.max_clients, 8);
 	assert_near(prof->daemon.client_timeout, 2.5);
 	assert_near(prof->daemon.drain_timeout, 60);
+	assert_false(prof->daemon.io_uring);
 
 	assert_int_equal(prof->nloads, 2);
 	lc = &prof->loads[0];
@@ -343,6 +346,7 @@ test_full(void **state)
 	assert_near(lc->duration, 7200);
 	assert_near(lc->connect_timeout, 0.75);
 	assert_false(lc->nodelay);
+	assert_near(lc->tick, 0.005);
 	assert_near(lc->reconnect.delay, 0.05);
 	assert_near(lc->reconnect.max_delay, 3);
 	assert_near(lc->reconnect.backoff, 1);
@@ -622,6 +626,7 @@ test_rr(void **state)
 	assert_int_equal(lc->arrival, ARRIVAL_POISSON);
 	assert_int_equal(lc->inflight, 8);
 	assert_near(lc->reply_timeout, 0.25);
+	assert_near(lc->tick, 0);	/* timing replies: on time by default */
 	lc = &prof->loads[1];
 	assert_int_equal(lc->expect, EXPECT_SIZE);
 	assert_int_equal(lc->expect_size, 32);
@@ -709,6 +714,7 @@ test_dup_equal(void **state)
 	CHANGED(inflight, 2);
 	CHANGED(reply_timeout, 3);
 	CHANGED(arrival, ARRIVAL_POISSON);
+	CHANGED(tick, 0.002);
 #undef CHANGED
 	{
 		struct load_conf	*c = load_conf_dup(lit);
