@@ -465,6 +465,29 @@ heap_down(struct worker *w, unsigned i)
 	heap_set(w, i, c);
 }
 
+/*
+ * The root was served and its next message is usually the latest of all:
+ * walk the hole down to a leaf by the smaller child (one comparison a
+ * level instead of two), then let the connection climb back, which it
+ * seldom needs to.
+ */
+static void
+heap_down_root(struct worker *w)
+{
+	struct conn	*c = w->heap[0];
+	unsigned	 i = 0, child;
+
+	while ((child = 2 * i + 1) < w->heap_n) {
+		if (child + 1 < w->heap_n &&
+		    heap_less(w->heap[child + 1], w->heap[child]))
+			child++;
+		heap_set(w, i, w->heap[child]);
+		i = child;
+	}
+	heap_set(w, i, c);
+	heap_up(w, i);
+}
+
 void
 pace_push(struct conn *c)
 {
@@ -537,8 +560,9 @@ pace_schedule(struct worker *w)
 			tick = wl->tick_ns;
 	}
 	first = w->heap[0]->next_due;
-	if (tick != UINT64_MAX && first < w->pace_last + tick)
-		first = w->pace_last + tick;
+	if (tick != UINT64_MAX && tick > 0 &&
+	    first < (w->pace_last / tick + 1) * tick)
+		first = (w->pace_last / tick + 1) * tick;
 	now = now_ns();
 	first = first > now ? first - now : 0;
 	tv.tv_sec = (time_t)(first / 1000000000ull);
@@ -570,7 +594,7 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 		if (c->next_due <= now)
 			pace_remove(c);
 		else
-			heap_down(w, 0);
+			heap_down_root(w);
 	}
 	worker_flush(w);
 	w->batching = false;
