@@ -124,6 +124,7 @@ int
 worker_start(struct worker *w, int id, bool io_uring)
 {
 	struct event_config	*cfg;
+	char			 name[16];
 	int			 rc;
 
 	memset(w, 0, sizeof(*w));
@@ -152,6 +153,9 @@ worker_start(struct worker *w, int id, bool io_uring)
 		errno = rc;
 		return -1;
 	}
+	/* For top -H and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "loadd-w%d", id);
+	(void)pthread_setname_np(w->thread, name);
 	return 0;
 }
 
