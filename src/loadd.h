@@ -427,6 +427,7 @@ struct worker {
 	struct wcmd_queue	 queue;
 	struct wload		*wloads;	/* this worker's loads */
 	struct event		*pace;		/* the one paced-traffic timer */
+	struct event		*trim;		/* gives memory back */
 	/* paced connections of every load, a min-heap on next_due */
 	struct conn		**heap;
 	unsigned		 heap_n;
@@ -449,6 +450,9 @@ struct worker {
 
 int	 worker_start(struct worker *, int id, bool io_uring);
 void	 worker_flush(struct worker *);	/* submit gathered sends */
+void	 worker_give_back(struct worker *); /* memory, after closes */
+/* Connections freed at once that make a worker give memory back. */
+#define TRIM_AFTER_FREED	64
 void	 worker_post(struct worker *, struct wcmd *);
 
 /* --------------------------------------------------------------- conn.c */

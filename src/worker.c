@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 static void	worker_wakeupcb(evutil_socket_t, short, void *);
 static void	worker_pacecb(evutil_socket_t, short, void *);
 static void	worker_ring_init(struct worker *);
+static void	worker_trimcb(evutil_socket_t, short, void *);
 static void	wload_openercb(evutil_socket_t, short, void *);
 static void	wload_free(struct wload *);
 static void	wload_reply_checkcb(evutil_socket_t, short, void *);
@@ -146,7 +148,8 @@ worker_start(struct worker *w, int id, bool io_uring)
 		return -1;
 	w->wakeup = event_new(w->base, -1, 0, worker_wakeupcb, w);
 	w->pace = evtimer_new(w->base, worker_pacecb, w);
-	if (w->wakeup == NULL || w->pace == NULL)
+	w->trim = evtimer_new(w->base, worker_trimcb, w);
+	if (w->wakeup == NULL || w->pace == NULL || w->trim == NULL)
 		return -1;
 	w->want_ring = io_uring;
 	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
@@ -380,6 +383,7 @@ void
 wload_adjust(struct wload *wl)
 {
 	struct conn	*c, *tmp;
+	int		 before = wl->nconns;
 
 	while (wl->nconns > wl->target && (c = TAILQ_LAST(&wl->idle,
 	    conn_list)) != NULL) {
@@ -398,6 +402,8 @@ wload_adjust(struct wload *wl)
 			wl->nconns--;
 		}
 	}
+	if (before - wl->nconns >= TRIM_AFTER_FREED)
+		worker_give_back(wl->w);
 	while (wl->nconns < wl->target) {
 		c = xcalloc(1, sizeof(*c));
 		c->wl = wl;
@@ -406,6 +412,45 @@ wload_adjust(struct wload *wl)
 		wl->nconns++;
 	}
 	wload_open_pending(wl);
+}
+
+/*
+ * After a scale-down (or a stop, or a load removed) freed many
+ * connections: give the memory back.  Freed memory otherwise stays in
+ * malloc's arenas, between blocks still in use, and the RSS of a daemon
+ * that once held 20,000 connections would stay at its peak.  Also shrink
+ * the pace heap's array.  Never on the per-message path.
+ *
+ * libevent frees a bufferevent only after the callbacks of the current
+ * loop pass (its finalizers), so the trim runs from a short timer.
+ */
+void
+worker_give_back(struct worker *w)
+{
+	static const struct timeval	 later = { 0, 100000 };
+
+	evtimer_add(w->trim, &later);
+}
+
+static void
+worker_trimcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->heap_cap > 64 && w->heap_n < w->heap_cap / 4) {
+		unsigned	 cap = w->heap_cap / 2;
+		struct conn	**h;
+
+		while (cap > 64 && w->heap_n < cap / 4)
+			cap /= 2;
+		if ((h = reallocarray(w->heap, cap, sizeof(*h))) != NULL) {
+			w->heap = h;
+			w->heap_cap = cap;
+		}
+	}
+	(void)malloc_trim(0);
 }
 
 /* ns until the next scheduled message of a paced load. */
