@@ -738,6 +738,7 @@ daemon_drain(struct daemon *d)
 		d->workers[i].thread = pthread_self(); /* already joined */
 		event_free(d->workers[i].wakeup);
 		event_free(d->workers[i].pace);
+		event_free(d->workers[i].trim);
 		event_base_free(d->workers[i].base);
 	}
 	while ((l = TAILQ_FIRST(&d->loads)) != NULL) {
