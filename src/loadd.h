@@ -324,7 +324,8 @@ enum err_kind {
 	ERR_RESET,
 	ERR_TIMEOUT,
 	ERR_CLOSED,		/* closed by peer (EOF) */
-	ERR_ADDRNOTAVAIL,	/* no local address or port left */
+	ERR_ADDRNOTAVAIL,	/* a source address that is not local */
+	ERR_PORTS,		/* no local port left for a connect */
 	ERR_NOFILE,		/* too many open files */
 	ERR_UNREACHABLE,	/* network or host unreachable */
 	ERR_MISMATCH,		/* a reply with the wrong bytes */
@@ -336,7 +337,10 @@ enum err_kind {
 };
 
 extern const char *const err_kind_names[ERR_MAX];
+/* The kind of an errno from socket(), connect() or an established socket. */
 enum err_kind	 err_kind_from_errno(int);
+/* The kind of an errno from bind() to a load's source address. */
+enum err_kind	 err_kind_from_bind_errno(int);
 
 /*
  * Counters of one load on one worker.  Exactly one thread writes them (the
