@@ -218,6 +218,32 @@ conn_set_state(struct conn *c, enum conn_state state)
 	c->state = state;
 }
 
+/*
+ * Bind a new socket to the load's next source address, round-robin.  The
+ * port stays 0 and IP_BIND_ADDRESS_NO_PORT defers its choice to connect(),
+ * which may then reuse a local port for other destinations; a plain
+ * bind() to port 0 would reserve a port per socket and run out at some
+ * 28 000 sockets per address, whatever the targets.  Returns 0, or -1 with
+ * errno set by bind().
+ */
+static int
+conn_bind(struct conn *c, int fd)
+{
+	struct wload			*wl = c->wl;
+	const struct load_conf		*lc = wl->conf;
+	const struct sockaddr_storage	*src;
+	int				 one = 1;
+
+	src = &lc->sources[wl->next_source % (unsigned)lc->nsources];
+	wl->next_source = (wl->next_source + 1) % (unsigned)lc->nsources;
+	/* Without it (an old kernel) bind() picks the port: still correct. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	return bind(fd, (const struct sockaddr *)src,
+	    src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in));
+}
+
 /* Open the slot's socket and start a non-blocking connect. */
 void
 conn_open(struct conn *c)
@@ -232,6 +258,14 @@ conn_open(struct conn *c)
 	if (fd == -1) {
 		CTR_ADD(wl->ctr->connects_failed, 1);
 		conn_fail(c, err_kind_from_errno(errno));
+		return;
+	}
+	if (lc->nsources > 0 && conn_bind(c, fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		CTR_ADD(wl->ctr->connects_failed, 1);
+		conn_fail(c, err_kind_from_bind_errno(saved));
 		return;
 	}
 	if (lc->nodelay)

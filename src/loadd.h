@@ -39,6 +39,7 @@
 #define CONTROL_LINE_MAX	4096	/* a request line, without '\n' */
 #define CONNECTIONS_LIMIT	10000000 /* no profile or request goes above */
 #define RATE_LIMIT		1e9	/* messages per second per connection */
+#define SOURCES_MAX		64	/* source addresses per load */
 
 struct event_base;
 struct event;
@@ -198,6 +199,12 @@ struct load_conf {
 	char			 target[TARGET_STR_MAX]; /* as written */
 	struct sockaddr_storage	 addr;		/* resolved at load time */
 	socklen_t		 addrlen;
+	/*
+	 * Local addresses to connect from, round-robin (port 0: the kernel
+	 * picks the port at connect); NULL and 0 to let the kernel choose.
+	 */
+	struct sockaddr_storage	*sources;
+	int			 nsources;
 	int			 connections;	/* at start */
 	int			 max_connections; /* ceiling for scale */
 	bool			 autostart;
@@ -495,6 +502,7 @@ struct wload {
 	int			 nconns;	/* structs in conns */
 	double			 rate;		/* 0 = flood */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
+	unsigned		 next_source;	/* conf->sources, round-robin */
 	struct conn_list	 idle;		/* CONN_IDLE slots to open */
 	struct conn_list	 conns;		/* every other slot */
 	/* connect-rate token bucket */

@@ -201,6 +201,8 @@ wload_new(struct worker *w, struct wcmd *cmd)
 			fatalx("%s: event_new", __func__);
 		evtimer_add(wl->reply_check, &tv);
 	}
+	/* Workers start at different sources, so a few connections spread. */
+	wl->next_source = (unsigned)w->id;
 	wl->tokens = 1;
 	wl->tokens_at = now_ns();
 	wl->opener = evtimer_new(w->base, wload_openercb, wl);
