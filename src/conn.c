@@ -202,18 +202,29 @@ conn_send_due(struct conn *c, uint64_t now)
 	conn_write(c, out, len, n * size);
 }
 
+/*
+ * Every change of state goes through here (but BACKOFF <-> IDLE, which
+ * holds no socket), so the gauges and the worker's count of connects in
+ * flight cannot drift.  A connect that ends, however it ends (up, failed,
+ * timed out, closed by a scale down), frees a place for a waiting slot.
+ */
 static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
-	struct load_counters	*ctr = c->wl->ctr;
+	struct wload		*wl = c->wl;
+	struct load_counters	*ctr = wl->ctr;
 
-	if (c->state == CONN_CONNECTING)
+	if (c->state == CONN_CONNECTING) {
 		CTR_ADD(ctr->connecting, -1);
-	else if (c->state == CONN_UP)
+		wl->connecting--;
+		if (state != CONN_CONNECTING)
+			wload_kick(wl);
+	} else if (c->state == CONN_UP)
 		CTR_ADD(ctr->active, -1);
-	if (state == CONN_CONNECTING)
+	if (state == CONN_CONNECTING) {
 		CTR_ADD(ctr->connecting, 1);
-	else if (state == CONN_UP)
+		wl->connecting++;
+	} else if (state == CONN_UP)
 		CTR_ADD(ctr->active, 1);
 	c->state = state;
 }

@@ -209,6 +209,8 @@ struct load_conf {
 	int			 max_connections; /* ceiling for scale */
 	bool			 autostart;
 	double			 connect_rate;	/* new connections per second */
+	int			 connects_inflight; /* connects at once, all
+						   workers together */
 	size_t			 size;		/* message size in bytes */
 	enum content_kind	 content;
 	char			*literal;	/* CONTENT_LITERAL: the bytes */
@@ -503,6 +505,8 @@ struct wload {
 	double			 rate;		/* 0 = flood */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
 	unsigned		 next_source;	/* conf->sources, round-robin */
+	int			 connecting;	/* slots in CONN_CONNECTING */
+	int			 connecting_max; /* share of connects_inflight */
 	struct conn_list	 idle;		/* CONN_IDLE slots to open */
 	struct conn_list	 conns;		/* every other slot */
 	/* connect-rate token bucket */
@@ -532,6 +536,7 @@ uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 void	 wload_adjust(struct wload *);	/* open or close toward target */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
+void	 wload_kick(struct wload *);	/* open_pending, once, soon */
 #define HEAP_NONE	UINT32_MAX
 void	 pace_start(struct conn *, uint64_t now);	/* new phase */
 void	 pace_push(struct conn *);	/* keep its next_due */

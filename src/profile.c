@@ -141,6 +141,8 @@ static const struct profile_key profile_load_keys[] = {
 	{ "autostart", PROFILE_BOOL, LOFF(autostart), 0, 0, false, NULL },
 	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), 0, RATE_LIMIT,
 	    true, NULL },
+	{ "connects_inflight", PROFILE_INT, LOFF(connects_inflight), 1,
+	    CONNECTIONS_LIMIT, false, NULL },
 	{ "size", PROFILE_SIZE, LOFF(size), 1, PROFILE_SIZE_MAX, false,
 	    NULL },
 	{ "content", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_content },
@@ -1058,6 +1060,7 @@ profile_load_defaults(struct load_conf *lc)
 	lc->max_connections = 10000;
 	lc->autostart = true;
 	lc->connect_rate = 1000;
+	lc->connects_inflight = 1024;
 	lc->size = 1024;
 	lc->content = CONTENT_LETTERS;
 	lc->literal = NULL;
@@ -1403,7 +1406,8 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	if (a->connections != b->connections ||
 	    a->max_connections != b->max_connections ||
 	    a->autostart != b->autostart ||
-	    a->connect_rate != b->connect_rate)
+	    a->connect_rate != b->connect_rate ||
+	    a->connects_inflight != b->connects_inflight)
 		return false;
 	if (a->size != b->size || a->content != b->content)
 		return false;

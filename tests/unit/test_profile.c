@@ -289,6 +289,9 @@ test_minimal_defaults(void **state)
 	assert_int_equal(lc->max_connections, 10000);
 	assert_true(lc->autostart);
 	assert_near(lc->connect_rate, 1000);
+	assert_int_equal(lc->connects_inflight, 1024);
+	assert_int_equal(lc->nsources, 0);
+	assert_null(lc->sources);
 	assert_int_equal(lc->size, 1024);
 	assert_int_equal(lc->content, CONTENT_LETTERS);
 	assert_null(lc->literal);
@@ -334,6 +337,7 @@ test_full(void **state)
 	assert_int_equal(lc->max_connections, 50);
 	assert_false(lc->autostart);
 	assert_near(lc->connect_rate, 12.5);
+	assert_int_equal(lc->connects_inflight, 3);
 	assert_int_equal(lc->content, CONTENT_LITERAL);
 	assert_int_equal(lc->literal_len, 9);
 	assert_memory_equal(lc->literal, "PING\r\nA\"\\", 9);
@@ -742,6 +746,7 @@ test_dup_equal(void **state)
 	CHANGED(max_connections, 51);
 	CHANGED(autostart, true);
 	CHANGED(connect_rate, 12);
+	CHANGED(connects_inflight, 7);
 	CHANGED(size, 8);
 	CHANGED(literal_len, 8);
 	CHANGED(content, CONTENT_BYTES);
