@@ -457,13 +457,14 @@ enum conn_state {
 
 /*
  * One client connection.  Owned by one worker and one wload; only that
- * worker touches it.
+ * worker touches it.  One per connection, so its size counts: fields are
+ * ordered to leave no padding holes (152 bytes, a 160-byte malloc chunk).
  */
 struct conn {
 	struct wload		*wl;
 	struct bufferevent	*bev;
-	int			 fd;		/* bev's socket, for direct sends */
 	struct event		*retry;		/* CONN_BACKOFF only */
+	int			 fd;		/* bev's socket, for direct sends */
 	enum conn_state		 state;
 	unsigned		 attempts;	/* backoff exponent; reset when a
 						   connection held >= 1 s */
@@ -481,8 +482,8 @@ struct conn {
 	unsigned		 rq_n;		/* outstanding */
 	size_t			 reply_got;	/* bytes of the oldest reply */
 	uint64_t		 connect_start;	/* ns */
-	bool			 ttfb_pending;	/* first send made, no byte yet */
 	uint64_t		 first_send;	/* ns */
+	bool			 ttfb_pending;	/* first send made, no byte yet */
 };
 
 /* One request on the wire, waiting for its reply. */
