@@ -112,6 +112,11 @@ conn_gather(struct conn *c, size_t nbytes)
 	struct io_uring_sqe	*sqe;
 	size_t			 first;
 
+	/* The counts are 32-bit: a rarer, larger send takes the slow way. */
+	if (nbytes > UINT32_MAX - (size_t)c->sq_rest) {
+		worker_flush(w);
+		return false;
+	}
 	if (c->sq_len > 0) {
 		c->sq_rest += (uint32_t)nbytes;
 		c->pos = (c->pos + nbytes) % wl->payload_len;
@@ -176,6 +181,8 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 	if (c->sq_len > 0 || (len == 0 && wl->w->batching)) {
 		if (conn_gather(c, nbytes))
 			return;
+		/* A flush may have queued a remainder ahead of these bytes. */
+		len = evbuffer_get_length(out);
 	}
 	if (len == 0) {
 		first = wl->payload_len - c->pos;
@@ -278,20 +285,57 @@ conn_send_due(struct conn *c, uint64_t now)
 	conn_write(c, out, len, n * size);
 }
 
+/*
+ * Every change of state goes through here (but BACKOFF <-> IDLE, which
+ * holds no socket), so the gauges and the worker's count of connects in
+ * flight cannot drift.  A connect that ends, however it ends (up, failed,
+ * timed out, closed by a scale down), frees a place for a waiting slot.
+ */
 static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
-	struct load_counters	*ctr = c->wl->ctr;
+	struct wload		*wl = c->wl;
+	struct load_counters	*ctr = wl->ctr;
 
-	if (c->state == CONN_CONNECTING)
+	if (c->state == CONN_CONNECTING) {
 		CTR_ADD(ctr->connecting, -1);
-	else if (c->state == CONN_UP)
+		wl->connecting--;
+		if (state != CONN_CONNECTING)
+			wload_kick(wl);
+	} else if (c->state == CONN_UP)
 		CTR_ADD(ctr->active, -1);
-	if (state == CONN_CONNECTING)
+	if (state == CONN_CONNECTING) {
 		CTR_ADD(ctr->connecting, 1);
-	else if (state == CONN_UP)
+		wl->connecting++;
+	} else if (state == CONN_UP)
 		CTR_ADD(ctr->active, 1);
 	c->state = state;
+}
+
+/*
+ * Bind a new socket to the load's next source address, round-robin.  The
+ * port stays 0 and IP_BIND_ADDRESS_NO_PORT defers its choice to connect(),
+ * which may then reuse a local port for other destinations; a plain
+ * bind() to port 0 would reserve a port per socket and run out at some
+ * 28 000 sockets per address, whatever the targets.  Returns 0, or -1 with
+ * errno set by bind().
+ */
+static int
+conn_bind(struct conn *c, int fd)
+{
+	struct wload			*wl = c->wl;
+	const struct load_conf		*lc = wl->conf;
+	const struct sockaddr_storage	*src;
+	int				 one = 1;
+
+	src = &lc->sources[wl->next_source % (unsigned)lc->nsources];
+	wl->next_source = (wl->next_source + 1) % (unsigned)lc->nsources;
+	/* Without it (an old kernel) bind() picks the port: still correct. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	return bind(fd, (const struct sockaddr *)src,
+	    src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in));
 }
 
 /* Open the slot's socket and start a non-blocking connect. */
@@ -308,6 +352,14 @@ conn_open(struct conn *c)
 	if (fd == -1) {
 		CTR_ADD(wl->ctr->connects_failed, 1);
 		conn_fail(c, err_kind_from_errno(errno));
+		return;
+	}
+	if (lc->nsources > 0 && conn_bind(c, fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		CTR_ADD(wl->ctr->connects_failed, 1);
+		conn_fail(c, err_kind_from_bind_errno(saved));
 		return;
 	}
 	if (lc->nodelay)

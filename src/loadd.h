@@ -39,6 +39,7 @@
 #define CONTROL_LINE_MAX	4096	/* a request line, without '\n' */
 #define CONNECTIONS_LIMIT	10000000 /* no profile or request goes above */
 #define RATE_LIMIT		1e9	/* messages per second per connection */
+#define SOURCES_MAX		64	/* source addresses per load */
 
 struct event_base;
 struct event;
@@ -199,10 +200,18 @@ struct load_conf {
 	char			 target[TARGET_STR_MAX]; /* as written */
 	struct sockaddr_storage	 addr;		/* resolved at load time */
 	socklen_t		 addrlen;
+	/*
+	 * Local addresses to connect from, round-robin (port 0: the kernel
+	 * picks the port at connect); NULL and 0 to let the kernel choose.
+	 */
+	struct sockaddr_storage	*sources;
+	int			 nsources;
 	int			 connections;	/* at start */
 	int			 max_connections; /* ceiling for scale */
 	bool			 autostart;
 	double			 connect_rate;	/* new connections per second */
+	int			 connects_inflight; /* connects at once, all
+						   workers together */
 	size_t			 size;		/* message size in bytes */
 	enum content_kind	 content;
 	char			*literal;	/* CONTENT_LITERAL: the bytes */
@@ -328,7 +337,8 @@ enum err_kind {
 	ERR_RESET,
 	ERR_TIMEOUT,
 	ERR_CLOSED,		/* closed by peer (EOF) */
-	ERR_ADDRNOTAVAIL,	/* no local address or port left */
+	ERR_ADDRNOTAVAIL,	/* a source address that is not local */
+	ERR_PORTS,		/* no local port left for a connect */
 	ERR_NOFILE,		/* too many open files */
 	ERR_UNREACHABLE,	/* network or host unreachable */
 	ERR_MISMATCH,		/* a reply with the wrong bytes */
@@ -340,7 +350,10 @@ enum err_kind {
 };
 
 extern const char *const err_kind_names[ERR_MAX];
+/* The kind of an errno from socket(), connect() or an established socket. */
 enum err_kind	 err_kind_from_errno(int);
+/* The kind of an errno from bind() to a load's source address. */
+enum err_kind	 err_kind_from_bind_errno(int);
 
 /*
  * Counters of one load on one worker.  Exactly one thread writes them (the
@@ -466,17 +479,19 @@ enum conn_state {
 
 /*
  * One client connection.  Owned by one worker and one wload; only that
- * worker touches it.
+ * worker touches it.  One per connection, so its size counts: fields are
+ * ordered to leave no padding holes (152 bytes, a 160-byte malloc chunk).
  */
 struct conn {
 	struct wload		*wl;
 	struct bufferevent	*bev;
-	int			 fd;		/* bev's socket, for direct sends */
 	struct event		*retry;		/* CONN_BACKOFF only */
+	int			 fd;		/* bev's socket, for direct sends */
 	enum conn_state		 state;
-	unsigned		 attempts;	/* backoff exponent; reset when a
-						   connection held >= 1 s */
 	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
+	uint8_t			 attempts;	/* backoff exponent (<= 64); reset
+						   when a connection held >= 1 s */
+	bool			 ttfb_pending;	/* first send made, no byte yet */
 	uint64_t		 up_since;	/* ns */
 	uint64_t		 next_due;	/* paced: ns of next message */
 	size_t			 pos;		/* offset in the payload ring */
@@ -493,7 +508,6 @@ struct conn {
 	unsigned		 rq_n;		/* outstanding */
 	size_t			 reply_got;	/* bytes of the oldest reply */
 	uint64_t		 connect_start;	/* ns */
-	bool			 ttfb_pending;	/* first send made, no byte yet */
 	uint64_t		 first_send;	/* ns */
 };
 
@@ -517,6 +531,9 @@ struct wload {
 	double			 rate;		/* 0 = flood */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
 	uint64_t		 tick_ns;	/* conf->tick */
+	unsigned		 next_source;	/* conf->sources, round-robin */
+	int			 connecting;	/* slots in CONN_CONNECTING */
+	int			 connecting_max; /* share of connects_inflight */
 	struct conn_list	 idle;		/* CONN_IDLE slots to open */
 	struct conn_list	 conns;		/* every other slot */
 	/* connect-rate token bucket */
@@ -549,6 +566,7 @@ uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 void	 wload_adjust(struct wload *);	/* open or close toward target */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
+void	 wload_kick(struct wload *);	/* open_pending, once, soon */
 #define HEAP_NONE	UINT32_MAX
 /* Sends one worker gathers before it must submit. */
 #define WORKER_RING_SIZE	256

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <libconfig.h>
@@ -81,6 +83,8 @@ static int	profile_read_name(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_target(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_sources(struct profile_ctx *,
+		    const config_setting_t *, void *);
 static int	profile_read_content(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_literal(struct profile_ctx *,
@@ -130,6 +134,7 @@ static const struct profile_key profile_daemon_keys[] = {
 static const struct profile_key profile_load_keys[] = {
 	{ "name", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_name },
 	{ "target", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_target },
+	{ "sources", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_sources },
 	{ "connections", PROFILE_INT, LOFF(connections), 0,
 	    CONNECTIONS_LIMIT, false, NULL },
 	{ "max_connections", PROFILE_INT, LOFF(max_connections), 1,
@@ -137,6 +142,8 @@ static const struct profile_key profile_load_keys[] = {
 	{ "autostart", PROFILE_BOOL, LOFF(autostart), 0, 0, false, NULL },
 	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), 0, RATE_LIMIT,
 	    true, NULL },
+	{ "connects_inflight", PROFILE_INT, LOFF(connects_inflight), 1,
+	    CONNECTIONS_LIMIT, false, NULL },
 	{ "size", PROFILE_SIZE, LOFF(size), 1, PROFILE_SIZE_MAX, false,
 	    NULL },
 	{ "content", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_content },
@@ -708,6 +715,120 @@ profile_read_target(struct profile_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* The length of a source address, by its family. */
+static socklen_t
+profile_sockaddr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+}
+
+/* A numeric IPv4 or IPv6 address, port 0; -1 if it is not one. */
+static int
+profile_source(const char *str, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, str, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, str, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+static bool
+profile_source_unspecified(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/*
+ * sources = ["127.0.0.2", "127.0.0.3"]: numeric addresses of this host to
+ * connect from.  Whether each has the target's family is checked with the
+ * whole load, since target may come after sources.
+ */
+static int
+profile_read_sources(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	struct sockaddr_storage	*v;
+	int			 n, bad = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		profile_err(ctx, s, "wrong type: sources must be a list of "
+		    "numeric addresses such as [\"127.0.0.2\", "
+		    "\"127.0.0.3\"]");
+		return -1;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		profile_err(ctx, s, "sources is empty (leave it out to let "
+		    "the kernel choose the source address)");
+		return -1;
+	}
+	if (n > SOURCES_MAX) {
+		profile_err(ctx, s, "sources has %d addresses, at most %d",
+		    n, SOURCES_MAX);
+		return -1;
+	}
+	v = xcalloc((size_t)n, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t	*e = config_setting_get_elem(s,
+					    (unsigned)i);
+		const char		*str;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			profile_err(ctx, e, "wrong type: source #%d must be a "
+			    "string such as \"127.0.0.2\"", i + 1);
+			bad = 1;
+			continue;
+		}
+		str = config_setting_get_string(e);
+		if (profile_source(str, &v[i]) == -1) {
+			profile_err(ctx, e, "source \"%s\" is not a numeric "
+			    "IPv4 or IPv6 address", str);
+			bad = 1;
+			continue;
+		}
+		if (profile_source_unspecified(&v[i])) {
+			profile_err(ctx, e, "source \"%s\" is the unspecified "
+			    "address (leave sources out to let the kernel "
+			    "choose)", str);
+			bad = 1;
+			continue;
+		}
+		for (int j = 0; j < i; j++) {
+			if (v[j].ss_family == v[i].ss_family &&
+			    memcmp(&v[j], &v[i], profile_sockaddr_len(&v[i]))
+			    == 0) {
+				profile_err(ctx, e, "duplicate source \"%s\" "
+				    "(same as source #%d)", str, j + 1);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	if (bad) {
+		free(v);
+		return -1;
+	}
+	free(lc->sources);
+	lc->sources = v;
+	lc->nsources = n;
+	return 0;
+}
+
 static int
 profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
@@ -942,6 +1063,7 @@ profile_load_defaults(struct load_conf *lc)
 	lc->max_connections = 10000;
 	lc->autostart = true;
 	lc->connect_rate = 1000;
+	lc->connects_inflight = 1024;
 	lc->size = 1024;
 	lc->content = CONTENT_LETTERS;
 	lc->literal = NULL;
@@ -1023,6 +1145,24 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 		    "max_connections"), "connections (%d) is above "
 		    "max_connections (%d)", lc->connections,
 		    lc->max_connections);
+
+	/* A connection's source must be of the target's family. */
+	if (profile_key_ok(keys, nkeys, bad, "target") &&
+	    profile_key_ok(keys, nkeys, bad, "sources") &&
+	    lc->addrlen > 0 && lc->nsources > 0) {
+		s = config_setting_get_member(group, "sources");
+		for (int i = 0; i < lc->nsources; i++) {
+			if (lc->sources[i].ss_family == lc->addr.ss_family)
+				continue;
+			profile_err(ctx, config_setting_get_elem(s,
+			    (unsigned)i), "source \"%s\" is %s but target "
+			    "\"%s\" is %s", config_setting_get_string(
+			    config_setting_get_elem(s, (unsigned)i)),
+			    lc->sources[i].ss_family == AF_INET6 ? "IPv6" :
+			    "IPv4", lc->target, lc->addr.ss_family ==
+			    AF_INET6 ? "IPv6" : "IPv4");
+		}
+	}
 
 	if (profile_key_ok(keys, nkeys, bad, "rate") &&
 	    profile_key_ok(keys, nkeys, bad, "max_rate")) {
@@ -1227,6 +1367,7 @@ profile_free(struct profile *prof)
 	for (int i = 0; i < prof->nloads; i++) {
 		free(prof->loads[i].literal);
 		free(prof->loads[i].expect_bytes);
+		free(prof->loads[i].sources);
 	}
 	free(prof->loads);
 	free(prof->daemon.socket);
@@ -1264,10 +1405,20 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	if (a->addrlen != b->addrlen ||
 	    memcmp(&a->addr, &b->addr, a->addrlen) != 0)
 		return false;
+	/* A new list, or the same in another order, is a change. */
+	if (a->nsources != b->nsources)
+		return false;
+	for (int i = 0; i < a->nsources; i++) {
+		if (a->sources[i].ss_family != b->sources[i].ss_family ||
+		    memcmp(&a->sources[i], &b->sources[i],
+		    profile_sockaddr_len(&a->sources[i])) != 0)
+			return false;
+	}
 	if (a->connections != b->connections ||
 	    a->max_connections != b->max_connections ||
 	    a->autostart != b->autostart ||
-	    a->connect_rate != b->connect_rate)
+	    a->connect_rate != b->connect_rate ||
+	    a->connects_inflight != b->connects_inflight)
 		return false;
 	if (a->size != b->size || a->content != b->content)
 		return false;
@@ -1314,6 +1465,12 @@ load_conf_dup(const struct load_conf *lc)
 	}
 	if (lc->expect_bytes != NULL)
 		copy->expect_bytes = xstrdup(lc->expect_bytes);
+	if (lc->nsources > 0) {
+		copy->sources = xcalloc((size_t)lc->nsources,
+		    sizeof(*copy->sources));
+		memcpy(copy->sources, lc->sources, (size_t)lc->nsources *
+		    sizeof(*copy->sources));
+	}
 	return copy;
 }
 
@@ -1324,5 +1481,6 @@ load_conf_free(struct load_conf *lc)
 		return;
 	free(lc->literal);
 	free(lc->expect_bytes);
+	free(lc->sources);
 	free(lc);
 }

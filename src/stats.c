@@ -15,6 +15,7 @@ const char *const err_kind_names[ERR_MAX] = {
 	[ERR_TIMEOUT] = "timeout",
 	[ERR_CLOSED] = "closed_by_peer",
 	[ERR_ADDRNOTAVAIL] = "address_not_available",
+	[ERR_PORTS] = "local_ports_exhausted",
 	[ERR_NOFILE] = "too_many_open_files",
 	[ERR_UNREACHABLE] = "unreachable",
 	[ERR_MISMATCH] = "mismatch",
@@ -36,9 +37,13 @@ err_kind_from_errno(int e)
 		return ERR_RESET;
 	case ETIMEDOUT:
 		return ERR_TIMEOUT;
+	/*
+	 * From connect() (with no port bound, the kernel picks one there):
+	 * no ephemeral port is free for this source and destination.
+	 */
 	case EADDRNOTAVAIL:
 	case EADDRINUSE:
-		return ERR_ADDRNOTAVAIL;
+		return ERR_PORTS;
 	case EMFILE:
 	case ENFILE:
 		return ERR_NOFILE;
@@ -48,6 +53,26 @@ err_kind_from_errno(int e)
 		return ERR_UNREACHABLE;
 	default:
 		return ERR_OTHER;
+	}
+}
+
+/*
+ * bind() of a source address with port 0 says EADDRNOTAVAIL when the
+ * address is not one of this host's (a mistake in `sources`, or an
+ * address taken down), and EADDRINUSE when no port is left (only when
+ * IP_BIND_ADDRESS_NO_PORT could not be set, else the port is picked at
+ * connect()).
+ */
+enum err_kind
+err_kind_from_bind_errno(int e)
+{
+	switch (e) {
+	case EADDRNOTAVAIL:
+		return ERR_ADDRNOTAVAIL;
+	case EADDRINUSE:
+		return ERR_PORTS;
+	default:
+		return err_kind_from_errno(e);
 	}
 }
 

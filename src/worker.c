@@ -281,6 +281,12 @@ wload_new(struct worker *w, struct wcmd *cmd)
 			fatalx("%s: event_new", __func__);
 		evtimer_add(wl->reply_check, &tv);
 	}
+	/* Workers start at different sources, so a few connections spread. */
+	wl->next_source = (unsigned)w->id;
+	/* An equal share each, at least 1: the sum may exceed a tiny bound. */
+	wl->connecting_max = wl->conf->connects_inflight / daemon_g->nworkers;
+	if (wl->connecting_max < 1)
+		wl->connecting_max = 1;
 	wl->tokens = 1;
 	wl->tokens_at = now_ns();
 	wl->opener = evtimer_new(w->base, wload_openercb, wl);
@@ -330,7 +336,15 @@ wload_idle(struct wload *wl, struct conn *c)
 
 /*
  * Open idle slots as fast as this worker's share of connect_rate allows,
- * then come back when the next token is due.
+ * and no more at once than its share of connects_inflight; come back when
+ * the next token is due, or (wload_kick) when a connect ends.
+ *
+ * The bound matters on a fast path such as loopback, where connect_rate
+ * is set high: SYNs sent all at once beyond the server's SYN and accept
+ * queues (somaxconn, tcp_max_syn_backlog) are dropped, and each of those
+ * connects then waits out a SYN retransmission (1 s, 3 s, ...) or its
+ * connect_timeout.  Opening the next slots as connects complete keeps
+ * the server's queues short and the whole scale-up fast.
  */
 void
 wload_open_pending(struct wload *wl)
@@ -348,13 +362,16 @@ wload_open_pending(struct wload *wl)
 	if (wl->tokens > burst)
 		wl->tokens = burst;
 	wl->tokens_at = now;
-	while (wl->tokens >= 1 && (c = TAILQ_FIRST(&wl->idle)) != NULL) {
+	while (wl->tokens >= 1 && wl->connecting < wl->connecting_max &&
+	    (c = TAILQ_FIRST(&wl->idle)) != NULL) {
 		TAILQ_REMOVE(&wl->idle, c, entry);
 		TAILQ_INSERT_TAIL(&wl->conns, c, entry);
 		wl->tokens -= 1;
 		conn_open(c);
 	}
-	if (!TAILQ_EMPTY(&wl->idle) && !evtimer_pending(wl->opener, NULL)) {
+	/* Full of connects in flight: the next one to end kicks. */
+	if (!TAILQ_EMPTY(&wl->idle) && wl->connecting < wl->connecting_max &&
+	    !evtimer_pending(wl->opener, NULL)) {
 		wait = (1 - wl->tokens) / rate;
 		if (wait < 0.001)
 			wait = 0.001;
@@ -362,6 +379,18 @@ wload_open_pending(struct wload *wl)
 		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
 		evtimer_add(wl->opener, &tv);
 	}
+}
+
+/*
+ * A connect ended: open what now may be, once per pass of the event loop
+ * (after every completion that epoll reported together), not once per
+ * completion, and never from inside conn_open's caller.
+ */
+void
+wload_kick(struct wload *wl)
+{
+	if (wl->connecting < wl->connecting_max && !TAILQ_EMPTY(&wl->idle))
+		event_active(wl->opener, EV_TIMEOUT, 1);
 }
 
 static void

@@ -22,6 +22,7 @@ for f in connections_target connections_active connects_ok connects_failed \
     disconnects bytes_sent bytes_received messages_sent bytes_sent_per_s \
     bytes_received_per_s messages_sent_per_s errors.refused errors.reset \
     errors.timeout errors.closed_by_peer errors.address_not_available \
+    errors.local_ports_exhausted \
     errors.too_many_open_files errors.other; do
 	echo "$J" | jq -e ".loads[0].$f != null and .total.$f != null" >/dev/null ||
 	    fail "stats lacks $f"

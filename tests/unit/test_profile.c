@@ -289,6 +289,9 @@ test_minimal_defaults(void **state)
 	assert_int_equal(lc->max_connections, 10000);
 	assert_true(lc->autostart);
 	assert_near(lc->connect_rate, 1000);
+	assert_int_equal(lc->connects_inflight, 1024);
+	assert_int_equal(lc->nsources, 0);
+	assert_null(lc->sources);
 	assert_int_equal(lc->size, 1024);
 	assert_int_equal(lc->content, CONTENT_LETTERS);
 	assert_null(lc->literal);
@@ -337,6 +340,7 @@ test_full(void **state)
 	assert_int_equal(lc->max_connections, 50);
 	assert_false(lc->autostart);
 	assert_near(lc->connect_rate, 12.5);
+	assert_int_equal(lc->connects_inflight, 3);
 	assert_int_equal(lc->content, CONTENT_LITERAL);
 	assert_int_equal(lc->literal_len, 9);
 	assert_memory_equal(lc->literal, "PING\r\nA\"\\", 9);
@@ -610,6 +614,57 @@ test_find_load(void **state)
 }
 
 static void
+test_sources(void **state)
+{
+	char			*path = path_join(confdir, "good/sources.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+	const struct sockaddr_in *sin;
+	struct load_conf	*c;
+
+	(void)state;
+	assert_int_equal(prof->nloads, 3);
+	lc = &prof->loads[0];
+	assert_int_equal(lc->nsources, 2);
+	for (int i = 0; i < 2; i++) {
+		sin = (const struct sockaddr_in *)&lc->sources[i];
+		assert_int_equal(sin->sin_family, AF_INET);
+		assert_int_equal(ntohl(sin->sin_addr.s_addr), 0x7f000002 + i);
+		assert_int_equal(sin->sin_port, 0);
+	}
+	lc = &prof->loads[1];
+	assert_int_equal(lc->nsources, 1);
+	assert_int_equal(lc->sources[0].ss_family, AF_INET6);
+	assert_memory_equal(&((const struct sockaddr_in6 *)
+	    &lc->sources[0])->sin6_addr, &in6addr_loopback,
+	    sizeof(in6addr_loopback));
+	lc = &prof->loads[2];
+	assert_int_equal(lc->nsources, 0);
+	assert_null(lc->sources);
+
+	/* A copy owns its list; another list, or another order, differs. */
+	lc = &prof->loads[0];
+	c = load_conf_dup(lc);
+	assert_ptr_not_equal(c->sources, lc->sources);
+	assert_true(load_conf_equal(c, lc));
+	((struct sockaddr_in *)&c->sources[1])->sin_addr.s_addr =
+	    htonl(0x7f000004);
+	assert_false(load_conf_equal(c, lc));
+	memcpy(&c->sources[1], &lc->sources[0], sizeof(c->sources[1]));
+	memcpy(&c->sources[0], &lc->sources[1], sizeof(c->sources[0]));
+	assert_false(load_conf_equal(c, lc));
+	c->nsources = 1;
+	assert_false(load_conf_equal(c, lc));
+	load_conf_free(c);
+	c = load_conf_dup(&prof->loads[2]);
+	assert_null(c->sources);
+	assert_true(load_conf_equal(c, &prof->loads[2]));
+	load_conf_free(c);
+	profile_free(prof);
+	free(path);
+}
+
+static void
 test_rr(void **state)
 {
 	char			*path = path_join(confdir, "good/rr.conf");
@@ -696,6 +751,7 @@ test_dup_equal(void **state)
 	CHANGED(max_connections, 51);
 	CHANGED(autostart, true);
 	CHANGED(connect_rate, 12);
+	CHANGED(connects_inflight, 7);
 	CHANGED(size, 8);
 	CHANGED(literal_len, 8);
 	CHANGED(content, CONTENT_BYTES);
@@ -824,6 +880,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_rr),
+		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_error),
 		cmocka_unit_test(test_example_classic),

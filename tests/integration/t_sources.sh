@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# sources: connections leave from each listed address in turn (seen by the
+# kernel, with ss); a source that is not this host's is counted as
+# address_not_available and sends nothing; a reload that changes sources
+# restarts the load, which then connects from the new list only.  All on
+# 127.0.0.0/8: every 127.x address is local on lo.  192.0.2.1 (TEST-NET-1)
+# is never reached: bind() refuses it before any packet.
+. "$(dirname "$0")/lib.sh"
+
+start_sink s
+PORT=$(sink_port s)
+
+# Established connections to the sink, counted by local address.
+from() {
+	ss -Htn state established "( dport = :$PORT )" |
+	    awk -v a="$1" '{ n = split($3, f, ":"); if (f[1] == a) c++ } END { print c + 0 }'
+}
+from_is() { [ "$(from "$1")" = "$2" ]; }
+
+P=$TMP/live.conf
+write() {
+	{
+		printf 'daemon = { socket = "%s"; stats_interval = "200ms"; workers = 2; };\n' "$SOCK"
+		printf '%s\n' "$@"
+	} >"$P.tmp"
+	mv "$P.tmp" "$P"
+}
+RECONNECT='reconnect = { delay = "50ms"; max_delay = "200ms"; };'
+write "loads = (
+  { name = \"two\"; target = \"127.0.0.1:$PORT\"; connections = 20; rate = 1.0;
+    sources = [ \"127.0.0.2\", \"127.0.0.3\" ]; },
+  { name = \"away\"; target = \"127.0.0.1:$PORT\"; connections = 3; rate = 1.0;
+    sources = [ \"192.0.2.1\" ]; $RECONNECT } );"
+start_loadd "$P"
+
+say "20 connections, 10 from each source"
+wait_for "20 connections at the sink" 10 sink_is s active 20
+wait_for "10 from 127.0.0.2" 10 from_is 127.0.0.2 10
+wait_for "10 from 127.0.0.3" 10 from_is 127.0.0.3 10
+[ "$(from 127.0.0.1)" -eq 0 ] || fail "$(from 127.0.0.1) connections from 127.0.0.1"
+[ "$(stat_of connects_failed two)" -eq 0 ] || fail "two: failed connects"
+
+say "a source that is not local: address_not_available, nothing sent"
+wait_for "address_not_available counted" 10 stat_ge errors.address_not_available 6 away
+J=$(ctlj stats)
+echo "$J" | jq -e '.loads[] | select(.name == "away") |
+    .connects_failed == .errors.address_not_available and
+    .connections_active == 0 and .connects_ok == 0 and
+    .errors.local_ports_exhausted == 0' >/dev/null || fail "away: $J"
+[ "$(from 192.0.2.1)" -eq 0 ] || fail "a connection from 192.0.2.1"
+[ "$(sink_stat s accepted)" -eq 20 ] || fail "sink accepted $(sink_stat s accepted), wanted 20"
+[ "$(sink_stat s peak)" -eq 20 ] || fail "sink peak $(sink_stat s peak)"
+
+say "reload with other sources: the load restarts from the new ones"
+write "loads = (
+  { name = \"two\"; target = \"127.0.0.1:$PORT\"; connections = 6; rate = 1.0;
+    sources = [ \"127.0.0.4\" ]; },
+  { name = \"away\"; target = \"127.0.0.1:$PORT\"; connections = 3; rate = 1.0;
+    sources = [ \"192.0.2.1\" ]; $RECONNECT } );"
+out=$(ctl reload)
+case "$out" in *"changed two"*) ;; *) fail "reload said: $out" ;; esac
+case "$out" in *away*) fail "away restarted: $out" ;; esac
+wait_for "6 from 127.0.0.4" 10 from_is 127.0.0.4 6
+wait_for "6 at the sink" 10 sink_is s active 6
+[ "$(from 127.0.0.2)" -eq 0 ] && [ "$(from 127.0.0.3)" -eq 0 ] ||
+    fail "connections from the old sources remain"
+
+say "a source of the wrong family is refused at reload"
+write "loads = ( { name = \"two\"; target = \"127.0.0.1:$PORT\"; sources = [ \"::1\" ]; } );"
+expect_refused 'source "::1" is IPv6' reload
+[ "$(from 127.0.0.4)" -eq 6 ] || fail "a refused reload changed the load"
+stop_loadd
+say ok
