@@ -137,7 +137,8 @@ raw() { printf '%b' "$1" | socat -t 5 - "UNIX-CONNECT:$SOCK"; }
 expect_refused() {
 	local want=$1 out rc=0
 	shift
-	out=$("$LOADCTL" "$@" 2>&1) || rc=$?
+	# Bounded: a request that is wrongly accepted (a watch) never ends.
+	out=$(timeout 20 "$LOADCTL" "$@" 2>&1) || rc=$?
 	[ "$rc" -eq 1 ] || fail "loadctl $*: exit $rc, wanted 1 ($out)"
 	case "$out" in *"$want"*) ;; *) fail "loadctl $*: '$out' lacks '$want'" ;; esac
 }

@@ -7,7 +7,7 @@ start_sink s
 P=$TMP/p.conf
 cat >"$P" <<CONF
 daemon = { socket = "$SOCK"; socket_mode = "0600"; max_clients = 3;
-  client_timeout = "1s"; stats_interval = "200ms"; };
+  client_timeout = "2s"; stats_interval = "200ms"; };
 loads = ( { name = "one"; target = "127.0.0.1:$(sink_port s)"; connections = 2; } );
 CONF
 
@@ -46,7 +46,7 @@ expect_refused "too many control clients" watch
 
 say "idle clients are dropped after client_timeout"
 wait_for "idle clients dropped, cap free again" 10 ctl version
-out=$( (sleep 3) | socat -t 5 - UNIX-CONNECT:"$SOCK" 2>&1 || true)
+out=$( (sleep 4) | socat -t 5 - UNIX-CONNECT:"$SOCK" 2>&1 || true)
 case "$out" in *"idle"*) ;; *) fail "idle client: '$out'" ;; esac
 
 [ "$(sink_stat s active)" -eq 2 ] || fail "load disturbed"
