@@ -828,6 +828,7 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	daemon_raise_nofile(&d);
+	mem_init();
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent has no pthreads support");
 	if ((d.base = event_base_new()) == NULL)
@@ -902,6 +903,7 @@ main(int argc, char *argv[])
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	event_base_free(d.base);
+	mem_cache_flush();
 	profile_free(d.profile);
 	free(d.workers);
 	free(d.socket_path);

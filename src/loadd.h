@@ -47,6 +47,19 @@ struct bufferevent;
 struct io_uring;
 struct load;
 
+/* ---------------------------------------------------------------- mem.c */
+
+/* Freed 1-64 KiB blocks a thread keeps for libevent's next allocation. */
+#define MEM_CACHE_BYTES	(256 * 1024)
+
+void	 mem_init(void);		/* before any other libevent call */
+void	*mem_alloc(size_t);
+void	*mem_realloc(void *, size_t);
+void	 mem_free(void *);
+void	 mem_cache_flush(void);		/* this thread's cache */
+size_t	 mem_cache_bytes(void);
+uint64_t mem_cache_hits(void);
+
 /* ---------------------------------------------------------------- log.c */
 
 enum log_level {

@@ -56,6 +56,7 @@ worker_main(void *arg)
 		wload_free(w->wloads);
 	free(w->heap);
 	w->heap = NULL;
+	mem_cache_flush();
 	if (w->ring != NULL) {
 		io_uring_queue_exit(w->ring);
 		free(w->ring);
@@ -479,6 +480,7 @@ worker_trimcb(evutil_socket_t fd, short what, void *arg)
 			w->heap_cap = cap;
 		}
 	}
+	mem_cache_flush();
 	(void)malloc_trim(0);
 }
 
