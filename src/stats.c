@@ -1,6 +1,7 @@
 /*
  * stats.c -- error kinds and the merging of per-worker counters.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -223,6 +224,26 @@ stats_epoch_json(const struct load *l, const struct stats_snap *s)
 	    "errors", (json_int_t)errs);
 }
 
+/* The load's source addresses as strings; [] when the kernel chooses. */
+static json_t *
+stats_sources_json(const struct load_conf *lc)
+{
+	json_t	*a = json_array();
+	char	 host[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < lc->nsources; i++) {
+		const struct sockaddr_storage	*ss = &lc->sources[i];
+		const void			*addr;
+
+		addr = ss->ss_family == AF_INET6 ?
+		    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+		if (inet_ntop(ss->ss_family, addr, host, sizeof(host)) != NULL)
+			json_array_append_new(a, json_string(host));
+	}
+	return a;
+}
+
 json_t *
 stats_load_json(const struct load *l, bool counters)
 {
@@ -255,6 +276,9 @@ stats_load_json(const struct load *l, bool counters)
 	json_object_set_new(o, "rate", json_real(l->rate));
 	json_object_set_new(o, "message_size",
 	    json_integer((json_int_t)l->conf->size));
+	json_object_set_new(o, "connects_inflight",
+	    json_integer(l->conf->connects_inflight));
+	json_object_set_new(o, "sources", stats_sources_json(l->conf));
 	json_object_set_new(o, "epoch", stats_epoch_json(l, &s));
 	if (l->run != NULL) {
 		if (counters)

@@ -39,6 +39,9 @@ wait_for "10 from 127.0.0.2" 10 from_is 127.0.0.2 10
 wait_for "10 from 127.0.0.3" 10 from_is 127.0.0.3 10
 [ "$(from 127.0.0.1)" -eq 0 ] || fail "$(from 127.0.0.1) connections from 127.0.0.1"
 [ "$(stat_of connects_failed two)" -eq 0 ] || fail "two: failed connects"
+# status names them; the connects bound is the default.
+s=$(ctlj status | jq -c '.loads[] | select(.name == "two") | [.sources, .connects_inflight]')
+[ "$s" = '[["127.0.0.2","127.0.0.3"],1024]' ] || fail "status: $s"
 
 say "a source that is not local: address_not_available, nothing sent"
 wait_for "address_not_available counted" 10 stat_ge errors.address_not_available 6 away
