@@ -737,6 +737,7 @@ daemon_drain(struct daemon *d)
 	for (int i = 0; i < d->nworkers; i++) {
 		d->workers[i].thread = pthread_self(); /* already joined */
 		event_free(d->workers[i].wakeup);
+		close(d->workers[i].wake_fd);
 		event_free(d->workers[i].pace);
 		event_free(d->workers[i].trim);
 		event_base_free(d->workers[i].base);

@@ -448,7 +448,8 @@ struct worker {
 	int			 id;
 	pthread_t		 thread;
 	struct event_base	*base;
-	struct event		*wakeup;	/* activated to read the queue */
+	int			 wake_fd;	/* eventfd: the queue has work */
+	struct event		*wakeup;	/* reads wake_fd, then the queue */
 	pthread_mutex_t		 lock;		/* protects queue only */
 	struct wcmd_queue	 queue;
 	struct wload		*wloads;	/* this worker's loads */

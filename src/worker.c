@@ -3,6 +3,7 @@
  * of each load (struct wload), the connect-rate limiter and the one paced
  * traffic timer that serves every due connection.
  */
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 
 #include <errno.h>
@@ -143,14 +144,26 @@ worker_start(struct worker *w, int id, bool io_uring)
 	if ((cfg = event_config_new()) == NULL)
 		return -1;
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	/*
+	 * Only this worker's thread touches its base, so the base needs no
+	 * lock: libevent would otherwise take one around every event added,
+	 * removed and run, i.e. on every message.  The main thread reaches
+	 * the worker through an eventfd, not event_active().
+	 */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (w->base == NULL)
 		return -1;
-	w->wakeup = event_new(w->base, -1, 0, worker_wakeupcb, w);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd == -1)
+		return -1;
+	w->wakeup = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST,
+	    worker_wakeupcb, w);
 	w->pace = evtimer_new(w->base, worker_pacecb, w);
 	w->trim = evtimer_new(w->base, worker_trimcb, w);
-	if (w->wakeup == NULL || w->pace == NULL || w->trim == NULL)
+	if (w->wakeup == NULL || w->pace == NULL || w->trim == NULL ||
+	    event_add(w->wakeup, NULL) == -1)
 		return -1;
 	w->want_ring = io_uring;
 	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
@@ -170,7 +183,8 @@ worker_post(struct worker *w, struct wcmd *cmd)
 	pthread_mutex_lock(&w->lock);
 	TAILQ_INSERT_TAIL(&w->queue, cmd, entry);
 	pthread_mutex_unlock(&w->lock);
-	event_active(w->wakeup, EV_READ, 0);
+	/* Only fails if the counter is near 2^64: it is read at each wake. */
+	(void)eventfd_write(w->wake_fd, 1);
 }
 
 static struct wload *
@@ -727,9 +741,10 @@ worker_wakeupcb(evutil_socket_t fd, short what, void *arg)
 	struct wcmd_queue	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct wcmd		*cmd;
 	struct wload		*wl;
+	eventfd_t		 n;
 
-	(void)fd;
 	(void)what;
+	(void)eventfd_read(fd, &n);	/* reset it; the queue says what to do */
 	pthread_mutex_lock(&w->lock);
 	TAILQ_CONCAT(&q, &w->queue, entry);
 	pthread_mutex_unlock(&w->lock);

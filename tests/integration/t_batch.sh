@@ -76,6 +76,7 @@ wait_for "all connections" 10 sh -c "[ \$('$LOADCTL' -j status | jq '[.loads[].c
 [ "$(status paced_sends)" = send ] || fail "paced_sends $(status paced_sends)"
 check_traffic
 [ "$(status send_batches)" -eq 0 ] || fail "batches with io_uring off"
-ctl status | head -n1 | grep -q "paced sends by send" || fail "status line: $(ctl status | head -n1)"
+line=$(ctl status | sed -n 1p)
+grep -q "paced sends by send" <<<"$line" || fail "status line: $line"
 stop_loadd
 say ok

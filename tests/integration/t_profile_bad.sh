@@ -13,7 +13,9 @@ for f in "$TOP"/tests/conf/bad/*.conf; do
 	rc=0
 	out=$("$LOADD" -n -f "$f" 2>&1) || rc=$?
 	[ "$rc" -eq 1 ] || fail "$f: exit $rc, wanted 1"
-	echo "$out" | grep -q "^$f:[0-9]\+: \|^$f: " || fail "$f: no FILE:LINE in: $out"
+	# A here-string, not a pipe: under pipefail, grep -q leaving early
+	# can fail the pipe with SIGPIPE.
+	grep -q "^$f:[0-9]\+: \|^$f: " <<<"$out" || fail "$f: no FILE:LINE in: $out"
 	n=$((n + 1))
 done
 [ "$n" -gt 10 ] || fail "only $n bad profiles found"
@@ -40,5 +42,5 @@ rc=0; "$LOADD" -n -f "$TMP/missing.conf" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "missing profile: exit $rc"
 rc=0; "$LOADD" -x >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "bad option: exit $rc"
-"$LOADD" -V | grep -q "^loadd [0-9]" || fail "-V"
+grep -q "^loadd [0-9]" <<<"$("$LOADD" -V)" || fail "-V"
 say ok
