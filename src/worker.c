@@ -155,6 +155,12 @@ worker_start(struct worker *w, int id, bool io_uring)
 	event_config_free(cfg);
 	if (w->base == NULL)
 		return -1;
+	/*
+	 * Two priorities, only for the wake-up: a command must not wait
+	 * behind a pass of flood writes that epoll reported with it.
+	 */
+	if (event_base_priority_init(w->base, 2) == -1)
+		return -1;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->wake_fd == -1)
 		return -1;
@@ -163,6 +169,7 @@ worker_start(struct worker *w, int id, bool io_uring)
 	w->pace = evtimer_new(w->base, worker_pacecb, w);
 	w->trim = evtimer_new(w->base, worker_trimcb, w);
 	if (w->wakeup == NULL || w->pace == NULL || w->trim == NULL ||
+	    event_priority_set(w->wakeup, 0) == -1 ||
 	    event_add(w->wakeup, NULL) == -1)
 		return -1;
 	w->want_ring = io_uring;
