@@ -54,11 +54,9 @@ struct load;
 
 void	 mem_init(void);		/* before any other libevent call */
 void	*mem_alloc(size_t);
-void	*mem_realloc(void *, size_t);
 void	 mem_free(void *);
 void	 mem_cache_flush(void);		/* this thread's cache */
 size_t	 mem_cache_bytes(void);
-uint64_t mem_cache_hits(void);
 
 /* ---------------------------------------------------------------- log.c */
 

@@ -26,7 +26,6 @@
 struct mem_cache {
 	void	*head[NCLASS];		/* free blocks, linked through word 0 */
 	size_t	 bytes;			/* held in all classes */
-	uint64_t hits;
 };
 
 static _Thread_local struct mem_cache	 cache;
@@ -68,19 +67,12 @@ mem_alloc(size_t n)
 	if (k >= 0 && (p = cache.head[k]) != NULL) {
 		cache.head[k] = *(void **)p;
 		cache.bytes -= (size_t)1 << (CLASS_MIN_SHIFT + k);
-		cache.hits++;
 		return p;
 	}
 	/* A cached block must be able to serve its whole class. */
 	if (k >= 0)
 		n = (size_t)1 << (CLASS_MIN_SHIFT + k);
 	return malloc(n);
-}
-
-void *
-mem_realloc(void *p, size_t n)
-{
-	return realloc(p, n);
 }
 
 void
@@ -125,17 +117,11 @@ mem_cache_bytes(void)
 	return cache.bytes;
 }
 
-uint64_t
-mem_cache_hits(void)
-{
-	return cache.hits;
-}
-
 /* Before libevent allocates anything. */
 void
 mem_init(void)
 {
 #ifndef LOADD_SANITIZE
-	event_set_mem_functions(mem_alloc, mem_realloc, mem_free);
+	event_set_mem_functions(mem_alloc, realloc, mem_free);
 #endif
 }

@@ -77,9 +77,9 @@ test_outside(void **state)
 	k = mem_alloc(1024);
 	assert_true(malloc_usable_size(k) >= 1024);
 	mem_free(k);
-	k = mem_realloc(NULL, 3000);
+	/* libevent reallocs with plain realloc: a cached block allows it. */
+	k = realloc(mem_alloc(3000), 9000);
 	assert_non_null(k);
-	k = mem_realloc(k, 9000);
 	assert_true(malloc_usable_size(k) >= 9000);
 	mem_free(k);
 	mem_cache_flush();
