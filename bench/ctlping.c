@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loadd.h"
+#include "common/util.h"
+#include "measure/hist.h"
 
 int
 main(int argc, char *argv[])

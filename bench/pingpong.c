@@ -21,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loadd.h"
+#include "common/util.h"
+#include "measure/hist.h"
 
 static uint64_t
 ts_ns(const struct timespec *ts)

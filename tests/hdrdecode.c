@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadd.h"
+#include "measure/hdrlog.h"
+#include "measure/hist.h"
 
 int
 main(int argc, char *argv[])

@@ -17,7 +17,7 @@
  * "stall MS" on the report socket stops all reading and writing for MS
  * milliseconds (a server pause), for coordinated-omission tests.
  *
- * Self-contained on purpose (libevent only, not src/loadd.h) so that it
+ * Self-contained on purpose (libevent only, not src/) so that it
  * stays an independent witness of the daemon under test.
  *
  * Performance notes: discard mode uses one raw struct event per connection
@@ -633,7 +633,6 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)fd;
 	switch (sink.mode) {
 	case MODE_DISCARD:
 		conn_discard(c);
@@ -729,9 +728,6 @@ stall_end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c, *next;
 
-	(void)fd;
-	(void)what;
-	(void)arg;
 	sink.stalled = 0;
 	for (c = LIST_FIRST(&sink.conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, entry);
@@ -795,9 +791,6 @@ reserve_take(void)
 static void
 backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
 	reserve_take();		/* before the listeners can take the slot */
 	if (sink.lis_paused)
 		listeners_enable(1);
@@ -836,8 +829,6 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	int	fd;
 
-	(void)what;
-	(void)arg;
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
@@ -1142,7 +1133,6 @@ ctl_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl	*ctl = arg;
 
-	(void)bev;
 	if (ctl->closing)
 		ctl_free(ctl);
 }
@@ -1152,7 +1142,6 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl	*ctl = arg;
 
-	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		ctl_free(ctl);
 }
@@ -1163,8 +1152,6 @@ ctl_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct ctl	*ctl;
 	int		 fd;
 
-	(void)what;
-	(void)arg;
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
@@ -1264,8 +1251,6 @@ ctl_open(const char *path)
 static void
 stop_cb(evutil_socket_t sig, short what, void *arg)
 {
-	(void)what;
-	(void)arg;
 	if (sig >= 0 && (what & EV_SIGNAL))
 		sink_info("signal %d, exiting", (int)sig);
 	else

@@ -22,7 +22,8 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "loadd.h"
+#include "measure/hdrlog.h"
+#include "measure/hist.h"
 
 #define US	1000ull
 #define MS	1000000ull

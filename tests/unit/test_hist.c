@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "measure/hist.h"
 
 #define US	1000ull
 #define MS	1000000ull

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "engine/mem.h"
 
 /* A freed block comes back for the next request of its class. */
 static void

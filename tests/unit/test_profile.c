@@ -31,7 +31,9 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "common/util.h"
+#include "common/log.h"
+#include "model/profile.h"
 
 static const char	*confdir;
 static char		*example;

@@ -26,7 +26,8 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "ctl/report.h"
 
 
 static const char	*datadir;

@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/util.h"
 
 static int
 parse(const char *line, struct request *req, char *err, size_t errlen)

@@ -15,17 +15,56 @@
 
 #include <cmocka.h>
 
-#include "loadd.h"
+#include "measure/counters.h"
 
-/* stats.c's JSON side needs the daemon; these tests never call it. */
-struct daemon		*daemon_g;
-const char *const	 load_state_names[] = { "stopped", "running" };
-
-void
-load_snapshot(const struct load *l, struct stats_snap *s)
+/*
+ * The counter table that the JSON, /metrics and the rates walk: every
+ * field of struct stats_snap that keys.h lists is in it once, with its
+ * names, and a counter added to one struct is in the other.
+ */
+static void
+test_counter_table(void **state)
 {
-	(void)l;
-	memset(s, 0, sizeof(*s));
+	struct stats_snap	 s;
+	struct load_counters	 c;
+
+	(void)state;
+	assert_int_equal(counter_ndefs, 8);
+	assert_int_equal(gauge_ndefs, 2);
+	for (size_t i = 0; i < counter_ndefs; i++) {
+		const struct counter_def *d = &counter_defs[i];
+
+		assert_non_null(d->key);
+		assert_non_null(d->help);
+		assert_true(strncmp(d->prom, "loadd_", 6) == 0);
+		assert_non_null(strstr(d->prom, "_total"));
+		assert_true(d->off + sizeof(uint64_t) <= sizeof(s));
+		for (size_t j = i + 1; j < counter_ndefs; j++) {
+			assert_string_not_equal(d->key, counter_defs[j].key);
+			assert_true(d->off != counter_defs[j].off);
+		}
+		/* A value written through the table lands in its field. */
+		memset(&s, 0, sizeof(s));
+		*stats_snap_counter(&s, d) = 1000 + i;
+		assert_int_equal(stats_snap_get(&s, d), 1000 + i);
+	}
+	/* The per-worker atomics add up into the snapshot, field by field. */
+	memset(&c, 0, sizeof(c));
+	CTR_ADD(c.bytes_sent, 5);
+	CTR_ADD(c.late, 2);
+	CTR_ADD(c.active, 3);
+	CTR_ADD(c.errors[ERR_RESET], 4);
+	memset(&s, 0, sizeof(s));
+	stats_snap_add_counters(&s, &c);
+	stats_snap_add_counters(&s, &c);
+	assert_int_equal(s.bytes_sent, 10);
+	assert_int_equal(s.late, 4);
+	assert_int_equal(s.active, 6);
+	assert_int_equal(s.errors[ERR_RESET], 8);
+	assert_int_equal(s.replies, 0);
+	for (size_t i = 0; i < gauge_ndefs; i++)
+		assert_true(strncmp(gauge_defs[i].key, "connections_", 12) == 0);
+	assert_int_equal(stats_snap_gauge(&s, &gauge_defs[0]), 6);
 }
 
 static void
@@ -100,6 +139,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_counter_table),
 		cmocka_unit_test(test_connect_errno),
 		cmocka_unit_test(test_bind_errno),
 		cmocka_unit_test(test_counters),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control.c -- the control socket: a unix stream socket, one request line
  * in, one JSON line out, many clients at once.  A malformed request gets an
@@ -20,7 +21,14 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/results.h"
+#include "daemon/views.h"
+#include "engine/engine.h"
 
 /* A subscriber that does not read is dropped past this much output. */
 #define CONTROL_OUT_MAX		(1024 * 1024)
@@ -45,33 +53,59 @@ static struct {
 	uint64_t		 next_id;
 } ctl;
 
-typedef json_t *(*control_handler)(struct request *, char *why, size_t);
+typedef json_t *(*control_exec)(struct control_client *, struct request *,
+    char *why, size_t);
 
 static void	 control_batch_json(json_t *);
-static json_t	*control_help(struct request *, char *, size_t);
-static json_t	*control_version(struct request *, char *, size_t);
-static json_t	*control_status(struct request *, char *, size_t);
-static json_t	*control_stats(struct request *, char *, size_t);
-static json_t	*control_start(struct request *, char *, size_t);
-static json_t	*control_stop(struct request *, char *, size_t);
-static json_t	*control_scale(struct request *, char *, size_t);
-static json_t	*control_rate(struct request *, char *, size_t);
-static json_t	*control_reload(struct request *, char *, size_t);
-static json_t	*control_reopen(struct request *, char *, size_t);
+static json_t	*control_help(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_version(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_status(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_stats(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_start(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_stop(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_scale(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_rate(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_reload(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_watch(struct control_client *, struct request *,
+		    char *, size_t);
+static json_t	*control_reopen(struct control_client *, struct request *,
+		    char *, size_t);
 
-/* Handlers for the rows of cmd_table (cmd.c); watch is handled inline. */
-static const control_handler control_handlers[CMD_MAX] = {
-	[CMD_HELP] = control_help,
-	[CMD_VERSION] = control_version,
-	[CMD_STATUS] = control_status,
-	[CMD_STATS] = control_stats,
-	[CMD_START] = control_start,
-	[CMD_STOP] = control_stop,
-	[CMD_SCALE] = control_scale,
-	[CMD_RATE] = control_rate,
-	[CMD_RELOAD] = control_reload,
-	[CMD_REOPEN] = control_reopen,
+/*
+ * The daemon's side of each row of cmd_table (common/cmd.c): the command
+ * and the handler that carries it out.  control_init() checks that every
+ * command of the shared table has exactly one, so a command added there
+ * without a handler stops loadd at start, in every test, never at a
+ * client's request.
+ */
+static const struct control_entry {
+	enum cmd_id	 id;
+	control_exec	 exec;
+} control_entries[] = {
+	{ CMD_HELP, control_help },
+	{ CMD_VERSION, control_version },
+	{ CMD_STATUS, control_status },
+	{ CMD_STATS, control_stats },
+	{ CMD_START, control_start },
+	{ CMD_STOP, control_stop },
+	{ CMD_SCALE, control_scale },
+	{ CMD_RATE, control_rate },
+	{ CMD_RELOAD, control_reload },
+	{ CMD_WATCH, control_watch },
+	{ CMD_REOPEN, control_reopen },
 };
+
+/* control_entries by command id, filled and checked by control_init. */
+static control_exec	 control_execs[CMD_MAX];
 
 static void	control_client_free(struct control_client *);
 
@@ -135,12 +169,11 @@ control_load(struct request *req, char *why, size_t len)
 /* ------------------------------------------------------------ commands */
 
 static json_t *
-control_help(struct request *req, char *why, size_t len)
+control_help(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	json_t	*cmds = json_array(), *o;
 
-	(void)why;
-	(void)len;
 	for (size_t i = 0; i < CMD_MAX; i++) {
 		const struct cmd_entry *e = &cmd_table[i];
 
@@ -155,32 +188,29 @@ control_help(struct request *req, char *why, size_t len)
 }
 
 static json_t *
-control_version(struct request *req, char *why, size_t len)
+control_version(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
-	(void)req;
-	(void)why;
-	(void)len;
 	return json_pack("{s:b,s:s,s:i}", "ok", 1, "version", LOADD_VERSION,
 	    "protocol", LOADD_PROTOCOL);
 }
 
 static json_t *
-control_status(struct request *req, char *why, size_t len)
+control_status(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct load	*l;
 	json_t		*loads = json_array(), *o;
 
-	(void)req;
-	(void)why;
-	(void)len;
 	TAILQ_FOREACH(l, &daemon_g->loads, entry)
-		json_array_append_new(loads, stats_load_json(l, false));
+		json_array_append_new(loads, views_load(l, false));
 	o = control_ok();
 	json_object_set_new(o, "version", json_string(LOADD_VERSION));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "uptime",
 	    json_real(now_wall() - daemon_g->started_at));
-	json_object_set_new(o, "workers", json_integer(daemon_g->nworkers));
+	json_object_set_new(o, "workers",
+	    json_integer(daemon_g->engine.nworkers));
 	control_batch_json(o);
 	json_object_set_new(o, "profile",
 	    json_string(daemon_g->profile_path));
@@ -196,30 +226,30 @@ control_status(struct request *req, char *why, size_t len)
 static void
 control_batch_json(json_t *o)
 {
-	uint64_t	 batches = 0, batched = 0;
-	int		 rings = 0;
+	const struct engine	*e = &daemon_g->engine;
+	struct worker_info	 wi;
+	uint64_t		 batches = 0, batched = 0;
+	int			 rings = 0;
 
-	for (int i = 0; i < daemon_g->nworkers; i++) {
-		struct worker *w = &daemon_g->workers[i];
-
-		/* Set by the worker before its loop runs; read-only after. */
-		if (atomic_load_explicit(&w->ring_ready, memory_order_acquire))
-			rings++;
-		batches += CTR_GET(w->batches);
-		batched += CTR_GET(w->batched);
+	for (int i = 0; i < e->nworkers; i++) {
+		engine_worker_info(e, i, &wi);
+		rings += wi.ring;
+		batches += wi.batches;
+		batched += wi.batched;
 	}
 	json_object_set_new(o, "paced_sends", json_string(rings == 0 ?
-	    "send" : rings == daemon_g->nworkers ? "io_uring" : "mixed"));
+	    "send" : rings == e->nworkers ? "io_uring" : "mixed"));
 	json_object_set_new(o, "send_batches", json_integer((json_int_t)batches));
 	json_object_set_new(o, "sends_batched", json_integer((json_int_t)batched));
 }
 
 static json_t *
-control_stats(struct request *req, char *why, size_t len)
+control_stats(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	if (req->load[0] != '\0' && control_load(req, why, len) == NULL)
 		return NULL;
-	return stats_json(req->load[0] ? req->load : NULL);
+	return views_stats(req->load[0] ? req->load : NULL);
 }
 
 static json_t *
@@ -236,12 +266,13 @@ control_load_reply(const struct load *l)
 	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
 	    "flood"));
 	json_object_set_new(o, "rate", json_real(l->rate));
-	stats_ramp_json(o, l);
+	views_ramp(o, l);
 	return o;
 }
 
 static json_t *
-control_start(struct request *req, char *why, size_t len)
+control_start(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct load	*l;
 
@@ -252,7 +283,8 @@ control_start(struct request *req, char *why, size_t len)
 }
 
 static json_t *
-control_stop(struct request *req, char *why, size_t len)
+control_stop(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct load	*l;
 
@@ -267,7 +299,8 @@ control_stop(struct request *req, char *why, size_t len)
 }
 
 static json_t *
-control_scale(struct request *req, char *why, size_t len)
+control_scale(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct load	*l;
 	int		 previous;
@@ -284,7 +317,8 @@ control_scale(struct request *req, char *why, size_t len)
 }
 
 static json_t *
-control_rate(struct request *req, char *why, size_t len)
+control_rate(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct load	*l;
 
@@ -295,13 +329,13 @@ control_rate(struct request *req, char *why, size_t len)
 }
 
 static json_t *
-control_reload(struct request *req, char *why, size_t len)
+control_reload(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
 	struct errlist	 errs = { 0 };
 	char		 summary[1024];
 	json_t		*o, *arr;
 
-	(void)req;
 	if (daemon_reload(&errs, summary, sizeof(summary)) == 0) {
 		o = control_ok();
 		json_object_set_new(o, "changes", json_string(summary));
@@ -318,10 +352,20 @@ control_reload(struct request *req, char *why, size_t len)
 	return o;
 }
 
+/* Subscribers never time out; a first line comes at once. */
 static json_t *
-control_reopen(struct request *req, char *why, size_t len)
+control_watch(struct control_client *cc, struct request *req, char *why,
+    size_t len)
 {
-	(void)req;
+	cc->watching = true;
+	bufferevent_set_timeouts(cc->bev, NULL, NULL);
+	return views_stats(NULL);
+}
+
+static json_t *
+control_reopen(struct control_client *cc, struct request *req, char *why,
+    size_t len)
+{
 	if (results_reopen(why, len) == -1)
 		return NULL;
 	return control_ok();
@@ -342,14 +386,7 @@ control_dispatch(struct control_client *cc, const char *line, size_t len)
 		control_send(cc, control_error(why));
 		return;
 	}
-	if (req.cmd->id == CMD_WATCH) {
-		/* Subscribers never time out; a first line comes at once. */
-		cc->watching = true;
-		bufferevent_set_timeouts(cc->bev, NULL, NULL);
-		control_send(cc, stats_json(NULL));
-		return;
-	}
-	reply = control_handlers[req.cmd->id](&req, why, sizeof(why));
+	reply = control_execs[req.cmd->id](cc, &req, why, sizeof(why));
 	if (reply == NULL) {
 		log_debug("control client %llu: %s refused: %s",
 		    (unsigned long long)cc->id, req.cmd->name, why);
@@ -407,7 +444,6 @@ control_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct control_client	*cc = arg;
 
-	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
 		log_debug("control client %llu: idle, dropped",
 		    (unsigned long long)cc->id);
@@ -434,10 +470,6 @@ control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof(cred);
 
-	(void)lis;
-	(void)sa;
-	(void)salen;
-	(void)arg;
 	cc = xcalloc(1, sizeof(*cc));
 	cc->id = ++ctl.next_id;
 	cc->bev = bufferevent_socket_new(daemon_g->base, fd,
@@ -464,9 +496,6 @@ control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
 static void
 control_resumecb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
 	evconnlistener_enable(ctl.listener);
 }
 
@@ -476,7 +505,6 @@ control_errorcb(struct evconnlistener *lis, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	int		 e = EVUTIL_SOCKET_ERROR();
 
-	(void)arg;
 	if (e == EMFILE || e == ENFILE) {
 		/* Out of descriptors: pause accepting for a second. */
 		log_warnx("control: accept: %s; pausing for 1s",
@@ -502,7 +530,7 @@ control_tick(void)
 	}
 	if (cc == NULL)
 		return;
-	o = stats_json(NULL);
+	o = views_stats(NULL);
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	TAILQ_FOREACH_SAFE(cc, &ctl.clients, entry, tmp) {
@@ -536,11 +564,11 @@ control_bind(const char *path, int mode)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    path) >= sizeof(sun.sun_path)) {
 		log_warnx("control socket path too long: %s", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -599,9 +627,31 @@ void
 control_configure(int max_clients, double client_timeout)
 {
 	ctl.max_clients = max_clients;
-	ctl.timeout.tv_sec = (time_t)client_timeout;
-	ctl.timeout.tv_usec = (suseconds_t)((client_timeout -
-	    (double)ctl.timeout.tv_sec) * 1e6);
+	ctl.timeout = tv_from_s(client_timeout);
+}
+
+/*
+ * Give every command of the shared table its handler, or refuse to start:
+ * a table that is not complete is a bug, and it shows in every test.
+ */
+static void
+control_check_table(void)
+{
+	for (size_t i = 0; i < NELEM(control_entries); i++) {
+		enum cmd_id	 id = control_entries[i].id;
+
+		if ((unsigned)id >= CMD_MAX || control_execs[id] != NULL)
+			fatalx("control: handler %zu: bad or repeated "
+			    "command id %d", i, (int)id);
+		control_execs[id] = control_entries[i].exec;
+	}
+	for (size_t i = 0; i < CMD_MAX; i++) {
+		if (cmd_table[i].id != (enum cmd_id)i)
+			fatalx("control: cmd_table row %zu is out of order", i);
+		if (control_execs[i] == NULL)
+			fatalx("control: command \"%s\" has no handler",
+			    cmd_table[i].name);
+	}
 }
 
 int
@@ -610,6 +660,7 @@ control_init(const char *path, int mode, int max_clients,
 {
 	int	 fd;
 
+	control_check_table();
 	TAILQ_INIT(&ctl.clients);
 	control_configure(max_clients, client_timeout);
 	if ((fd = control_bind(path, mode)) == -1)

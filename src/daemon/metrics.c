@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c -- the Prometheus endpoint: GET /metrics in the text exposition
  * format 0.0.4, served by libevent's evhttp on the main thread.
@@ -24,7 +25,14 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/daemon.h"
+#include "daemon/metrics.h"
+#include "measure/counters.h"
+#include "measure/hist.h"
 
 /*
  * Limits.  A scraper needs one connection and one small request; these keep
@@ -41,7 +49,6 @@
 
 /* Append a string literal. */
 #define ADD_LIT(b, s)		evbuffer_add((b), (s), sizeof(s) - 1)
-#define NELEM(a)		(sizeof(a) / sizeof((a)[0]))
 
 static struct {
 	struct evhttp		*http;
@@ -138,33 +145,6 @@ metrics_dbl(struct evbuffer *b, const char *name, const char *load, double v)
 	metrics_double(b, v);
 }
 
-/* Counters: one row per load, and "_retired" for loads a reload removed. */
-static const struct {
-	const char	*name;
-	size_t		 off;		/* a uint64_t in struct stats_snap */
-	const char	*help;
-} metrics_counters[] = {
-	{ "loadd_connects_ok_total", offsetof(struct stats_snap, connects_ok),
-	  "Connections established." },
-	{ "loadd_connects_failed_total",
-	  offsetof(struct stats_snap, connects_failed),
-	  "Connect attempts that failed." },
-	{ "loadd_disconnects_total", offsetof(struct stats_snap, disconnects),
-	  "Established connections lost to an error or the peer closing." },
-	{ "loadd_bytes_sent_total", offsetof(struct stats_snap, bytes_sent),
-	  "Bytes handed to the kernel." },
-	{ "loadd_bytes_received_total",
-	  offsetof(struct stats_snap, bytes_received),
-	  "Bytes read from the target." },
-	{ "loadd_messages_sent_total",
-	  offsetof(struct stats_snap, messages_sent),
-	  "Whole messages handed to the kernel." },
-	{ "loadd_replies_total", offsetof(struct stats_snap, replies),
-	  "Complete, matching replies (loads with expect; 0 otherwise)." },
-	{ "loadd_late_total", offsetof(struct stats_snap, late),
-	  "Paced requests that left late: every inflight slot was taken." },
-};
-
 /* Latency summaries, from the whole-run histograms. */
 static const struct {
 	const char	*name;
@@ -187,15 +167,10 @@ static const struct {
 	const char	*label;
 	double		 p;
 } metrics_quantiles[] = {
-	{ "0.5", 50 }, { "0.9", 90 }, { "0.99", 99 }, { "0.999", 99.9 },
-	{ "0.9999", 99.99 },
+#define X(key, p, quantile)	{ quantile, p },
+	LOADD_PERCENTILES(X)
+#undef X
 };
-
-static uint64_t
-snap_field(const struct stats_snap *s, size_t off)
-{
-	return *(const uint64_t *)(const void *)((const char *)s + off);
-}
 
 /* A quantile is NaN while a histogram is empty, as client libraries do. */
 static double
@@ -228,7 +203,7 @@ metrics_errors(struct evbuffer *b, const char *load,
     const struct stats_snap *s)
 {
 	for (int k = 0; k < ERR_MAX; k++) {
-		metrics_open(b, "loadd_errors_total", load);
+		metrics_open(b, KEY_ERRORS_PROM, load);
 		ADD_LIT(b, ",kind=\"");
 		metrics_label(b, err_kind_names[k]);
 		evbuffer_add_printf(b, "\"} %" PRIu64 "\n", s->errors[k]);
@@ -267,20 +242,21 @@ metrics_page(struct evbuffer *b)
 	evbuffer_add_printf(b, "loadd_uptime_seconds ");
 	metrics_double(b, (double)(now_ns() - mx.started) / 1e9);
 	metrics_head(b, "loadd_workers", "gauge", "Worker threads.");
-	evbuffer_add_printf(b, "loadd_workers %d\n", d->nworkers);
+	evbuffer_add_printf(b, "loadd_workers %d\n", d->engine.nworkers);
 
-	for (size_t c = 0; c < NELEM(metrics_counters); c++) {
-		const char *name = metrics_counters[c].name;
+	/* Counters: one row per load, and "_retired" for removed loads. */
+	for (size_t c = 0; c < counter_ndefs; c++) {
+		const struct counter_def *cd = &counter_defs[c];
 
-		metrics_head(b, name, "counter", metrics_counters[c].help);
+		metrics_head(b, cd->prom, "counter", cd->help);
 		i = 0;
 		TAILQ_FOREACH(l, &d->loads, entry)
-			metrics_u64(b, name, l->conf->name,
-			    snap_field(&snaps[i++], metrics_counters[c].off));
-		metrics_u64(b, name, "_retired",
-		    snap_field(&d->retired, metrics_counters[c].off));
+			metrics_u64(b, cd->prom, l->conf->name,
+			    stats_snap_get(&snaps[i++], cd));
+		metrics_u64(b, cd->prom, "_retired",
+		    stats_snap_get(&d->retired, cd));
 	}
-	metrics_head(b, "loadd_errors_total", "counter",
+	metrics_head(b, KEY_ERRORS_PROM, "counter",
 	    "Failed connects and lost connections by cause; reply_timeout "
 	    "counts each request outstanding.");
 	i = 0;
@@ -288,18 +264,15 @@ metrics_page(struct evbuffer *b)
 		metrics_errors(b, l->conf->name, &snaps[i++]);
 	metrics_errors(b, "_retired", &d->retired);
 
-	metrics_head(b, "loadd_connections_active", "gauge",
-	    "Established connections.");
-	i = 0;
-	TAILQ_FOREACH(l, &d->loads, entry)
-		metrics_i64(b, "loadd_connections_active", l->conf->name,
-		    snaps[i++].active);
-	metrics_head(b, "loadd_connections_connecting", "gauge",
-	    "Connects in progress.");
-	i = 0;
-	TAILQ_FOREACH(l, &d->loads, entry)
-		metrics_i64(b, "loadd_connections_connecting", l->conf->name,
-		    snaps[i++].connecting);
+	for (size_t g = 0; g < gauge_ndefs; g++) {
+		const struct gauge_def *gd = &gauge_defs[g];
+
+		metrics_head(b, gd->prom, "gauge", gd->help);
+		i = 0;
+		TAILQ_FOREACH(l, &d->loads, entry)
+			metrics_i64(b, gd->prom, l->conf->name,
+			    stats_snap_gauge(&snaps[i++], gd));
+	}
 	metrics_head(b, "loadd_connections_target", "gauge",
 	    "Connections wanted; 0 while the load is stopped.");
 	TAILQ_FOREACH(l, &d->loads, entry)
@@ -378,7 +351,6 @@ metrics_requestcb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
 	struct evbuffer		*b;
 
-	(void)arg;
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		metrics_reply_text(req, HTTP_NOTFOUND, "Not Found",
 		    "not found: loadd serves /metrics only");
@@ -422,8 +394,6 @@ metrics_listen_update(void)
 static void
 metrics_closecb(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
-	(void)arg;
 	mx.nconns--;
 	metrics_listen_update();
 }
@@ -445,7 +415,6 @@ metrics_bevcb(struct event_base *base, void *arg)
 {
 	struct bufferevent	*bev;
 
-	(void)arg;
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;	/* evhttp makes its own; it goes uncounted */
@@ -462,9 +431,6 @@ metrics_bevcb(struct event_base *base, void *arg)
 static void
 metrics_settlecb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
 	for (int i = 0; i < mx.nfresh; i++) {
 		struct bufferevent	*bev = mx.fresh[i];
 		bufferevent_data_cb	 readcb;
@@ -485,9 +451,6 @@ metrics_settlecb(evutil_socket_t fd, short what, void *arg)
 static void
 metrics_resumecb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
 	metrics_listen_update();
 }
 
@@ -497,8 +460,6 @@ metrics_errorcb(struct evconnlistener *lis, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	int		 e = EVUTIL_SOCKET_ERROR();
 
-	(void)lis;
-	(void)arg;
 	if (e == EMFILE || e == ENFILE) {
 		/* Out of descriptors: pause accepting for a second. */
 		log_warnx("metrics: accept: %s; pausing for 1s", strerror(e));

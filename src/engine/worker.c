@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.c -- a worker thread: its event_base, its command queue, its share
  * of each load (struct wload), the connect-rate limiter and the one paced
@@ -11,13 +12,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include <liburing.h>
 
-#include "loadd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/mem.h"
+#include "engine/worker.h"
 
 static void	worker_wakeupcb(evutil_socket_t, short, void *);
 static void	worker_pacecb(evutil_socket_t, short, void *);
@@ -96,6 +101,38 @@ worker_ring_init(struct worker *w)
 }
 
 /*
+ * A submission failed (the kernel refused io_uring_enter, say ENOMEM):
+ * the daemon carries on without the ring.  Sends already completed are
+ * counted; the rest go to each connection's output buffer, by reference
+ * and in order, for libevent to write.  From then on every paced send of
+ * this worker is a send().
+ */
+static void
+worker_ring_abandon(struct worker *w, int err)
+{
+	struct io_uring_cqe	*cqe;
+	unsigned		 head, n = 0;
+
+	log_warnx("worker %d: io_uring submission failed (%s): paced sends "
+	    "are one send() each from now on", w->id, strerror(err));
+	io_uring_for_each_cqe(w->ring, head, cqe) {
+		conn_sent(io_uring_cqe_get_data(cqe), cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(w->ring, n);
+	for (unsigned i = 0; i < w->sq_n; i++) {
+		if (w->sq_conns[i]->sq_len > 0)
+			conn_sent(w->sq_conns[i], 0);
+	}
+	w->sq_n = 0;
+	io_uring_queue_exit(w->ring);
+	free(w->ring);
+	w->ring = NULL;
+	w->batching = false;
+	atomic_store_explicit(&w->ring_ready, false, memory_order_relaxed);
+}
+
+/*
  * Submit the gathered sends and reap them all.  The sends carry
  * MSG_DONTWAIT, so the kernel completes each at once (a full socket
  * buffer gives -EAGAIN) and the wait does not block.
@@ -109,11 +146,17 @@ worker_flush(struct worker *w)
 
 	if (w->sq_n == 0)
 		return;
+	if (w->fail_at != 0 && CTR_GET(w->batches) + 1 == w->fail_at) {
+		worker_ring_abandon(w, ENOMEM);
+		return;
+	}
 	do
 		rc = io_uring_submit_and_wait(w->ring, w->sq_n);
 	while (rc == -EINTR);
-	if (rc < 0)
-		fatalx("io_uring_submit_and_wait: %s", strerror(-rc));
+	if (rc < 0) {
+		worker_ring_abandon(w, -rc);
+		return;
+	}
 	CTR_ADD(w->batches, 1);
 	CTR_ADD(w->batched, w->sq_n);
 	io_uring_for_each_cqe(w->ring, head, cqe) {
@@ -125,14 +168,22 @@ worker_flush(struct worker *w)
 }
 
 int
-worker_start(struct worker *w, int id, bool io_uring)
+worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 {
 	struct event_config	*cfg;
+	const char		*fail;
 	char			 name[16];
 	int			 rc;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
+	w->engine = e;
+	/*
+	 * For the tests only: make this worker's Nth io_uring submission
+	 * fail as the kernel might, to exercise the fallback to send().
+	 */
+	if ((fail = getenv("LOADD_TEST_URING_FAIL")) != NULL)
+		w->fail_at = strtoull(fail, NULL, 10);
 	w->rng = 0x9E3779B97F4A7C15ull ^ (now_ns() + (uint64_t)id * 7919);
 	TAILQ_INIT(&w->queue);
 	pthread_mutex_init(&w->lock, NULL);
@@ -181,6 +232,18 @@ worker_start(struct worker *w, int id, bool io_uring)
 	snprintf(name, sizeof(name), "loadd-w%d", id);
 	(void)pthread_setname_np(w->thread, name);
 	return 0;
+}
+
+/* After the thread has been joined: what the main thread made for it. */
+void
+worker_free(struct worker *w)
+{
+	event_free(w->wakeup);
+	close(w->wake_fd);
+	event_free(w->pace);
+	event_free(w->trim);
+	event_base_free(w->base);
+	pthread_mutex_destroy(&w->lock);
 }
 
 /* Hand a command to the worker; called by the main thread. */
@@ -277,8 +340,8 @@ wload_new(struct worker *w, struct wcmd *cmd)
 
 	wl->w = w;
 	wl->id = cmd->load_id;
-	wl->load = cmd->load;
-	wl->ctr = &cmd->load->ctr[w->id];
+	wl->shared = cmd->shared;	/* the command's reference */
+	wl->ctr = &cmd->shared->ctr[w->id];
 	wl->conf = cmd->conf;
 	wl->tick_ns = (uint64_t)(wl->conf->tick * 1e9);
 	TAILQ_INIT(&wl->idle);
@@ -306,7 +369,8 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	/* Workers start at different sources, so a few connections spread. */
 	wl->next_source = (unsigned)w->id;
 	/* An equal share each, at least 1: the sum may exceed a tiny bound. */
-	wl->connecting_max = wl->conf->connects_inflight / daemon_g->nworkers;
+	wl->connecting_max = wl->conf->connects_inflight /
+	    w->engine->nworkers;
 	if (wl->connecting_max < 1)
 		wl->connecting_max = 1;
 	wl->tokens = 1;
@@ -344,8 +408,8 @@ wload_free(struct wload *wl)
 	free(wl->h);
 	free(wl->payload);
 	load_conf_free(wl->conf);
-	/* The counters belong to the main thread's struct load. */
-	load_unref(wl->load);
+	/* The main thread may have dropped its reference already. */
+	load_shared_unref(wl->shared);
 	free(wl);
 }
 
@@ -371,7 +435,8 @@ wload_idle(struct wload *wl, struct conn *c)
 void
 wload_open_pending(struct wload *wl)
 {
-	double		 rate = wl->conf->connect_rate / daemon_g->nworkers;
+	double		 rate = wl->conf->connect_rate /
+				    wl->w->engine->nworkers;
 	double		 burst = rate / 20 > 1 ? rate / 20 : 1;
 	uint64_t	 now = now_ns();
 	struct conn	*c;
@@ -418,8 +483,6 @@ wload_kick(struct wload *wl)
 static void
 wload_openercb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
 	wload_open_pending(arg);
 }
 
@@ -488,8 +551,6 @@ worker_trimcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 
-	(void)fd;
-	(void)what;
 	if (w->heap_cap > 64 && w->heap_n < w->heap_cap / 4) {
 		unsigned	 cap = w->heap_cap / 2;
 		struct conn	**h;
@@ -684,8 +745,6 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c;
 	uint64_t	 now = now_ns();
 
-	(void)fd;
-	(void)what;
 	w->pace_last = now;
 	w->batching = w->ring != NULL;
 	while (w->heap_n > 0 && (c = w->heap[0])->next_due <= now) {
@@ -710,8 +769,6 @@ wload_reply_checkcb(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c, *tmp;
 	uint64_t	 now = now_ns();
 
-	(void)fd;
-	(void)what;
 	TAILQ_FOREACH_SAFE(c, &wl->conns, entry, tmp) {
 		if (c->state == CONN_UP && c->rq_n > 0)
 			conn_check_replies(c, now);
@@ -730,15 +787,15 @@ worker_collect(struct worker *w)
 	for (wl = w->wloads; wl != NULL; wl = wl->next) {
 		if (wl->h == NULL)
 			continue;
-		pthread_mutex_lock(&wl->load->hist_lock);
+		pthread_mutex_lock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
-			hist_add(&wl->load->pend[i], &wl->h[i]);
-		pthread_mutex_unlock(&wl->load->hist_lock);
+			hist_add(&wl->shared->pend[i], &wl->h[i]);
+		pthread_mutex_unlock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
 			hist_reset(&wl->h[i]);
 	}
-	if (atomic_fetch_sub(&daemon_g->collect_pending, 1) == 1)
-		event_active(daemon_g->collected, EV_READ, 0);
+	if (atomic_fetch_sub(&w->engine->collect_pending, 1) == 1)
+		w->engine->collected(w->engine->collected_arg);
 }
 
 static void
@@ -750,7 +807,6 @@ worker_wakeupcb(evutil_socket_t fd, short what, void *arg)
 	struct wload		*wl;
 	eventfd_t		 n;
 
-	(void)what;
 	(void)eventfd_read(fd, &n);	/* reset it; the queue says what to do */
 	pthread_mutex_lock(&w->lock);
 	TAILQ_CONCAT(&q, &w->queue, entry);

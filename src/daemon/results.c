@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * results.c -- the results log (one JSON line per load per interval) and
  * the optional HdrHistogram interval log of request latency.
@@ -20,7 +21,12 @@
 
 #include <jansson.h>
 
-#include "loadd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/daemon.h"
+#include "daemon/results.h"
+#include "daemon/views.h"
+#include "measure/hdrlog.h"
 
 struct results_file {
 	const char	*what;		/* "results", "hdr_log" */
@@ -183,7 +189,7 @@ results_interval(double start_mono, double length)
 
 	if (rs.res.path != NULL && results_ensure_open(&rs.res)) {
 		TAILQ_FOREACH(l, &daemon_g->loads, entry) {
-			o = stats_load_json(l, true);
+			o = views_load(l, true);
 			json_object_set_new(o, "time", json_real(now_wall()));
 			json_object_set_new(o, "interval_s", json_real(length));
 			json_object_set_new(o, "load",

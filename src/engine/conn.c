@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.c -- one connection's life: connect with a timeout, send (flood,
  * paced, or requests that wait for replies), read replies and time them,
@@ -23,7 +24,9 @@
 
 #include <liburing.h>
 
-#include "loadd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/worker.h"
 
 /* EXPECT_UNTIL: a reply with no delimiter within this many bytes is bad. */
 #define UNTIL_MAX	(1024 * 1024)
@@ -124,7 +127,9 @@ conn_gather(struct conn *c, size_t nbytes)
 	}
 	if ((sqe = io_uring_get_sqe(w->ring)) == NULL) {
 		worker_flush(w);
-		if ((sqe = io_uring_get_sqe(w->ring)) == NULL)
+		/* A failed submission leaves the worker without a ring. */
+		if (w->ring == NULL ||
+		    (sqe = io_uring_get_sqe(w->ring)) == NULL)
 			return false;
 	}
 	first = wl->payload_len - c->pos;
@@ -136,7 +141,7 @@ conn_gather(struct conn *c, size_t nbytes)
 	c->sq_len = (uint32_t)first;
 	c->sq_rest = (uint32_t)(nbytes - first);
 	c->pos = (c->pos + nbytes) % wl->payload_len;
-	w->sq_n++;
+	w->sq_conns[w->sq_n++] = c;
 	return true;
 }
 
@@ -499,8 +504,6 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)fd;
-	(void)what;
 	/* libevent allows freeing a non-persistent event in its callback. */
 	event_free(c->retry);
 	c->retry = NULL;

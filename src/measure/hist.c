@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hist.c -- the latency histogram: log-linear buckets in the HdrHistogram
  * manner, fixed memory, O(1) record, mergeable.  Written from the published
@@ -22,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "loadd.h"
+#include "measure/hist.h"
 
 #define HIST_HALF		(HIST_SUB_BUCKETS / 2)
 #define HIST_HALF_MAG		10	/* log2(HIST_HALF) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hdrlog.c -- the HdrHistogram interval log: our histograms written in
  * HdrHistogram's "V2 compressed" encoding, base64, one line per interval,
@@ -37,7 +38,8 @@
 
 #include <zlib.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "measure/hdrlog.h"
 
 #define HDR_COOKIE_MASK		(~0xf0u)
 #define HDR_V2_COOKIE		0x1c849303u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mem.c -- the allocator libevent uses (event_set_mem_functions): malloc,
  * plus a small per-thread cache of freed blocks of 1 KiB to 64 KiB.
@@ -17,7 +18,7 @@
 
 #include <event2/event.h>
 
-#include "loadd.h"
+#include "engine/mem.h"
 
 #define CLASS_MIN_SHIFT	10			/* 1 KiB */
 #define CLASS_MAX_SHIFT	16			/* 64 KiB */

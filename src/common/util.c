@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "loadd.h"
+#include "common/log.h"
+#include "common/util.h"
 
 void *
 xcalloc(size_t n, size_t size)
@@ -92,6 +94,24 @@ now_wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+now_mono(void)
+{
+	return (double)now_ns() / 1e9;
+}
+
+struct timeval
+tv_from_s(double s)
+{
+	struct timeval	 tv;
+
+	if (s < 0)
+		s = 0;
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	return tv;
 }
 
 int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadctl.c -- the operator's client: check the request against the shared
  * command table, send one line, print the reply for people (or raw with
@@ -18,7 +19,11 @@
 
 #include <jansson.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "report.h"
 
 #define EXIT_OK		0
 #define EXIT_REFUSED	1
@@ -256,7 +261,6 @@ print_errors(const char *name, json_t *l)
 		    (long long)json_integer_value(v));
 		any = 1;
 	}
-	(void)name;
 	if (!any)
 		printf("none");
 }
@@ -406,7 +410,6 @@ print_reply(const char *cmd, const char *line)
 static void
 watch_sig(int sig)
 {
-	(void)sig;
 	interrupted = 1;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report.c -- `loadctl report`: read results logs (docs/results.md) and
  * draw each load's run as one self-contained HTML page or SVG picture
@@ -30,7 +31,11 @@
 
 #include <jansson.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "report.h"
 
 
 #define RPT_BUCKETS	1000	/* per series; even, as they merge in pairs */

@@ -4,6 +4,7 @@
  * loadctl.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "loadd.h"
+#include <stdatomic.h>
 
-static int		 log_level = LOG_LEVEL_INFO;
+#include "common/log.h"
+
+/*
+ * Workers log too (rate-limited warnings), while the main thread may
+ * change the level at reload: an atomic, read relaxed (a plain load).
+ */
+static _Atomic int	 log_level = LOG_LEVEL_INFO;
 static const char	*log_prog = "loadd";
 static int		 log_journal;
 
@@ -40,7 +47,7 @@ log_stderr_is_journal(void)
 void
 log_init(int level, const char *progname)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 	log_prog = progname;
 	log_journal = log_stderr_is_journal();
 }
@@ -48,7 +55,7 @@ log_init(int level, const char *progname)
 void
 log_setlevel(int level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 static void __attribute__((format(printf, 4, 0)))
@@ -58,7 +65,7 @@ vlog(int level, int syslog_pri, const char *errstr, const char *fmt,
 	char	 msg[1024];
 	int	 off = 0;
 
-	if (level > log_level)
+	if (level > atomic_load_explicit(&log_level, memory_order_relaxed))
 		return;
 	if (log_journal)
 		off = snprintf(msg, sizeof(msg), "<%d>", syslog_pri);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * profile.c -- read a profile (libconfig syntax) into struct profile.
  *
@@ -25,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "model/profile.h"
 
 #define PROFILE_SIZE_MAX	(64.0 * 1024 * 1024)	/* bytes per message */
 #define PROFILE_DURATION_MAX	(365.0 * 86400)		/* any duration */

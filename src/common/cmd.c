@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loadd.h"
+#include "common/cmd.h"
+#include "common/util.h"
 
 const struct cmd_entry cmd_table[CMD_MAX] = {
 	{ CMD_HELP, "help", ARGS_WORD_OPT, "[COMMAND]",

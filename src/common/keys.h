@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * common/keys.h -- the names a load's figures go by, spelled once.  The
+ * stats JSON, the results log, /metrics, loadctl and the report reader
+ * all take their keys from these tables, and measure/counters.h builds the
+ * counter structs from the same list, so a counter added here appears
+ * everywhere (docs/hacking.md: "Adding a counter").
+ */
+#ifndef LOADD_COMMON_KEYS_H
+#define LOADD_COMMON_KEYS_H
+
+/*
+ * Monotonic counters of a load.
+ * X(field, JSON key, Prometheus name, JSON key of its per-second rate or
+ *   NULL, Prometheus help)
+ */
+#define LOADD_COUNTERS(X)						\
+	X(connects_ok, "connects_ok", "loadd_connects_ok_total", NULL,	\
+	    "Connections established.")					\
+	X(connects_failed, "connects_failed",				\
+	    "loadd_connects_failed_total", NULL,			\
+	    "Connect attempts that failed.")				\
+	X(disconnects, "disconnects", "loadd_disconnects_total", NULL,	\
+	    "Established connections lost to an error or the peer "	\
+	    "closing.")							\
+	X(bytes_sent, "bytes_sent", "loadd_bytes_sent_total",		\
+	    "bytes_sent_per_s", "Bytes handed to the kernel.")		\
+	X(bytes_received, "bytes_received", "loadd_bytes_received_total", \
+	    "bytes_received_per_s", "Bytes read from the target.")	\
+	X(messages_sent, "messages_sent", "loadd_messages_sent_total",	\
+	    "messages_sent_per_s", "Whole messages handed to the kernel.") \
+	X(replies, "replies", "loadd_replies_total", "replies_per_s",	\
+	    "Complete, matching replies (loads with expect; 0 "		\
+	    "otherwise).")						\
+	X(late, "late", "loadd_late_total", NULL,			\
+	    "Paced requests that left late: every inflight slot was "	\
+	    "taken.")
+
+/*
+ * Gauges of a load's connections.
+ * X(field, JSON key, Prometheus name, Prometheus help)
+ */
+#define LOADD_GAUGES(X)							\
+	X(active, "connections_active", "loadd_connections_active",	\
+	    "Established connections.")					\
+	X(connecting, "connections_connecting",				\
+	    "loadd_connections_connecting", "Connects in progress.")
+
+/* Where the errors by kind are, in the JSON and in /metrics. */
+#define KEY_ERRORS		"errors"
+#define KEY_ERRORS_PROM		"loadd_errors_total"
+#define KEY_TARGET		"connections_target"
+
+/*
+ * The percentiles of every latency histogram, in the JSON (values in
+ * microseconds, beside "count", "mean" and "max") and in /metrics.
+ * X(JSON key, percentile, Prometheus quantile label)
+ */
+#define LOADD_PERCENTILES(X)						\
+	X("p50", 50, "0.5")						\
+	X("p90", 90, "0.9")						\
+	X("p99", 99, "0.99")						\
+	X("p99.9", 99.9, "0.999")					\
+	X("p99.99", 99.99, "0.9999")
+
+#define KEY_HIST_COUNT		"count"
+#define KEY_HIST_MEAN		"mean"
+#define KEY_HIST_MAX		"max"
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * common/util.h -- small helpers any part may use: error lists, clocks,
+ * strict parsers, allocation that cannot fail.  Thread-safe, no logging;
+ * the x*() allocators exit on out-of-memory only.
+ */
+#ifndef LOADD_COMMON_UTIL_H
+#define LOADD_COMMON_UTIL_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define TARGET_STR_MAX	300	/* a target as written, with its NUL */
+
+/* A growable list of error strings ("FILE:LINE: message"). */
+struct errlist {
+	char	**msgs;
+	size_t	  n;
+	size_t	  cap;
+};
+
+void	 errlist_add(struct errlist *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 errlist_free(struct errlist *);
+
+uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
+double	 now_mono(void);		/* CLOCK_MONOTONIC, seconds */
+double	 now_wall(void);		/* CLOCK_REALTIME, seconds */
+/* Seconds (>= 0) as a struct timeval, for libevent's timers. */
+struct timeval tv_from_s(double);
+
+/*
+ * Strict parsers: the whole string must be used, the value must be in range.
+ * They return 0 on success, -1 with a reason in *why (a static string).
+ */
+int	 parse_u64(const char *, uint64_t max, uint64_t *, const char **why);
+int	 parse_double(const char *, double min, double max, double *,
+	    const char **why);
+/* "1.5", "250ms", "30s", "5m", "2h", "1d", "100us" -> seconds. */
+int	 parse_duration(const char *, double *, const char **why);
+/*
+ * "127.0.0.1:80", "[::1]:80", "localhost:80"; resolves names with
+ * getaddrinfo (numeric port only).  On failure *why points into whybuf.
+ */
+int	 parse_target(const char *, struct sockaddr_storage *, socklen_t *,
+	    char *whybuf, size_t whylen);
+void	*xcalloc(size_t, size_t);
+void	*xmalloc(size_t);
+char	*xstrdup(const char *);
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * daemon/daemon.h -- the main thread: the daemon's state and the loads as
+ * the main thread sees them.  Everything declared here is touched by the
+ * main thread only; a load's workers see its struct load_shared (through
+ * the engine), never its struct load.
+ *
+ * loadd.c is the composition root (options, signals, the stats tick,
+ * reload, drain); load.c keeps the loads; control.c, results.c, metrics.c
+ * and views.c read them.
+ */
+#ifndef LOADD_DAEMON_DAEMON_H
+#define LOADD_DAEMON_DAEMON_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "engine/engine.h"
+#include "measure/counters.h"
+#include "measure/hist.h"
+#include "model/profile.h"
+
+struct event_base;
+struct event;
+
+enum load_state {
+	LOAD_STOPPED = 0,
+	LOAD_RUNNING,
+};
+
+extern const char *const load_state_names[];
+
+/* The main thread's view of a load. */
+struct load {
+	int			 id;		/* unique for the daemon's life */
+	struct load_conf	*conf;		/* main's copy */
+	struct load_shared	*sh;		/* with the workers */
+	enum load_state		 state;
+	int			 target;	/* connections wanted */
+	double			 rate;		/* current; 0 = flood */
+	struct event		*expire;	/* duration timer */
+	struct event		*ramp;		/* scale --over: step timer */
+	int			 ramp_from, ramp_to;
+	double			 ramp_t0, ramp_len; /* monotonic s, seconds */
+	struct stats_snap	 prev;		/* at the previous tick */
+	struct stats_snap	 rates;		/* per second, last interval */
+	/* Latency ([LAT_MAX] each; NULL without expect). */
+	struct hist		*ival;		/* last interval */
+	struct hist		*epoch_h;	/* current epoch */
+	struct hist		*run;		/* whole run */
+	/* epochs: a new one at every start, stop, scale and rate */
+	unsigned		 epoch;
+	char			 epoch_cause[96];
+	double			 epoch_start;	/* wall clock */
+	struct stats_snap	 epoch_base;	/* counters when it began */
+	char			 epoch_next[96]; /* cause of the one to come */
+	struct stats_snap	 epoch_next_base;
+	TAILQ_ENTRY(load)	 entry;
+};
+TAILQ_HEAD(load_list, load);
+
+struct daemon {
+	struct profile		*profile;
+	char			*profile_path;
+	char			*socket_path;	/* -s overrides the profile */
+	int			 log_level_cli;	/* from -v, or -1 */
+	struct event_base	*base;
+	struct engine		 engine;	/* the workers */
+	struct load_list	 loads;
+	int			 next_load_id;
+	struct stats_snap	 retired;	/* counters of removed loads */
+	struct event		*stats_tick;
+	double			 started_at;
+	uint64_t		 nofile_limit;	/* soft RLIMIT_NOFILE */
+	bool			 shutting_down;
+	struct event		*collected;	/* a collection round is in */
+	double			 interval_start; /* monotonic s */
+	double			 interval_len;	/* of the last finished one */
+};
+
+/*
+ * Descriptors kept back from connections: the control socket and its
+ * clients, each worker's epoll and wake-up descriptors, logs, and some
+ * slack for libc and resolvers.
+ */
+#define FD_RESERVE(d)	(64 + (uint64_t)(d)->profile->daemon.max_clients + \
+	4 * (uint64_t)(d)->engine.nworkers)
+
+/* The one daemon of the process; main thread only. */
+extern struct daemon *daemon_g;
+
+/* load.c */
+struct load	*load_find(const char *name);
+struct load	*load_create(const struct load_conf *);
+void		 load_delete(struct load *);
+void		 load_free(struct load *);
+int		 load_start(struct load *, char *why, size_t);
+void		 load_stop(struct load *);
+int		 load_scale(struct load *, uint64_t n, double over, char *why,
+		    size_t);
+int		 load_set_rate(struct load *, double rate, char *why, size_t);
+void		 load_new_epoch(struct load *, const char *cause);
+void		 load_interval(struct load *, double dt);
+void		 load_snapshot(const struct load *, struct stats_snap *);
+/* Apply a new profile's loads; a summary of what changed. */
+void		 loads_apply(const struct profile *, char *summary, size_t);
+int64_t		 loads_connections(void);
+
+/* loadd.c */
+int		 daemon_reload(struct errlist *errs, char *summary, size_t);
+void		 daemon_collect(void);
+void		 daemon_shutdown(void);
+
+#endif

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * load.c -- the loads as the main thread sees them: create and delete,
+ * start, stop, scale (at once or as a ramp), rate, the descriptor budget,
+ * epochs and the end of an interval, and a new profile's loads applied.
+ * The workers get commands (engine_post), never this struct.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/daemon.h"
+
+const char *const load_state_names[] = {
+	[LOAD_STOPPED] = "stopped",
+	[LOAD_RUNNING] = "running",
+};
+
+static void	load_ramp_cancel(struct load *);
+
+struct load *
+load_find(const char *name)
+{
+	struct load	*l;
+
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		if (strcmp(l->conf->name, name) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/*
+ * The main thread's part of a load.  The workers hold their own
+ * references to what they share with it, and drop them when they have
+ * closed its connections.
+ */
+void
+load_free(struct load *l)
+{
+	if (l->expire != NULL)
+		event_free(l->expire);
+	if (l->ramp != NULL)
+		event_free(l->ramp);
+	load_shared_unref(l->sh);
+	load_conf_free(l->conf);
+	free(l->ival);
+	free(l->epoch_h);
+	free(l->run);
+	free(l);
+}
+
+void
+load_snapshot(const struct load *l, struct stats_snap *s)
+{
+	load_shared_snapshot(l->sh, s);
+}
+
+/* This worker's share of n, spread so that loads use workers evenly. */
+static int
+load_share(const struct load *l, int n, int worker)
+{
+	int	 w = daemon_g->engine.nworkers;
+
+	return n / w + ((worker + l->id) % w < n % w ? 1 : 0);
+}
+
+static void
+load_post(struct load *l, enum wcmd_type type, int n, double rate)
+{
+	struct engine	*e = &daemon_g->engine;
+
+	for (int i = 0; i < e->nworkers; i++) {
+		struct wcmd *cmd = xcalloc(1, sizeof(*cmd));
+
+		cmd->type = type;
+		cmd->load_id = l->id;
+		cmd->target = load_share(l, n, i);
+		cmd->rate = rate;
+		if (type == WCMD_ADD_LOAD) {
+			load_shared_ref(l->sh);
+			cmd->shared = l->sh;
+			cmd->conf = load_conf_dup(l->conf);
+		}
+		engine_post(e, i, cmd);
+	}
+}
+
+struct load *
+load_create(const struct load_conf *lc)
+{
+	struct daemon	*d = daemon_g;
+	struct load	*l = xcalloc(1, sizeof(*l));
+
+	l->id = d->next_load_id++;
+	l->conf = load_conf_dup(lc);
+	l->target = lc->connections;
+	l->rate = lc->rate;
+	l->sh = load_shared_new(d->engine.nworkers, lc->expect != EXPECT_NONE);
+	if (lc->expect != EXPECT_NONE) {
+		/* Fixed memory for the whole run, however long it lasts. */
+		l->ival = xcalloc(LAT_MAX, sizeof(*l->ival));
+		l->epoch_h = xcalloc(LAT_MAX, sizeof(*l->epoch_h));
+		l->run = xcalloc(LAT_MAX, sizeof(*l->run));
+		for (int i = 0; i < LAT_MAX; i++) {
+			hist_reset(&l->ival[i]);
+			hist_reset(&l->epoch_h[i]);
+			hist_reset(&l->run[i]);
+		}
+	}
+	snprintf(l->epoch_cause, sizeof(l->epoch_cause), "created");
+	l->epoch_start = now_wall();
+	TAILQ_INSERT_TAIL(&d->loads, l, entry);
+	/* Every worker holds the load from now on, at 0 connections. */
+	load_post(l, WCMD_ADD_LOAD, 0, l->rate);
+	return l;
+}
+
+void
+load_delete(struct load *l)
+{
+	struct stats_snap	 s;
+
+	load_stop(l);
+	load_snapshot(l, &s);
+	s.active = s.connecting = 0;
+	stats_snap_add(&daemon_g->retired, &s);
+	TAILQ_REMOVE(&daemon_g->loads, l, entry);
+	load_post(l, WCMD_REMOVE_LOAD, 0, 0);
+	load_free(l);
+}
+
+static void
+load_expirecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct load	*l = arg;
+
+	log_info("load %s: duration of %gs reached, stopping", l->conf->name,
+	    l->conf->duration);
+	load_stop(l);
+}
+
+/* Connections of all running loads, and what a load would add. */
+static uint64_t
+daemon_planned(const struct load *except)
+{
+	struct load	*l;
+	uint64_t	 n = 0;
+
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		if (l != except && l->state == LOAD_RUNNING)
+			n += (uint64_t)(l->ramp != NULL && l->ramp_to > l->target ?
+			    l->ramp_to : l->target);
+	}
+	return n;
+}
+
+/*
+ * Refuse a connection count the descriptor limit cannot honour, rather than
+ * leave it half done with every connect failing on EMFILE.
+ */
+static int
+load_check_fds(const struct load *l, uint64_t n, char *why, size_t len)
+{
+	uint64_t	 need = daemon_planned(l) + n + FD_RESERVE(daemon_g);
+
+	if (need <= daemon_g->nofile_limit)
+		return 0;
+	snprintf(why, len, "%llu connections would need %llu descriptors "
+	    "in all, but the open-file limit is %llu (raise LimitNOFILE)",
+	    (unsigned long long)n, (unsigned long long)need,
+	    (unsigned long long)daemon_g->nofile_limit);
+	return -1;
+}
+
+int
+load_start(struct load *l, char *why, size_t len)
+{
+	if (l->state == LOAD_RUNNING) {
+		snprintf(why, len, "load %s is already running", l->conf->name);
+		return -1;
+	}
+	if (load_check_fds(l, (uint64_t)l->target, why, len) == -1)
+		return -1;
+	load_new_epoch(l, "start");
+	l->state = LOAD_RUNNING;
+	load_post(l, WCMD_SET_TARGET, l->target, 0);
+	if (l->conf->duration > 0) {
+		struct timeval tv = tv_from_s(l->conf->duration);
+
+		if (l->expire == NULL)
+			l->expire = evtimer_new(daemon_g->base, load_expirecb,
+			    l);
+		evtimer_add(l->expire, &tv);
+	}
+	log_info("load %s: started, %d connections to %s", l->conf->name,
+	    l->target, l->conf->target);
+	return 0;
+}
+
+void
+load_stop(struct load *l)
+{
+	load_ramp_cancel(l);
+	if (l->expire != NULL) {
+		event_free(l->expire);
+		l->expire = NULL;
+	}
+	if (l->state == LOAD_STOPPED)
+		return;
+	load_new_epoch(l, "stop");
+	l->state = LOAD_STOPPED;
+	load_post(l, WCMD_SET_TARGET, 0, 0);
+	log_info("load %s: stopped", l->conf->name);
+}
+
+static void
+load_ramp_cancel(struct load *l)
+{
+	if (l->ramp != NULL) {
+		event_free(l->ramp);
+		l->ramp = NULL;
+	}
+}
+
+static void
+load_set_target(struct load *l, int n)
+{
+	if (n == l->target)
+		return;
+	l->target = n;
+	if (l->state == LOAD_RUNNING)
+		load_post(l, WCMD_SET_TARGET, l->target, 0);
+}
+
+/*
+ * One step of a linear ramp.  The target moves in whole connections every
+ * RAMP_STEP; the connect rate still bounds how fast new ones open.
+ */
+#define RAMP_STEP	0.1
+static void
+load_rampcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct load	*l = arg;
+	double		 f = (now_mono() - l->ramp_t0) / l->ramp_len;
+	struct timeval	 tv = tv_from_s(RAMP_STEP);
+
+	if (f >= 1) {
+		load_set_target(l, l->ramp_to);
+		load_ramp_cancel(l);
+		log_info("load %s: ramp to %d done", l->conf->name, l->target);
+		return;
+	}
+	load_set_target(l, l->ramp_from +
+	    (int)((double)(l->ramp_to - l->ramp_from) * f));
+	evtimer_add(l->ramp, &tv);
+}
+
+int
+load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
+{
+	char	 cause[64];
+
+	if (n > (uint64_t)l->conf->max_connections) {
+		snprintf(why, len, "%llu connections is above the ceiling of "
+		    "load %s (max_connections = %d)", (unsigned long long)n,
+		    l->conf->name, l->conf->max_connections);
+		return -1;
+	}
+	if (l->state == LOAD_RUNNING &&
+	    load_check_fds(l, n, why, len) == -1)
+		return -1;
+	if (over > 0 && l->state != LOAD_RUNNING) {
+		snprintf(why, len, "load %s is stopped: a ramp needs a running "
+		    "load (scale without --over sets the count for start)",
+		    l->conf->name);
+		return -1;
+	}
+	load_ramp_cancel(l);
+	snprintf(cause, sizeof(cause), "scale %llu", (unsigned long long)n);
+	if (over > 0)
+		snprintf(cause + strlen(cause), sizeof(cause) - strlen(cause),
+		    " --over %gs", over);
+	load_new_epoch(l, cause);
+	if (over > 0) {
+		log_info("load %s: ramp %d -> %llu over %gs", l->conf->name,
+		    l->target, (unsigned long long)n, over);
+		l->ramp_from = l->target;
+		l->ramp_to = (int)n;
+		l->ramp_t0 = now_mono();
+		l->ramp_len = over;
+		l->ramp = evtimer_new(daemon_g->base, load_rampcb, l);
+		load_rampcb(-1, 0, l);
+		return 0;
+	}
+	log_info("load %s: scale %d -> %llu", l->conf->name, l->target,
+	    (unsigned long long)n);
+	load_set_target(l, (int)n);
+	return 0;
+}
+
+int
+load_set_rate(struct load *l, double rate, char *why, size_t len)
+{
+	char	 cause[64];
+
+	if ((rate == 0 && l->conf->max_rate < RATE_LIMIT) ||
+	    rate > l->conf->max_rate) {
+		snprintf(why, len, "%s is above the ceiling of load %s "
+		    "(max_rate = %g)", rate == 0 ? "flood" : "that rate",
+		    l->conf->name, l->conf->max_rate);
+		return -1;
+	}
+	log_info("load %s: rate %g -> %g%s", l->conf->name, l->rate, rate,
+	    rate == 0 ? " (flood)" : "");
+	if (rate == 0)
+		snprintf(cause, sizeof(cause), "rate flood");
+	else
+		snprintf(cause, sizeof(cause), "rate %g", rate);
+	load_new_epoch(l, cause);
+	l->rate = rate;
+	load_post(l, WCMD_SET_RATE, 0, rate);
+	return 0;
+}
+
+int64_t
+loads_connections(void)
+{
+	struct load		*l;
+	struct stats_snap	 s;
+	int64_t			 n = 0;
+
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		load_snapshot(l, &s);
+		n += s.active;
+	}
+	return n;
+}
+
+/* ----------------------------------------------------------- reload */
+
+static void
+summary_add(char *buf, size_t len, const char *what, const char *name)
+{
+	size_t	 off = strlen(buf);
+
+	snprintf(buf + off, len - off, "%s%s %s", off ? ", " : "", what, name);
+}
+
+/*
+ * A reload that changes only a load's ceilings or autostart is applied in
+ * place: its connections, live scale and rate stay, as long as they fit
+ * under the new ceilings (else the load is restarted like any change).
+ */
+static bool
+load_update_ceilings(struct load *l, const struct load_conf *lc)
+{
+	struct load_conf	 tmp = *lc;
+	int			 want = l->ramp != NULL && l->ramp_to > l->target ?
+				    l->ramp_to : l->target;
+
+	tmp.max_connections = l->conf->max_connections;
+	tmp.max_rate = l->conf->max_rate;
+	tmp.autostart = l->conf->autostart;
+	if (!load_conf_equal(l->conf, &tmp))
+		return false;
+	if (want > lc->max_connections || l->rate > lc->max_rate ||
+	    (l->rate == 0 && lc->max_rate < RATE_LIMIT)) {
+		log_info("reload: load %s runs above its new ceilings; "
+		    "restarting it", lc->name);
+		return false;
+	}
+	l->conf->max_connections = lc->max_connections;
+	l->conf->max_rate = lc->max_rate;
+	l->conf->autostart = lc->autostart;
+	return true;
+}
+
+/*
+ * Apply a valid profile's loads.  Loads are matched by name: an unchanged
+ * load keeps its connections (and any scale or rate set live), a changed
+ * one is replaced (and runs again if it ran), new loads are added,
+ * missing ones removed.
+ */
+void
+loads_apply(const struct profile *p, char *summary, size_t len)
+{
+	struct daemon	*d = daemon_g;
+	struct load	*l, *tmp;
+	char		 why[256];
+
+	TAILQ_FOREACH_SAFE(l, &d->loads, entry, tmp) {
+		if (profile_find_load(p, l->conf->name) == NULL) {
+			summary_add(summary, len, "removed", l->conf->name);
+			load_delete(l);
+		}
+	}
+	for (int i = 0; i < p->nloads; i++) {
+		const struct load_conf	*lc = &p->loads[i];
+		bool			 run = lc->autostart;
+
+		if ((l = load_find(lc->name)) != NULL) {
+			if (load_conf_equal(l->conf, lc))
+				continue;
+			if (load_update_ceilings(l, lc)) {
+				summary_add(summary, len, "updated", lc->name);
+				continue;
+			}
+			run = l->state == LOAD_RUNNING;
+			summary_add(summary, len, "changed", lc->name);
+			load_delete(l);
+		} else
+			summary_add(summary, len, "added", lc->name);
+		l = load_create(lc);
+		if (run && load_start(l, why, sizeof(why)) == -1)
+			log_warnx("reload: load %s not started: %s", lc->name,
+			    why);
+	}
+	if (summary[0] == '\0')
+		snprintf(summary, len, "no load changed");
+
+}
+
+/* ------------------------------------------------------------ ticks */
+
+/*
+ * A command begins a new epoch.  The interval so far is collected first,
+ * and the workers see the collection before the command itself (one
+ * queue, in order), so what was measured before the command stays in the
+ * epoch it belongs to.
+ */
+void
+load_new_epoch(struct load *l, const char *cause)
+{
+	snprintf(l->epoch_next, sizeof(l->epoch_next), "%s", cause);
+	load_snapshot(l, &l->epoch_next_base);
+	daemon_collect();
+}
+
+static uint64_t
+per_s(uint64_t now, uint64_t prev, double dt)
+{
+	return (uint64_t)((double)(now - prev) / dt);
+}
+
+/* One load's interval ends: rates, histograms, epoch. */
+void
+load_interval(struct load *l, double dt)
+{
+	struct stats_snap	 s;
+
+	load_snapshot(l, &s);
+	for (size_t i = 0; i < counter_ndefs; i++) {
+		const struct counter_def *c = &counter_defs[i];
+
+		if (c->rate_key != NULL)
+			*stats_snap_counter(&l->rates, c) = per_s(
+			    stats_snap_get(&s, c), stats_snap_get(&l->prev, c),
+			    dt);
+	}
+	l->prev = s;
+
+	if (l->ival != NULL) {
+		/* Swap the workers' accumulation for a clean one. */
+		load_shared_take(l->sh, &l->ival);
+		for (int i = 0; i < LAT_MAX; i++) {
+			hist_add(&l->epoch_h[i], &l->ival[i]);
+			hist_add(&l->run[i], &l->ival[i]);
+		}
+	}
+	if (l->epoch_next[0] != '\0') {
+		l->epoch++;
+		snprintf(l->epoch_cause, sizeof(l->epoch_cause), "%s",
+		    l->epoch_next);
+		l->epoch_next[0] = '\0';
+		l->epoch_start = now_wall();
+		l->epoch_base = l->epoch_next_base;
+		if (l->epoch_h != NULL) {
+			for (int i = 0; i < LAT_MAX; i++)
+				hist_reset(&l->epoch_h[i]);
+		}
+	}
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * loadd.c -- the composition root: options, signals, start-up, the wiring
+ * of the stats tick (collect -> intervals -> results log -> control
+ * subscribers), the daemon-level part of reload, and the drain.  The
+ * loads live in load.c.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <systemd/sd-daemon.h>
+
+#include "common/cmd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/metrics.h"
+#include "daemon/results.h"
+#include "engine/engine.h"
+#include "engine/mem.h"
+
+struct daemon	*daemon_g;
+
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: loadd [-hnvV] [-f profile] [-s socket]\n"
+	    "  -f FILE   profile (default " LOADD_PROFILE_DEFAULT ")\n"
+	    "  -n        check the profile and exit (0 good, 1 errors)\n"
+	    "  -s PATH   control socket (overrides the profile)\n"
+	    "  -v        more logging (debug)\n"
+	    "  -V        print the version and exit\n"
+	    "  -h        this help\n");
+}
+
+/* ----------------------------------------------------------- reload */
+
+/*
+ * Re-read the profile.  If it has any error nothing changes.  Otherwise
+ * loads are matched by name: an unchanged load keeps its connections (and
+ * any scale or rate set live), a changed one is replaced (and runs again
+ * if it ran), new loads are added, missing ones removed.
+ */
+int
+daemon_reload(struct errlist *errs, char *summary, size_t len)
+{
+	struct daemon	*d = daemon_g;
+	struct profile	*p;
+
+	summary[0] = '\0';
+	if ((p = profile_load(d->profile_path, errs)) == NULL)
+		return -1;
+
+	loads_apply(p, summary, len);
+
+	if (strcmp(p->daemon.socket, d->profile->daemon.socket) != 0 ||
+	    p->daemon.socket_mode != d->profile->daemon.socket_mode ||
+	    p->daemon.workers != d->profile->daemon.workers ||
+	    p->daemon.io_uring != d->profile->daemon.io_uring)
+		log_warnx("reload: socket, socket_mode, workers and io_uring "
+		    "take effect at restart");
+	if ((p->daemon.metrics_listen == NULL) !=
+	    (d->profile->daemon.metrics_listen == NULL) ||
+	    (p->daemon.metrics_listen != NULL &&
+	    strcmp(p->daemon.metrics_listen,
+	    d->profile->daemon.metrics_listen) != 0))
+		log_warnx("reload: metrics_listen takes effect at restart");
+	control_configure(p->daemon.max_clients, p->daemon.client_timeout);
+	if (d->log_level_cli < 0 && p->daemon.log_level >= 0)
+		log_setlevel(p->daemon.log_level);
+	if (p->daemon.stats_interval != d->profile->daemon.stats_interval) {
+		struct timeval tv = tv_from_s(p->daemon.stats_interval);
+
+		evtimer_add(d->stats_tick, &tv);
+	}
+	results_open(p);
+	profile_free(d->profile);
+	d->profile = p;
+	log_info("reload: %s", summary);
+	return 0;
+}
+
+/* ------------------------------------------------------------ ticks */
+
+/* Ask every worker for its interval histograms. */
+void
+daemon_collect(void)
+{
+	engine_collect(&daemon_g->engine);
+}
+
+/*
+ * The last worker to answer a collection round calls this, on its own
+ * thread: only wake the main thread (the main base is thread-safe).
+ */
+static void
+daemon_collected(void *arg)
+{
+	struct daemon	*d = arg;
+
+	event_active(d->collected, EV_READ, 0);
+}
+
+/*
+ * Every worker has handed its histograms over: the interval is complete.
+ * Write it out (results log, HdrHistogram log, watch subscribers).
+ */
+static void
+daemon_collectedcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = daemon_g;
+	struct load	*l;
+	double		 now = now_mono(), dt = now - d->interval_start;
+	int64_t		 conns = 0;
+
+	/*
+	 * Another round was posted after this activation: wait for it, so
+	 * that an epoch never takes samples from before its command.
+	 */
+	if (atomic_load(&d->engine.collect_pending) != 0)
+		return;
+	if (dt <= 0)
+		dt = 1e-9;
+	TAILQ_FOREACH(l, &d->loads, entry)
+		load_interval(l, dt);
+	d->interval_len = dt;
+	results_interval(d->interval_start, dt);
+	d->interval_start = now;
+	conns = loads_connections();
+	sd_notifyf(0, "STATUS=%lld connections up", (long long)conns);
+	control_tick();
+}
+
+static void
+daemon_statscb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = daemon_g;
+	struct timeval	 tv = tv_from_s(d->profile->daemon.stats_interval);
+
+	daemon_collect();
+	evtimer_add(d->stats_tick, &tv);
+}
+
+static void
+daemon_signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct errlist	 errs = { 0 };
+	char		 summary[1024];
+
+	if (sig == SIGUSR2) {
+		char	 why[512];
+
+		if (results_reopen(why, sizeof(why)) == -1)
+			log_warnx("SIGUSR2: %s", why);
+		return;
+	}
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading %s", daemon_g->profile_path);
+		if (daemon_reload(&errs, summary, sizeof(summary)) == -1) {
+			for (size_t i = 0; i < errs.n; i++)
+				log_warnx("reload: %s", errs.msgs[i]);
+			log_warnx("reload: profile invalid, nothing changed");
+		}
+		errlist_free(&errs);
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	daemon_shutdown();
+}
+
+void
+daemon_shutdown(void)
+{
+	struct daemon	*d = daemon_g;
+
+	if (d->shutting_down)
+		return;
+	d->shutting_down = true;
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemon_raise_nofile(struct daemon *d)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)rl.rlim_max);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	d->nofile_limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX :
+	    (uint64_t)rl.rlim_cur;
+	log_debug("open-file limit %llu", (unsigned long long)d->nofile_limit);
+}
+
+/*
+ * Stop every load, let workers close their connections, and wait for them
+ * at most drain_timeout: a stuck worker must not keep systemd waiting.
+ * Returns -1 if one is stuck: then nothing a worker may still use (the
+ * loads' shared blocks, the workers' bases) may be freed.
+ */
+static int
+daemon_drain(struct daemon *d)
+{
+	struct load	*l;
+	int		 stuck;
+
+	TAILQ_FOREACH(l, &d->loads, entry)
+		load_stop(l);
+	if (engine_drain(&d->engine, d->profile->daemon.drain_timeout,
+	    &stuck) == -1) {
+		log_warnx("worker %d did not finish within %gs; exiting "
+		    "without freeing what it holds", stuck,
+		    d->profile->daemon.drain_timeout);
+		return -1;
+	}
+	while ((l = TAILQ_FIRST(&d->loads)) != NULL) {
+		TAILQ_REMOVE(&d->loads, l, entry);
+		load_free(l);
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon	 d;
+	struct errlist	 errs = { 0 };
+	const char	*path = LOADD_PROFILE_DEFAULT;
+	struct event	*sigs[4];
+	const int	 signos[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
+	struct load	*l;
+	struct timeval	 tv;
+	char		 why[256] = "";
+	int		 ch, check = 0, verbose = 0;
+	long		 ncpu;
+	int		 nworkers;
+
+	memset(&d, 0, sizeof(d));
+	d.log_level_cli = -1;
+	TAILQ_INIT(&d.loads);
+	daemon_g = &d;
+	log_init(LOG_LEVEL_INFO, "loadd");
+
+	while ((ch = getopt(argc, argv, "f:hns:vV")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 's':
+			d.socket_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("loadd %s (control protocol %d)\n",
+			    LOADD_VERSION, LOADD_PROTOCOL);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	d.profile_path = realpath(path, NULL);
+	if (d.profile_path == NULL)
+		d.profile_path = xstrdup(path);
+	if ((d.profile = profile_load(d.profile_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		fprintf(stderr, "loadd: %zu error%s in %s\n", errs.n,
+		    errs.n == 1 ? "" : "s", path);
+		errlist_free(&errs);
+		free(d.profile_path);
+		return 1;
+	}
+	if (check) {
+		printf("%s: profile OK (%d load%s)\n", path,
+		    d.profile->nloads, d.profile->nloads == 1 ? "" : "s");
+		profile_free(d.profile);
+		free(d.profile_path);
+		return 0;
+	}
+	if (verbose > 0) {
+		d.log_level_cli = LOG_LEVEL_DEBUG;
+		log_setlevel(LOG_LEVEL_DEBUG);
+	} else if (d.profile->daemon.log_level >= 0)
+		log_setlevel(d.profile->daemon.log_level);
+	if (d.socket_path == NULL)
+		d.socket_path = d.profile->daemon.socket;
+	d.socket_path = xstrdup(d.socket_path);
+
+	signal(SIGPIPE, SIG_IGN);
+	daemon_raise_nofile(&d);
+	mem_init();
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent has no pthreads support");
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (int i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(d.base, signos[i], daemon_signalcb,
+		    NULL);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("cannot catch signal %d", signos[i]);
+	}
+
+	if (control_init(d.socket_path, d.profile->daemon.socket_mode,
+	    d.profile->daemon.max_clients,
+	    d.profile->daemon.client_timeout) == -1 ||
+	    metrics_init(d.profile->daemon.metrics_listen, why,
+	    sizeof(why)) == -1) {
+		if (why[0] != '\0') {
+			log_warnx("%s", why);
+			control_cleanup();
+		}
+		for (int i = 0; i < 4; i++)
+			event_free(sigs[i]);
+		event_base_free(d.base);
+		profile_free(d.profile);
+		free(d.socket_path);
+		free(d.profile_path);
+		return 1;
+	}
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nworkers = d.profile->daemon.workers > 0 ?
+	    d.profile->daemon.workers : (ncpu > 0 ? (int)ncpu : 1);
+	if (engine_start(&d.engine, nworkers, d.profile->daemon.io_uring,
+	    daemon_collected, &d) == -1)
+		fatal("cannot start worker %d", d.engine.nworkers);
+
+	/* Starting a load begins an epoch, which collects: be ready. */
+	d.interval_start = now_mono();
+	if ((d.collected = event_new(d.base, -1, 0, daemon_collectedcb,
+	    NULL)) == NULL)
+		fatalx("event_new");
+	results_open(d.profile);
+
+	for (int i = 0; i < d.profile->nloads; i++) {
+		l = load_create(&d.profile->loads[i]);
+		if (l->conf->autostart && load_start(l, why, sizeof(why)) == -1)
+			log_warnx("load %s not started: %s", l->conf->name, why);
+	}
+
+	d.started_at = now_wall();
+	d.stats_tick = evtimer_new(d.base, daemon_statscb, NULL);
+	tv = tv_from_s(d.profile->daemon.stats_interval);
+	evtimer_add(d.stats_tick, &tv);
+
+	log_info("loadd %s ready: %d worker%s, %d load%s, control socket %s",
+	    LOADD_VERSION, d.engine.nworkers,
+	    d.engine.nworkers == 1 ? "" : "s",
+	    d.profile->nloads, d.profile->nloads == 1 ? "" : "s",
+	    d.socket_path);
+	sd_notify(0, "READY=1\nSTATUS=running");
+
+	event_base_dispatch(d.base);
+
+	control_cleanup();
+	metrics_close();
+	if (daemon_drain(&d) == -1) {
+		/*
+		 * As OpenBSD daemons do: leave at once, freeing nothing a
+		 * stuck worker may still touch, running no exit handler.
+		 */
+		results_close();
+		_exit(1);
+	}
+	event_free(d.stats_tick);
+	event_free(d.collected);
+	results_close();
+	for (int i = 0; i < 4; i++)
+		event_free(sigs[i]);
+	event_base_free(d.base);
+	mem_cache_flush();
+	profile_free(d.profile);
+	free(d.socket_path);
+	free(d.profile_path);
+	log_info("exited cleanly");
+	return 0;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * views.c -- the JSON views of the loads that the control socket, `watch`
+ * and the results log send: counters, rates, epochs and latency.  Main
+ * thread only.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/keys.h"
+#include "common/util.h"
+#include "daemon/daemon.h"
+#include "daemon/views.h"
+#include "measure/counters.h"
+#include "measure/hist.h"
+
+
+static void
+views_gauges(json_t *o, const struct stats_snap *s)
+{
+	for (size_t i = 0; i < gauge_ndefs; i++)
+		json_object_set_new(o, gauge_defs[i].key,
+		    json_integer((json_int_t)stats_snap_gauge(s,
+		    &gauge_defs[i])));
+}
+
+static void
+views_rates(json_t *o, const struct stats_snap *r)
+{
+	for (size_t i = 0; i < counter_ndefs; i++) {
+		if (counter_defs[i].rate_key != NULL)
+			json_object_set_new(o, counter_defs[i].rate_key,
+			    json_integer((json_int_t)stats_snap_get(r,
+			    &counter_defs[i])));
+	}
+}
+
+/* Every counter, the errors by kind, the gauges and the rates. */
+static json_t *
+views_counters(const struct stats_snap *s, const struct stats_snap *r)
+{
+	json_t	*o = json_object(), *errs = json_object();
+
+	views_gauges(o, s);
+	for (size_t i = 0; i < counter_ndefs; i++)
+		json_object_set_new(o, counter_defs[i].key,
+		    json_integer((json_int_t)stats_snap_get(s,
+		    &counter_defs[i])));
+	for (int i = 0; i < ERR_MAX; i++)
+		json_object_set_new(errs, err_kind_names[i],
+		    json_integer((json_int_t)s->errors[i]));
+	json_object_set_new(o, KEY_ERRORS, errs);
+	views_rates(o, r);
+	return o;
+}
+
+/* Percentiles of one histogram, in microseconds. */
+json_t *
+views_hist(const struct hist *h)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, KEY_HIST_COUNT,
+	    json_integer((json_int_t)h->total));
+	json_object_set_new(o, KEY_HIST_MEAN, json_real(hist_mean(h) / 1e3));
+#define X(key, p, quantile)						\
+	json_object_set_new(o, key,					\
+	    json_real((double)hist_percentile(h, p) / 1e3));
+	LOADD_PERCENTILES(X)
+#undef X
+	json_object_set_new(o, KEY_HIST_MAX,
+	    json_real((double)h->max_ns / 1e3));
+	return o;
+}
+
+/* While a `scale --over` runs: where it goes and how long it has left. */
+void
+views_ramp(json_t *o, const struct load *l)
+{
+	double	 left;
+
+	if (l->ramp == NULL)
+		return;
+	left = l->ramp_t0 + l->ramp_len - now_mono();
+	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f}", "from",
+	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0));
+}
+
+/*
+ * Latency of a load: for request latency and service time the last
+ * interval, the current epoch and the whole run; for time to first byte
+ * and connect time the whole run.
+ */
+static void
+views_latency(json_t *o, const struct load *l)
+{
+	for (int k = 0; k < LAT_MAX; k++) {
+		json_t	*h = json_object();
+
+		if (k == LAT_LATENCY || k == LAT_SERVICE) {
+			json_object_set_new(h, "interval",
+			    views_hist(&l->ival[k]));
+			json_object_set_new(h, "epoch",
+			    views_hist(&l->epoch_h[k]));
+		}
+		json_object_set_new(h, "run", views_hist(&l->run[k]));
+		json_object_set_new(o, lat_kind_names[k], h);
+	}
+}
+
+/* The current epoch: what began it, and the counts since. */
+static json_t *
+views_epoch(const struct load *l, const struct stats_snap *s)
+{
+	const struct stats_snap	*b = &l->epoch_base;
+	uint64_t		 errs = 0;
+
+	for (int i = 0; i < ERR_MAX; i++)
+		errs += s->errors[i] - b->errors[i];
+	return json_pack("{s:i,s:s,s:f,s:f,s:I,s:I,s:I,s:I,s:I}",
+	    "number", (int)l->epoch, "cause", l->epoch_cause,
+	    "start", l->epoch_start, "seconds", now_wall() - l->epoch_start,
+	    "messages_sent", (json_int_t)(s->messages_sent - b->messages_sent),
+	    "replies", (json_int_t)(s->replies - b->replies),
+	    "late", (json_int_t)(s->late - b->late),
+	    "bytes_sent", (json_int_t)(s->bytes_sent - b->bytes_sent),
+	    "errors", (json_int_t)errs);
+}
+
+/* The load's source addresses as strings; [] when the kernel chooses. */
+static json_t *
+views_sources(const struct load_conf *lc)
+{
+	json_t	*a = json_array();
+	char	 host[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < lc->nsources; i++) {
+		const struct sockaddr_storage	*ss = &lc->sources[i];
+		const void			*addr;
+
+		addr = ss->ss_family == AF_INET6 ?
+		    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+		if (inet_ntop(ss->ss_family, addr, host, sizeof(host)) != NULL)
+			json_array_append_new(a, json_string(host));
+	}
+	return a;
+}
+
+json_t *
+views_load(const struct load *l, bool counters)
+{
+	struct stats_snap	 s;
+	json_t			*o;
+	int			 target = l->state == LOAD_RUNNING ? l->target : 0;
+
+	load_snapshot(l, &s);
+	if (counters)
+		o = views_counters(&s, &l->rates);
+	else
+	{
+		/* status: the gauges and the rates */
+		o = json_object();
+		views_gauges(o, &s);
+		views_rates(o, &l->rates);
+	}
+	json_object_set_new(o, "name", json_string(l->conf->name));
+	json_object_set_new(o, "state",
+	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "target", json_string(l->conf->target));
+	json_object_set_new(o, KEY_TARGET, json_integer(target));
+	json_object_set_new(o, "connections_scale", json_integer(l->target));
+	json_object_set_new(o, "max_connections",
+	    json_integer(l->conf->max_connections));
+	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
+	    "flood"));
+	json_object_set_new(o, "rate", json_real(l->rate));
+	json_object_set_new(o, "message_size",
+	    json_integer((json_int_t)l->conf->size));
+	json_object_set_new(o, "connects_inflight",
+	    json_integer(l->conf->connects_inflight));
+	json_object_set_new(o, "sources", views_sources(l->conf));
+	json_object_set_new(o, "epoch", views_epoch(l, &s));
+	if (l->run != NULL) {
+		if (counters)
+			views_latency(o, l);
+		else {
+			/* status: the last interval's p50 and p99 only */
+			json_object_set_new(o, "latency_p50_us", json_real(
+			    (double)hist_percentile(&l->ival[LAT_LATENCY],
+			    50) / 1e3));
+			json_object_set_new(o, "latency_p99_us", json_real(
+			    (double)hist_percentile(&l->ival[LAT_LATENCY],
+			    99) / 1e3));
+		}
+	}
+	views_ramp(o, l);
+	return o;
+}
+
+json_t *
+views_stats(const char *only)
+{
+	struct daemon		*d = daemon_g;
+	struct load		*l;
+	struct stats_snap	 total = d->retired, rates = { 0 }, s;
+	json_t			*loads = json_array(), *o, *t;
+	int			 target = 0;
+
+	TAILQ_FOREACH(l, &d->loads, entry) {
+		load_snapshot(l, &s);
+		stats_snap_add(&total, &s);
+		stats_snap_add(&rates, &l->rates);
+		if (l->state == LOAD_RUNNING)
+			target += l->target;
+		if (only == NULL || strcmp(l->conf->name, only) == 0)
+			json_array_append_new(loads, views_load(l, true));
+	}
+	t = views_counters(&total, &rates);
+	json_object_set_new(t, KEY_TARGET, json_integer(target));
+	o = json_pack("{s:b}", "ok", 1);
+	json_object_set_new(o, "time", json_real(now_wall()));
+	json_object_set_new(o, "interval",
+	    json_real(d->interval_len > 0 ? d->interval_len :
+	    d->profile->daemon.stats_interval));
+	json_object_set_new(o, "loads", loads);
+	json_object_set_new(o, "total", t);
+	return o;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * engine/worker.h -- inside the engine: a worker thread, its share of each
+ * load (struct wload) and its connections (struct conn).  Private to
+ * engine/: the main thread sees only engine.h.  Everything here belongs
+ * to one worker thread and is touched by that thread alone, but for the
+ * command queue (under its lock) and the atomics marked so.
+ */
+#ifndef LOADD_ENGINE_WORKER_H
+#define LOADD_ENGINE_WORKER_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+struct event_base;
+struct event;
+struct bufferevent;
+struct io_uring;
+
+TAILQ_HEAD(wcmd_queue, wcmd);
+
+/* Sends one worker gathers before it must submit. */
+#define WORKER_RING_SIZE	256
+struct wload;
+TAILQ_HEAD(conn_list, conn);
+
+struct worker {
+	int			 id;
+	struct engine		*engine;	/* nworkers, collect rounds */
+	pthread_t		 thread;
+	struct event_base	*base;
+	int			 wake_fd;	/* eventfd: the queue has work */
+	struct event		*wakeup;	/* reads wake_fd, then the queue */
+	pthread_mutex_t		 lock;		/* protects queue only */
+	struct wcmd_queue	 queue;
+	struct wload		*wloads;	/* this worker's loads */
+	struct event		*pace;		/* the one paced-traffic timer */
+	struct event		*trim;		/* gives memory back */
+	/* paced connections of every load, a min-heap on next_due */
+	struct conn		**heap;
+	unsigned		 heap_n;
+	unsigned		 heap_cap;
+	uint64_t		 pace_last;	/* ns of the last pace run */
+	uint64_t		 rng;		/* xorshift state */
+	/*
+	 * While the pace timer runs, sends are gathered here and go to the
+	 * kernel in one io_uring_enter(); NULL when io_uring is off or
+	 * unavailable (then each send is a send()).
+	 */
+	struct io_uring		*ring;
+	bool			 want_ring;	/* daemon.io_uring */
+	atomic_bool		 ring_ready;	/* ring is set up */
+	bool			 batching;	/* inside the pace timer */
+	unsigned		 sq_n;		/* sends gathered, not reaped */
+	/* whose they are, to hand back to send() if a submission fails */
+	struct conn		*sq_conns[WORKER_RING_SIZE];
+	/* test hook (LOADD_TEST_URING_FAIL): fail this submission */
+	uint64_t		 fail_at;
+	_Atomic uint64_t	 batches;	/* submissions made */
+	_Atomic uint64_t	 batched;	/* sends in them */
+};
+
+int	 worker_start(struct worker *, struct engine *, int id,
+	    bool io_uring);
+void	 worker_free(struct worker *);	/* after its thread is joined */
+void	 worker_flush(struct worker *);	/* submit gathered sends */
+void	 worker_give_back(struct worker *); /* memory, after closes */
+/* Connections freed at once that make a worker give memory back. */
+#define TRIM_AFTER_FREED	64
+void	 worker_post(struct worker *, struct wcmd *);
+
+/* --------------------------------------------------------------- conn.c */
+
+enum conn_state {
+	CONN_IDLE = 0,		/* no socket; waiting to be opened */
+	CONN_BACKOFF,		/* no socket; waiting out a retry delay */
+	CONN_CONNECTING,
+	CONN_UP,
+};
+
+/*
+ * One client connection.  Owned by one worker and one wload; only that
+ * worker touches it.  One per connection, so its size counts: fields are
+ * ordered to leave no padding holes (152 bytes, a 160-byte malloc chunk).
+ */
+struct conn {
+	struct wload		*wl;
+	struct bufferevent	*bev;
+	struct event		*retry;		/* CONN_BACKOFF only */
+	int			 fd;		/* bev's socket, for direct sends */
+	enum conn_state		 state;
+	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
+	uint8_t			 attempts;	/* backoff exponent (<= 64); reset
+						   when a connection held >= 1 s */
+	bool			 ttfb_pending;	/* first send made, no byte yet */
+	uint64_t		 up_since;	/* ns */
+	uint64_t		 next_due;	/* paced: ns of next message */
+	size_t			 pos;		/* offset in the payload ring */
+	size_t			 outlen;	/* output length after last add */
+	uint64_t		 written;	/* bytes handed to the kernel */
+	uint64_t		 msgs;		/* whole messages in written */
+	/* gathered send: bytes in the request, bytes to queue after it */
+	uint32_t		 sq_len;	/* 0: none gathered */
+	uint32_t		 sq_rest;
+	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
+	/* request/response: a ring of wl->conf->inflight requests */
+	struct request_slot	*rq;		/* allocated at connect */
+	unsigned		 rq_head;	/* oldest outstanding */
+	unsigned		 rq_n;		/* outstanding */
+	size_t			 reply_got;	/* bytes of the oldest reply */
+	uint64_t		 connect_start;	/* ns */
+	uint64_t		 first_send;	/* ns */
+};
+
+/* One request on the wire, waiting for its reply. */
+struct request_slot {
+	uint64_t		 intended;	/* ns: when it was due */
+	uint64_t		 sent;		/* ns: when it was written */
+	size_t			 off;		/* its bytes in the payload ring */
+};
+
+/* The part of a load that lives on one worker. */
+struct wload {
+	struct wload		*next;
+	struct worker		*w;
+	int			 id;
+	struct load_shared	*shared;	/* a reference: counters and
+						   histogram hand-over */
+	struct load_counters	*ctr;		/* &shared->ctr[w->id] */
+	struct load_conf	*conf;		/* owned copy */
+	int			 target;	/* this worker's share */
+	int			 nconns;	/* structs in conns */
+	double			 rate;		/* 0 = flood */
+	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
+	uint64_t		 tick_ns;	/* conf->tick */
+	unsigned		 next_source;	/* conf->sources, round-robin */
+	int			 connecting;	/* slots in CONN_CONNECTING */
+	int			 connecting_max; /* share of connects_inflight */
+	struct conn_list	 idle;		/* CONN_IDLE slots to open */
+	struct conn_list	 conns;		/* every other slot */
+	/* connect-rate token bucket */
+	double			 tokens;
+	uint64_t		 tokens_at;
+	struct event		*opener;	/* retries opening when limited */
+	/* payload ring: whole messages back to back */
+	char			*payload;
+	size_t			 payload_len;	/* a multiple of size */
+	/* this interval's histograms [LAT_MAX]; NULL without expect */
+	struct hist		*h;
+	struct event		*reply_check;	/* reply_timeout sweep */
+};
+
+void	 conn_open(struct conn *);
+void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
+void	 conn_free(struct conn *);
+void	 conn_send_due(struct conn *, uint64_t now);
+void	 conn_fill(struct conn *);	/* flood: top up to high mark */
+void	 conn_check_replies(struct conn *, uint64_t now);
+void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
+uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
+
+/* Output watermarks for flood: refill below LOW, stop at HIGH. */
+#define OUT_LOW_WATER	(256 * 1024)
+#define OUT_HIGH_WATER	(1024 * 1024)
+/* At most this much is read per read callback. */
+#define IN_MAX_READ	(64 * 1024)
+
+void	 wload_adjust(struct wload *);	/* open or close toward target */
+void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
+void	 wload_open_pending(struct wload *);	/* open idle slots */
+void	 wload_kick(struct wload *);	/* open_pending, once, soon */
+#define HEAP_NONE	UINT32_MAX
+void	 pace_start(struct conn *, uint64_t now);	/* new phase */
+void	 pace_push(struct conn *);	/* keep its next_due */
+void	 pace_remove(struct conn *);
+void	 pace_schedule(struct worker *);
+uint64_t worker_random(struct worker *);
+
+#endif

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * measure/counters.h -- what a load counts: error kinds, the per-worker
+ * counters a worker writes and the main thread reads, their plain sums,
+ * and the kinds of latency histogram.  The fields come from the one list
+ * in common/keys.h.  No libevent, no logging.
+ */
+#ifndef LOADD_MEASURE_COUNTERS_H
+#define LOADD_MEASURE_COUNTERS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/keys.h"
+
+enum err_kind {
+	ERR_REFUSED = 0,
+	ERR_RESET,
+	ERR_TIMEOUT,
+	ERR_CLOSED,		/* closed by peer (EOF) */
+	ERR_ADDRNOTAVAIL,	/* a source address that is not local */
+	ERR_PORTS,		/* no local port left for a connect */
+	ERR_NOFILE,		/* too many open files */
+	ERR_UNREACHABLE,	/* network or host unreachable */
+	ERR_MISMATCH,		/* a reply with the wrong bytes */
+	ERR_UNSOLICITED,	/* bytes with no request outstanding */
+	ERR_SHORT_REPLY,	/* the peer closed in the middle of a reply */
+	ERR_REPLY_TIMEOUT,	/* no reply within reply_timeout */
+	ERR_OTHER,
+	ERR_MAX
+};
+
+/* Names used in the stats JSON: scripts and dashboards rely on them. */
+extern const char *const err_kind_names[ERR_MAX];
+/* The kind of an errno from socket(), connect() or an established socket. */
+enum err_kind	 err_kind_from_errno(int);
+/* The kind of an errno from bind() to a load's source address. */
+enum err_kind	 err_kind_from_bind_errno(int);
+
+/*
+ * Counters of one load on one worker.  Exactly one thread writes them (the
+ * worker); the main thread reads them.  Single writer, so the worker uses a
+ * relaxed load and store (a plain add on x86), never a locked RMW.
+ */
+struct load_counters {
+#define X(f, key, prom, rate, help)	_Atomic uint64_t f;
+	LOADD_COUNTERS(X)
+#undef X
+	_Atomic uint64_t errors[ERR_MAX];
+#define X(f, key, prom, help)		_Atomic int64_t f;
+	LOADD_GAUGES(X)
+#undef X
+} __attribute__((aligned(64)));
+
+#define CTR_ADD(c, v) atomic_store_explicit(&(c), \
+	atomic_load_explicit(&(c), memory_order_relaxed) + (v), \
+	memory_order_relaxed)
+#define CTR_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
+/* A plain copy of the counters summed over workers. */
+struct stats_snap {
+#define X(f, key, prom, rate, help)	uint64_t f;
+	LOADD_COUNTERS(X)
+#undef X
+	uint64_t errors[ERR_MAX];
+#define X(f, key, prom, help)		int64_t f;
+	LOADD_GAUGES(X)
+#undef X
+};
+
+/* The counters of common/keys.h as a table, for code that walks them. */
+struct counter_def {
+	const char	*key;		/* JSON */
+	const char	*prom;		/* Prometheus */
+	const char	*rate_key;	/* JSON of its per-second rate, or NULL */
+	const char	*help;
+	size_t		 off;		/* of a uint64_t in struct stats_snap */
+};
+extern const struct counter_def counter_defs[];
+extern const size_t counter_ndefs;
+
+struct gauge_def {
+	const char	*key;
+	const char	*prom;
+	const char	*help;
+	size_t		 off;		/* of an int64_t in struct stats_snap */
+};
+extern const struct gauge_def gauge_defs[];
+extern const size_t gauge_ndefs;
+
+static inline uint64_t *
+stats_snap_counter(struct stats_snap *s, const struct counter_def *d)
+{
+	return (uint64_t *)(void *)((char *)s + d->off);
+}
+
+static inline uint64_t
+stats_snap_get(const struct stats_snap *s, const struct counter_def *d)
+{
+	return *(const uint64_t *)(const void *)((const char *)s + d->off);
+}
+
+static inline int64_t
+stats_snap_gauge(const struct stats_snap *s, const struct gauge_def *d)
+{
+	return *(const int64_t *)(const void *)((const char *)s + d->off);
+}
+
+void	 stats_snap_add_counters(struct stats_snap *,
+	    const struct load_counters *);
+void	 stats_snap_add(struct stats_snap *, const struct stats_snap *);
+
+/* The histograms each load keeps (only loads that expect replies). */
+enum lat_kind {
+	LAT_LATENCY = 0,	/* from the intended send time */
+	LAT_SERVICE,		/* from the actual write */
+	LAT_TTFB,		/* first request to first reply byte */
+	LAT_CONNECT,		/* connect() to established */
+	LAT_MAX
+};
+/* Their JSON keys ("latency_us", ...). */
+extern const char *const lat_kind_names[LAT_MAX];
+
+#endif

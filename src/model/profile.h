@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * model/profile.h -- a profile (libconfig) as loadd uses it: the daemon's
+ * settings and its named loads.  profile_load() reads and checks a file
+ * and reports every mistake as "FILE:LINE: message"; it neither logs nor
+ * exits.  Main thread only; a worker gets its own copy of a load_conf
+ * (load_conf_dup) and owns it.
+ */
+#ifndef LOADD_MODEL_PROFILE_H
+#define LOADD_MODEL_PROFILE_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/cmd.h"
+#include "common/util.h"
+
+#define SOURCES_MAX		64	/* source addresses per load */
+
+enum content_kind {
+	CONTENT_LETTERS = 0,	/* random ASCII letters, as the classic tool */
+	CONTENT_BYTES,		/* random bytes 0..255 */
+	CONTENT_LITERAL,	/* a literal string with escapes */
+};
+
+enum expect_kind {
+	EXPECT_NONE = 0,	/* no reply expected: bytes read are counted */
+	EXPECT_ECHO,		/* the request's own bytes come back */
+	EXPECT_SIZE,		/* expect_size bytes */
+	EXPECT_UNTIL,		/* anything up to and including expect_bytes */
+	EXPECT_MATCH,		/* exactly expect_bytes */
+};
+
+enum arrival_kind {
+	ARRIVAL_UNIFORM = 0,	/* one request every 1/rate */
+	ARRIVAL_POISSON,	/* exponential gaps, mean 1/rate */
+};
+
+struct reconnect_conf {
+	double	 delay;		/* seconds before the first retry */
+	double	 max_delay;	/* ceiling of the exponential backoff */
+	double	 backoff;	/* multiplier per failed attempt, >= 1 */
+	double	 jitter;	/* 0..1: delay is scaled by 1 +- jitter */
+};
+
+struct load_conf {
+	char			 name[LOAD_NAME_MAX];
+	int			 line;		/* where it was declared */
+	char			 target[TARGET_STR_MAX]; /* as written */
+	struct sockaddr_storage	 addr;		/* resolved at load time */
+	socklen_t		 addrlen;
+	/*
+	 * Local addresses to connect from, round-robin (port 0: the kernel
+	 * picks the port at connect); NULL and 0 to let the kernel choose.
+	 */
+	struct sockaddr_storage	*sources;
+	int			 nsources;
+	int			 connections;	/* at start */
+	int			 max_connections; /* ceiling for scale */
+	bool			 autostart;
+	double			 connect_rate;	/* new connections per second */
+	int			 connects_inflight; /* connects at once, all
+						   workers together */
+	size_t			 size;		/* message size in bytes */
+	enum content_kind	 content;
+	char			*literal;	/* CONTENT_LITERAL: the bytes */
+	size_t			 literal_len;
+	double			 rate;		/* msgs/s/conn; 0 = flood */
+	double			 max_rate;	/* ceiling for `rate` */
+	double			 duration;	/* seconds; 0 = until stopped */
+	struct reconnect_conf	 reconnect;
+	double			 connect_timeout; /* seconds */
+	bool			 nodelay;	/* TCP_NODELAY */
+	/* request/response */
+	enum expect_kind	 expect;
+	size_t			 expect_size;	/* EXPECT_SIZE */
+	char			*expect_bytes;	/* EXPECT_UNTIL, EXPECT_MATCH */
+	size_t			 expect_len;
+	int			 inflight;	/* outstanding per connection */
+	double			 reply_timeout;	/* seconds */
+	enum arrival_kind	 arrival;
+	double			 tick;		/* s a paced send may wait to
+						   join a batch; <0: default */
+};
+
+struct daemon_conf {
+	char	*socket;		/* control socket path */
+	int	 socket_mode;		/* e.g. 0660 */
+	int	 workers;		/* 0 = one per CPU */
+	double	 stats_interval;	/* seconds */
+	int	 log_level;		/* enum log_level; -1 when absent */
+	int	 max_clients;		/* concurrent control clients */
+	double	 client_timeout;	/* idle control client, seconds */
+	double	 drain_timeout;		/* on shutdown, seconds */
+	char	*results;		/* results log (JSON lines), or NULL */
+	char	*hdr_log;		/* HdrHistogram interval log, or NULL */
+	char	*metrics_listen;	/* "127.0.0.1:9464", or NULL */
+	bool	 io_uring;		/* batch paced sends through it */
+};
+
+struct profile {
+	char			*path;
+	struct daemon_conf	 daemon;
+	struct load_conf	*loads;
+	int			 nloads;
+};
+
+/*
+ * Read and check a profile.  Returns NULL and fills errs with every error
+ * found, each "FILE:LINE: message" (or "FILE: message" when no line applies).
+ * Neither logs nor exits.
+ */
+struct profile	*profile_load(const char *path, struct errlist *errs);
+void		 profile_free(struct profile *);
+const struct load_conf *profile_find_load(const struct profile *,
+		    const char *name);
+/* True if two load declarations describe the same traffic. */
+bool		 load_conf_equal(const struct load_conf *,
+		    const struct load_conf *);
+/* Deep copy of a load_conf (the literal is duplicated). */
+struct load_conf *load_conf_dup(const struct load_conf *);
+void		 load_conf_free(struct load_conf *);
+
+#endif
