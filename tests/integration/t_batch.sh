@@ -5,7 +5,9 @@
 # (an echo load with many requests per connection per tick, large enough
 # that the kernel takes some only in part while the server stalls, sees
 # no mismatch), and that `io_uring = false` gives the same traffic by
-# plain send()s.  Nothing here asserts speed.
+# plain send()s.  A submission the kernel refuses (simulated through the
+# LOADD_TEST_URING_FAIL hook) leaves the daemon running on send(), with
+# the gathered sends delivered in order.  Nothing here asserts speed.
 . "$(dirname "$0")/lib.sh"
 
 start_sink d
@@ -78,5 +80,21 @@ check_traffic
 [ "$(status send_batches)" -eq 0 ] || fail "batches with io_uring off"
 line=$(ctl status | sed -n 1p)
 grep -q "paced sends by send" <<<"$line" || fail "status line: $line"
+stop_loadd
+
+# Each worker's 30th submission fails as the kernel's could (ENOMEM): the
+# sends it carried go out by libevent's write, in order (the echo load
+# checks every byte), and the worker goes on with send().
+say "io_uring submission fails: fall back to send()"
+sink_reset d
+write_profile true
+: >"$TMP/loadd.log"
+LOADD_TEST_URING_FAIL=30 start_loadd "$TMP/batch.conf"
+wait_for "both workers on send()" 20 sh -c "[ \$('$LOADCTL' -j status | jq -r .paced_sends) = send ]"
+kill -0 "$LOADD_PID" || fail "loadd died"
+[ "$(grep -c 'io_uring submission failed' "$TMP/loadd.log")" -eq 2 ] ||
+	fail "expected one warning per worker: $(cat "$TMP/loadd.log")"
+check_traffic
+wait_for "all connections" 10 sh -c "[ \$('$LOADCTL' -j status | jq '[.loads[].connections_active] | add') = 22 ]"
 stop_loadd
 say ok
