@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctlping.c -- control-plane latency for bench/run w6: send COUNT
  * requests, one at a time, on one connection to loadd's control socket,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * paceloop.c -- the reference for paced sending (bench/run w2): a bare
  * loop with no event library that opens N connections to 127.0.0.1:PORT

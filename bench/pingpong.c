@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pingpong.c -- the reference for measurement overhead: a plain blocking
  * client on one connection that, at a fixed pace, writes one request,

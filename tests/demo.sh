@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The main job: the classic workload against the project's sink on
 # 127.0.0.1:8080, shown live, rescaled to 500 connections, then stopped and
 # shut down cleanly.  Usage: tests/demo.sh [BUILD-DIR]

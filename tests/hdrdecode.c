@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hdrdecode.c -- read an HdrHistogram interval log that loadd wrote and
  * decode every interval with hdr_decode_base64, for the integration tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sink.c -- loadd-sink, the project's test server.
  *

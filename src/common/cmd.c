@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd.c -- the command table and the request-line parser, shared by loadd
  * (dispatch) and loadctl (usage, help).  Pure: no logging, no I/O.
@@ -72,11 +73,11 @@ load_name_valid(const char *s)
 #define MAX_TOKENS	6
 
 static int
-request_word(char *dst, const char *src, const char *what, char *err,
-    size_t errlen)
+request_word(char *dst, const char *src, const char *what, char *why,
+    size_t whylen)
 {
 	if (!load_name_valid(src)) {
-		snprintf(err, errlen, "invalid %s name \"%.64s\"", what, src);
+		snprintf(why, whylen, "invalid %s name \"%.64s\"", what, src);
 		return -1;
 	}
 	snprintf(dst, LOAD_NAME_MAX, "%s", src);
@@ -84,17 +85,17 @@ request_word(char *dst, const char *src, const char *what, char *err,
 }
 
 int
-request_parse(const char *line, size_t len, struct request *req, char *err,
-    size_t errlen)
+request_parse(const char *line, size_t len, struct request *req, char *why,
+    size_t whylen)
 {
 	char		 buf[CONTROL_LINE_MAX + 1];
 	char		*tok[MAX_TOKENS + 1], *p, *value = NULL;
 	int		 ntok = 0, nval;
-	const char	*why = NULL;
+	const char	*reason = NULL;
 
 	memset(req, 0, sizeof(*req));
 	if (len > CONTROL_LINE_MAX) {
-		snprintf(err, errlen, "request longer than %d bytes",
+		snprintf(why, whylen, "request longer than %d bytes",
 		    CONTROL_LINE_MAX);
 		return -1;
 	}
@@ -104,7 +105,7 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		unsigned char c = (unsigned char)line[i];
 
 		if (c != ' ' && c != '\t' && (c < 0x21 || c > 0x7e)) {
-			snprintf(err, errlen, "request contains a non-printable "
+			snprintf(why, whylen, "request contains a non-printable "
 			    "byte (0x%02x) at offset %zu", c, i);
 			return -1;
 		}
@@ -114,17 +115,17 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 
 	for (p = strtok(buf, " \t"); p != NULL; p = strtok(NULL, " \t")) {
 		if (ntok == MAX_TOKENS) {
-			snprintf(err, errlen, "too many arguments");
+			snprintf(why, whylen, "too many arguments");
 			return -1;
 		}
 		tok[ntok++] = p;
 	}
 	if (ntok == 0) {
-		snprintf(err, errlen, "empty request (try \"help\")");
+		snprintf(why, whylen, "empty request (try \"help\")");
 		return -1;
 	}
 	if ((req->cmd = cmd_find(tok[0])) == NULL) {
-		snprintf(err, errlen, "unknown command \"%.64s\" (try \"help\")",
+		snprintf(why, whylen, "unknown command \"%.64s\" (try \"help\")",
 		    tok[0]);
 		return -1;
 	}
@@ -133,10 +134,10 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 	/* scale's "--over DURATION" may end the request. */
 	if (req->cmd->args == ARGS_LOAD_COUNT && nval >= 2 &&
 	    strcmp(tok[ntok - 2], "--over") == 0) {
-		if (parse_duration(tok[ntok - 1], &req->over, &why) == -1 ||
+		if (parse_duration(tok[ntok - 1], &req->over, &reason) == -1 ||
 		    req->over > 7 * 86400) {
-			snprintf(err, errlen, "bad ramp duration \"%.32s\": %s",
-			    tok[ntok - 1], why ? why : "longer than a week");
+			snprintf(why, whylen, "bad ramp duration \"%.32s\": %s",
+			    tok[ntok - 1], reason ? reason : "longer than a week");
 			return -1;
 		}
 		nval -= 2;
@@ -151,7 +152,7 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		if (nval > 1)
 			goto usage;
 		if (nval == 1 && cmd_find(tok[1]) == NULL) {
-			snprintf(err, errlen, "unknown command \"%.64s\"",
+			snprintf(why, whylen, "unknown command \"%.64s\"",
 			    tok[1]);
 			return -1;
 		}
@@ -162,15 +163,15 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		if (nval > 1)
 			goto usage;
 		if (nval == 1)
-			return request_word(req->load, tok[1], "load", err,
-			    errlen);
+			return request_word(req->load, tok[1], "load", why,
+			    whylen);
 		return 0;
 	case ARGS_LOAD_COUNT:
 	case ARGS_LOAD_RATE:
 		if (nval < 1 || nval > 2)
 			goto usage;
-		if (nval == 2 && request_word(req->load, tok[1], "load", err,
-		    errlen) == -1)
+		if (nval == 2 && request_word(req->load, tok[1], "load", why,
+		    whylen) == -1)
 			return -1;
 		value = tok[nval];
 		break;
@@ -178,9 +179,9 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 
 	if (req->cmd->args == ARGS_LOAD_COUNT) {
 		if (parse_u64(value, CONNECTIONS_LIMIT, &req->count,
-		    &why) == -1) {
-			snprintf(err, errlen, "bad connection count \"%.32s\": "
-			    "%s (0 to %d)", value, why, CONNECTIONS_LIMIT);
+		    &reason) == -1) {
+			snprintf(why, whylen, "bad connection count \"%.32s\": "
+			    "%s (0 to %d)", value, reason, CONNECTIONS_LIMIT);
 			return -1;
 		}
 		return 0;
@@ -189,17 +190,17 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		req->rate = 0;
 		return 0;
 	}
-	if (parse_double(value, 0, RATE_LIMIT, &req->rate, &why) == 0 &&
+	if (parse_double(value, 0, RATE_LIMIT, &req->rate, &reason) == 0 &&
 	    req->rate <= 0)
-		why = "must be above 0";
-	else if (why == NULL)
+		reason = "must be above 0";
+	else if (reason == NULL)
 		return 0;
-	snprintf(err, errlen, "bad rate \"%.32s\": %s (messages per second "
-	    "per connection, or \"flood\")", value, why);
+	snprintf(why, whylen, "bad rate \"%.32s\": %s (messages per second "
+	    "per connection, or \"flood\")", value, reason);
 	return -1;
 
 usage:
-	snprintf(err, errlen, "usage: %s%s%s", req->cmd->name,
+	snprintf(why, whylen, "usage: %s%s%s", req->cmd->name,
 	    req->cmd->usage[0] ? " " : "", req->cmd->usage);
 	return -1;
 }

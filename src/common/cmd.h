@@ -69,10 +69,10 @@ struct request {
 const struct cmd_entry *cmd_find(const char *name);
 /*
  * Parse one request line (without its '\n').  Returns 0, or -1 with a
- * reason written to err.
+ * reason written to why.
  */
 int	 request_parse(const char *line, size_t len, struct request *,
-	    char *err, size_t errlen);
+	    char *why, size_t whylen);
 /* 1 to 63 of [A-Za-z0-9_.-], starting with a letter. */
 bool	 load_name_valid(const char *);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c -- logging to stderr, with syslog priority prefixes ("<4>") when
  * journald reads our stderr (JOURNAL_STREAM set).  Shared by loadd and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util.c -- small shared helpers: error lists, clocks, strict number,
  * duration and target parsing, escapes.  No logging, no exits except on
@@ -214,25 +215,25 @@ parse_duration(const char *s, double *out, const char **why)
 
 int
 parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
-    char *whybuf, size_t whylen)
+    char *why, size_t whylen)
 {
 	char		 host[TARGET_STR_MAX];
 	const char	*port, *colon;
 	struct addrinfo	 hints, *res;
 	uint64_t	 portnum;
-	const char	*why;
+	const char	*reason;
 	size_t		 hlen;
 	int		 rc;
 
 	if (strlen(s) >= sizeof(host)) {
-		snprintf(whybuf, whylen, "target too long");
+		snprintf(why, whylen, "target too long");
 		return -1;
 	}
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
 		if (close == NULL || close[1] != ':') {
-			snprintf(whybuf, whylen, "malformed target \"%s\": "
+			snprintf(why, whylen, "malformed target \"%s\": "
 			    "expected [ADDRESS]:PORT", s);
 			return -1;
 		}
@@ -243,7 +244,7 @@ parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL || strchr(s, ':') != colon) {
-			snprintf(whybuf, whylen, "malformed target \"%s\": "
+			snprintf(why, whylen, "malformed target \"%s\": "
 			    "expected HOST:PORT or [IPv6]:PORT", s);
 			return -1;
 		}
@@ -253,11 +254,11 @@ parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		port = colon + 1;
 	}
 	if (host[0] == '\0') {
-		snprintf(whybuf, whylen, "malformed target \"%s\": no host", s);
+		snprintf(why, whylen, "malformed target \"%s\": no host", s);
 		return -1;
 	}
-	if (parse_u64(port, 65535, &portnum, &why) == -1 || portnum == 0) {
-		snprintf(whybuf, whylen, "malformed target \"%s\": bad port "
+	if (parse_u64(port, 65535, &portnum, &reason) == -1 || portnum == 0) {
+		snprintf(why, whylen, "malformed target \"%s\": bad port "
 		    "\"%s\"", s, port);
 		return -1;
 	}
@@ -266,7 +267,7 @@ parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(whybuf, whylen, "cannot resolve \"%s\": %s", host,
+		snprintf(why, whylen, "cannot resolve \"%s\": %s", host,
 		    gai_strerror(rc));
 		return -1;
 	}

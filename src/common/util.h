@@ -54,10 +54,10 @@ int	 parse_double(const char *, double min, double max, double *,
 int	 parse_duration(const char *, double *, const char **why);
 /*
  * "127.0.0.1:80", "[::1]:80", "localhost:80"; resolves names with
- * getaddrinfo (numeric port only).  On failure *why points into whybuf.
+ * getaddrinfo (numeric port only).  On failure a reason is written to why.
  */
 int	 parse_target(const char *, struct sockaddr_storage *, socklen_t *,
-	    char *whybuf, size_t whylen);
+	    char *why, size_t whylen);
 void	*xcalloc(size_t, size_t);
 void	*xmalloc(size_t);
 char	*xstrdup(const char *);

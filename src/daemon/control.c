@@ -54,7 +54,7 @@ static struct {
 } ctl;
 
 typedef json_t *(*control_exec)(struct control_client *, struct request *,
-    char *why, size_t);
+    char *why, size_t whylen);
 
 static void	 control_batch_json(json_t *);
 static json_t	*control_help(struct control_client *, struct request *,
@@ -143,14 +143,14 @@ control_send(struct control_client *cc, json_t *reply)
  * and returns NULL otherwise.
  */
 static struct load *
-control_load(struct request *req, char *why, size_t len)
+control_load(struct request *req, char *why, size_t whylen)
 {
 	struct load	*l, *only = NULL;
 	int		 n = 0;
 
 	if (req->load[0] != '\0') {
 		if ((l = load_find(req->load)) == NULL)
-			snprintf(why, len, "no load named \"%s\"", req->load);
+			snprintf(why, whylen, "no load named \"%s\"", req->load);
 		return l;
 	}
 	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
@@ -160,9 +160,9 @@ control_load(struct request *req, char *why, size_t len)
 	if (n == 1)
 		return only;
 	if (n == 0)
-		snprintf(why, len, "the profile declares no load");
+		snprintf(why, whylen, "the profile declares no load");
 	else
-		snprintf(why, len, "%d loads are declared: name one", n);
+		snprintf(why, whylen, "%d loads are declared: name one", n);
 	return NULL;
 }
 
@@ -170,7 +170,7 @@ control_load(struct request *req, char *why, size_t len)
 
 static json_t *
 control_help(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	json_t	*cmds = json_array(), *o;
 
@@ -189,7 +189,7 @@ control_help(struct control_client *cc, struct request *req, char *why,
 
 static json_t *
 control_version(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	return json_pack("{s:b,s:s,s:i}", "ok", 1, "version", LOADD_VERSION,
 	    "protocol", LOADD_PROTOCOL);
@@ -197,7 +197,7 @@ control_version(struct control_client *cc, struct request *req, char *why,
 
 static json_t *
 control_status(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct load	*l;
 	json_t		*loads = json_array(), *o;
@@ -245,9 +245,9 @@ control_batch_json(json_t *o)
 
 static json_t *
 control_stats(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
-	if (req->load[0] != '\0' && control_load(req, why, len) == NULL)
+	if (req->load[0] != '\0' && control_load(req, why, whylen) == NULL)
 		return NULL;
 	return views_stats(req->load[0] ? req->load : NULL);
 }
@@ -272,26 +272,26 @@ control_load_reply(const struct load *l)
 
 static json_t *
 control_start(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct load	*l;
 
-	if ((l = control_load(req, why, len)) == NULL ||
-	    load_start(l, why, len) == -1)
+	if ((l = control_load(req, why, whylen)) == NULL ||
+	    load_start(l, why, whylen) == -1)
 		return NULL;
 	return control_load_reply(l);
 }
 
 static json_t *
 control_stop(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct load	*l;
 
-	if ((l = control_load(req, why, len)) == NULL)
+	if ((l = control_load(req, why, whylen)) == NULL)
 		return NULL;
 	if (l->state == LOAD_STOPPED) {
-		snprintf(why, len, "load %s is not running", l->conf->name);
+		snprintf(why, whylen, "load %s is not running", l->conf->name);
 		return NULL;
 	}
 	load_stop(l);
@@ -300,16 +300,16 @@ control_stop(struct control_client *cc, struct request *req, char *why,
 
 static json_t *
 control_scale(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct load	*l;
 	int		 previous;
 	json_t		*o;
 
-	if ((l = control_load(req, why, len)) == NULL)
+	if ((l = control_load(req, why, whylen)) == NULL)
 		return NULL;
 	previous = l->target;
-	if (load_scale(l, req->count, req->over, why, len) == -1)
+	if (load_scale(l, req->count, req->over, why, whylen) == -1)
 		return NULL;
 	o = control_load_reply(l);
 	json_object_set_new(o, "previous", json_integer(previous));
@@ -318,19 +318,19 @@ control_scale(struct control_client *cc, struct request *req, char *why,
 
 static json_t *
 control_rate(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct load	*l;
 
-	if ((l = control_load(req, why, len)) == NULL ||
-	    load_set_rate(l, req->rate, why, len) == -1)
+	if ((l = control_load(req, why, whylen)) == NULL ||
+	    load_set_rate(l, req->rate, why, whylen) == -1)
 		return NULL;
 	return control_load_reply(l);
 }
 
 static json_t *
 control_reload(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	struct errlist	 errs = { 0 };
 	char		 summary[1024];
@@ -341,7 +341,7 @@ control_reload(struct control_client *cc, struct request *req, char *why,
 		json_object_set_new(o, "changes", json_string(summary));
 		return o;
 	}
-	snprintf(why, len, "profile %s has %zu error%s; nothing changed",
+	snprintf(why, whylen, "profile %s has %zu error%s; nothing changed",
 	    daemon_g->profile_path, errs.n, errs.n == 1 ? "" : "s");
 	o = control_error(why);
 	arr = json_array();
@@ -355,7 +355,7 @@ control_reload(struct control_client *cc, struct request *req, char *why,
 /* Subscribers never time out; a first line comes at once. */
 static json_t *
 control_watch(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
 	cc->watching = true;
 	bufferevent_set_timeouts(cc->bev, NULL, NULL);
@@ -364,9 +364,9 @@ control_watch(struct control_client *cc, struct request *req, char *why,
 
 static json_t *
 control_reopen(struct control_client *cc, struct request *req, char *why,
-    size_t len)
+    size_t whylen)
 {
-	if (results_reopen(why, len) == -1)
+	if (results_reopen(why, whylen) == -1)
 		return NULL;
 	return control_ok();
 }

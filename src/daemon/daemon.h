@@ -97,11 +97,11 @@ struct load	*load_find(const char *name);
 struct load	*load_create(const struct load_conf *);
 void		 load_delete(struct load *);
 void		 load_free(struct load *);
-int		 load_start(struct load *, char *why, size_t);
+int		 load_start(struct load *, char *why, size_t whylen);
 void		 load_stop(struct load *);
 int		 load_scale(struct load *, uint64_t n, double over, char *why,
-		    size_t);
-int		 load_set_rate(struct load *, double rate, char *why, size_t);
+		    size_t whylen);
+int		 load_set_rate(struct load *, double rate, char *why, size_t whylen);
 void		 load_new_epoch(struct load *, const char *cause);
 void		 load_interval(struct load *, double dt);
 void		 load_snapshot(const struct load *, struct stats_snap *);

@@ -165,13 +165,13 @@ daemon_planned(const struct load *except)
  * leave it half done with every connect failing on EMFILE.
  */
 static int
-load_check_fds(const struct load *l, uint64_t n, char *why, size_t len)
+load_check_fds(const struct load *l, uint64_t n, char *why, size_t whylen)
 {
 	uint64_t	 need = daemon_planned(l) + n + FD_RESERVE(daemon_g);
 
 	if (need <= daemon_g->nofile_limit)
 		return 0;
-	snprintf(why, len, "%llu connections would need %llu descriptors "
+	snprintf(why, whylen, "%llu connections would need %llu descriptors "
 	    "in all, but the open-file limit is %llu (raise LimitNOFILE)",
 	    (unsigned long long)n, (unsigned long long)need,
 	    (unsigned long long)daemon_g->nofile_limit);
@@ -179,13 +179,13 @@ load_check_fds(const struct load *l, uint64_t n, char *why, size_t len)
 }
 
 int
-load_start(struct load *l, char *why, size_t len)
+load_start(struct load *l, char *why, size_t whylen)
 {
 	if (l->state == LOAD_RUNNING) {
-		snprintf(why, len, "load %s is already running", l->conf->name);
+		snprintf(why, whylen, "load %s is already running", l->conf->name);
 		return -1;
 	}
-	if (load_check_fds(l, (uint64_t)l->target, why, len) == -1)
+	if (load_check_fds(l, (uint64_t)l->target, why, whylen) == -1)
 		return -1;
 	load_new_epoch(l, "start");
 	l->state = LOAD_RUNNING;
@@ -262,21 +262,21 @@ load_rampcb(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
+load_scale(struct load *l, uint64_t n, double over, char *why, size_t whylen)
 {
 	char	 cause[64];
 
 	if (n > (uint64_t)l->conf->max_connections) {
-		snprintf(why, len, "%llu connections is above the ceiling of "
+		snprintf(why, whylen, "%llu connections is above the ceiling of "
 		    "load %s (max_connections = %d)", (unsigned long long)n,
 		    l->conf->name, l->conf->max_connections);
 		return -1;
 	}
 	if (l->state == LOAD_RUNNING &&
-	    load_check_fds(l, n, why, len) == -1)
+	    load_check_fds(l, n, why, whylen) == -1)
 		return -1;
 	if (over > 0 && l->state != LOAD_RUNNING) {
-		snprintf(why, len, "load %s is stopped: a ramp needs a running "
+		snprintf(why, whylen, "load %s is stopped: a ramp needs a running "
 		    "load (scale without --over sets the count for start)",
 		    l->conf->name);
 		return -1;
@@ -305,13 +305,13 @@ load_scale(struct load *l, uint64_t n, double over, char *why, size_t len)
 }
 
 int
-load_set_rate(struct load *l, double rate, char *why, size_t len)
+load_set_rate(struct load *l, double rate, char *why, size_t whylen)
 {
 	char	 cause[64];
 
 	if ((rate == 0 && l->conf->max_rate < RATE_LIMIT) ||
 	    rate > l->conf->max_rate) {
-		snprintf(why, len, "%s is above the ceiling of load %s "
+		snprintf(why, whylen, "%s is above the ceiling of load %s "
 		    "(max_rate = %g)", rate == 0 ? "flood" : "that rate",
 		    l->conf->name, l->conf->max_rate);
 		return -1;

@@ -472,7 +472,7 @@ metrics_errorcb(struct evconnlistener *lis, void *arg)
 
 /* A listening socket on exactly the address parse_target resolves. */
 static int
-metrics_bind(const char *listen_on, char *why, size_t len)
+metrics_bind(const char *listen_on, char *why, size_t whylen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
@@ -480,13 +480,13 @@ metrics_bind(const char *listen_on, char *why, size_t len)
 	int			 fd, one = 1;
 
 	if (parse_target(listen_on, &ss, &sslen, pwhy, sizeof(pwhy)) == -1) {
-		snprintf(why, len, "metrics_listen: %s", pwhy);
+		snprintf(why, whylen, "metrics_listen: %s", pwhy);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
-		snprintf(why, len, "metrics_listen %s: socket: %s", listen_on,
+		snprintf(why, whylen, "metrics_listen %s: socket: %s", listen_on,
 		    strerror(errno));
 		return -1;
 	}
@@ -494,13 +494,13 @@ metrics_bind(const char *listen_on, char *why, size_t len)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		log_warn("metrics: SO_REUSEADDR");
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
-		snprintf(why, len, "metrics_listen %s: cannot bind: %s",
+		snprintf(why, whylen, "metrics_listen %s: cannot bind: %s",
 		    listen_on, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (listen(fd, METRICS_BACKLOG) == -1) {
-		snprintf(why, len, "metrics_listen %s: cannot listen: %s",
+		snprintf(why, whylen, "metrics_listen %s: cannot listen: %s",
 		    listen_on, strerror(errno));
 		close(fd);
 		return -1;
@@ -509,7 +509,7 @@ metrics_bind(const char *listen_on, char *why, size_t len)
 }
 
 int
-metrics_init(const char *listen_on, char *why, size_t len)
+metrics_init(const char *listen_on, char *why, size_t whylen)
 {
 	struct event_base	*base = daemon_g->base;
 	int			 fd;
@@ -518,7 +518,7 @@ metrics_init(const char *listen_on, char *why, size_t len)
 	if (listen_on == NULL)
 		return 0;
 	mx.started = now_ns();
-	if ((fd = metrics_bind(listen_on, why, len)) == -1)
+	if ((fd = metrics_bind(listen_on, why, whylen)) == -1)
 		return -1;
 	mx.http = evhttp_new(base);
 	mx.listener = evconnlistener_new(base, NULL, NULL,
@@ -528,7 +528,7 @@ metrics_init(const char *listen_on, char *why, size_t len)
 	if (mx.http == NULL || mx.listener == NULL || mx.resume == NULL ||
 	    mx.settle == NULL ||
 	    evhttp_bind_listener(mx.http, mx.listener) == NULL) {
-		snprintf(why, len, "metrics_listen %s: cannot set up the "
+		snprintf(why, whylen, "metrics_listen %s: cannot set up the "
 		    "HTTP server", listen_on);
 		if (mx.listener != NULL)
 			evconnlistener_free(mx.listener);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Listen on "HOST:PORT"; NULL: off, returns 0.  -1 with the reason. */
-int	 metrics_init(const char *listen, char *why, size_t len);
+int	 metrics_init(const char *listen, char *why, size_t whylen);
 void	 metrics_close(void);
 
 #endif

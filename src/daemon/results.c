@@ -144,7 +144,7 @@ results_open(const struct profile *p)
 
 /* loadctl reopen / SIGUSR2: for log rotation. */
 int
-results_reopen(char *why, size_t len)
+results_reopen(char *why, size_t whylen)
 {
 	struct results_file	*files[2] = { &rs.res, &rs.hdr };
 	int			 rc = 0;
@@ -163,7 +163,7 @@ results_reopen(char *why, size_t len)
 			rs.hdr_start_mono = (double)now_ns() / 1e9;
 		}
 		if (!results_ensure_open(f)) {
-			snprintf(why, len, "%s %s: %s", f->what, f->path,
+			snprintf(why, whylen, "%s %s: %s", f->what, f->path,
 			    strerror(errno));
 			rc = -1;
 		}

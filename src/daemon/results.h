@@ -13,7 +13,7 @@
 
 void	 results_open(const struct profile *);
 void	 results_interval(double start_mono, double length);
-int	 results_reopen(char *why, size_t);
+int	 results_reopen(char *why, size_t whylen);
 void	 results_close(void);
 
 #endif

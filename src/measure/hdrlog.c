@@ -51,18 +51,18 @@
 #define HDR_RAW_MAX		(HDR_HEADER_SIZE + HIST_COUNTS * HDR_VARINT_MAX)
 
 static void
-hdr_err(char *err, size_t errlen, const char *fmt, ...)
+hdr_err(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-hdr_err(char *err, size_t errlen, const char *fmt, ...)
+hdr_err(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (err == NULL || errlen == 0)
+	if (why == NULL || whylen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 }
 
@@ -141,8 +141,8 @@ varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out)
 
 /* The uncompressed V2 encoding of h into raw (HDR_RAW_MAX bytes). */
 static int
-hdr_encode_raw(const struct hist *h, uint8_t *raw, size_t *rawlen, char *err,
-    size_t errlen)
+hdr_encode_raw(const struct hist *h, uint8_t *raw, size_t *rawlen, char *why,
+    size_t whylen)
 {
 	union { double d; uint64_t u; } ratio = { .d = 1.0 };
 	uint8_t		*p = raw + HDR_HEADER_SIZE;
@@ -166,7 +166,7 @@ hdr_encode_raw(const struct hist *h, uint8_t *raw, size_t *rawlen, char *err,
 		}
 		/* HdrHistogram counts are signed 64-bit. */
 		if (c > INT64_MAX) {
-			hdr_err(err, errlen, "count %llu at index %d does not "
+			hdr_err(why, whylen, "count %llu at index %d does not "
 			    "fit in HdrHistogram's signed 64-bit counts",
 			    (unsigned long long)c, i);
 			errno = EOVERFLOW;
@@ -245,13 +245,13 @@ b64_value(char c)
  * with '=' only as the padding of the last group.  out has n / 4 * 3 bytes.
  */
 static int
-b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen, char *err,
-    size_t errlen)
+b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen, char *why,
+    size_t whylen)
 {
 	size_t	 i, o = 0;
 
 	if (n == 0 || n % 4 != 0) {
-		hdr_err(err, errlen, "base64 length %zu is not a positive "
+		hdr_err(why, whylen, "base64 length %zu is not a positive "
 		    "multiple of 4", n);
 		return -1;
 	}
@@ -268,7 +268,7 @@ b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen, char *err,
 				continue;
 			}
 			if (pad > 0 || (v[k] = b64_value(c)) == -1) {
-				hdr_err(err, errlen, "bad base64 character "
+				hdr_err(why, whylen, "bad base64 character "
 				    "0x%02x at offset %zu", (unsigned char)c,
 				    i + (size_t)k);
 				return -1;
@@ -287,7 +287,7 @@ b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen, char *err,
 }
 
 char *
-hdr_encode_base64(const struct hist *h, char *err, size_t errlen)
+hdr_encode_base64(const struct hist *h, char *why, size_t whylen)
 {
 	uint8_t		*raw = NULL, *z = NULL;
 	char		*out = NULL;
@@ -296,21 +296,21 @@ hdr_encode_base64(const struct hist *h, char *err, size_t errlen)
 	int		 ret;
 
 	if ((raw = malloc(HDR_RAW_MAX)) == NULL) {
-		hdr_err(err, errlen, "out of memory");
+		hdr_err(why, whylen, "out of memory");
 		goto done;
 	}
-	if (hdr_encode_raw(h, raw, &rawlen, err, errlen) == -1)
+	if (hdr_encode_raw(h, raw, &rawlen, why, whylen) == -1)
 		goto done;
 
 	zlen = compressBound((uLong)rawlen);
 	if ((z = malloc(8 + zlen)) == NULL) {
-		hdr_err(err, errlen, "out of memory");
+		hdr_err(why, whylen, "out of memory");
 		goto done;
 	}
 	/* Best compression, as HdrHistogram's log writer uses. */
 	ret = compress2(z + 8, &zlen, raw, (uLong)rawlen, Z_BEST_COMPRESSION);
 	if (ret != Z_OK) {
-		hdr_err(err, errlen, "zlib compress2: %s", zError(ret));
+		hdr_err(why, whylen, "zlib compress2: %s", zError(ret));
 		errno = ret == Z_MEM_ERROR ? ENOMEM : EIO;
 		goto done;
 	}
@@ -318,7 +318,7 @@ hdr_encode_base64(const struct hist *h, char *err, size_t errlen)
 	put_be32(z + 4, (uint32_t)zlen);
 
 	if ((out = malloc(4 * ((8 + zlen + 2) / 3) + 1)) == NULL) {
-		hdr_err(err, errlen, "out of memory");
+		hdr_err(why, whylen, "out of memory");
 		goto done;
 	}
 	b64_encode(z, 8 + zlen, out);
@@ -331,7 +331,7 @@ done:
 /* Fill h from the payload of the uncompressed encoding. */
 static int
 hdr_decode_payload(const uint8_t *p, const uint8_t *end, struct hist *h,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	uint64_t	 z, total = 0;
 	size_t		 n, idx = 0;
@@ -340,7 +340,7 @@ hdr_decode_payload(const uint8_t *p, const uint8_t *end, struct hist *h,
 
 	while (p < end) {
 		if ((n = varint_get(p, end, &z)) == 0) {
-			hdr_err(err, errlen, "truncated varint at payload "
+			hdr_err(why, whylen, "truncated varint at payload "
 			    "end");
 			return -1;
 		}
@@ -350,7 +350,7 @@ hdr_decode_payload(const uint8_t *p, const uint8_t *end, struct hist *h,
 			uint64_t	 k = (z >> 1) + 1;
 
 			if (k > HIST_COUNTS - idx) {
-				hdr_err(err, errlen, "run of %llu zero counts "
+				hdr_err(why, whylen, "run of %llu zero counts "
 				    "at index %zu goes past index %d",
 				    (unsigned long long)k, idx,
 				    HIST_COUNTS - 1);
@@ -361,12 +361,12 @@ hdr_decode_payload(const uint8_t *p, const uint8_t *end, struct hist *h,
 		}
 		z >>= 1;
 		if (idx >= HIST_COUNTS) {
-			hdr_err(err, errlen, "count at index %zu is past the "
+			hdr_err(why, whylen, "count at index %zu is past the "
 			    "last index %d", idx, HIST_COUNTS - 1);
 			return -1;
 		}
 		if (z > UINT64_MAX - total) {
-			hdr_err(err, errlen, "total count overflows");
+			hdr_err(why, whylen, "total count overflows");
 			return -1;
 		}
 		if (z != 0) {
@@ -397,13 +397,13 @@ hdr_decode_payload(const uint8_t *p, const uint8_t *end, struct hist *h,
 /* Check the uncompressed header; on success *payload is its length. */
 static int
 hdr_check_header(const uint8_t *raw, size_t rawlen, size_t *payload,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	uint32_t	 cookie, len, offset, digits;
 	uint64_t	 lowest, highest, ratio;
 
 	if (rawlen < HDR_HEADER_SIZE) {
-		hdr_err(err, errlen, "encoding of %zu bytes is shorter than "
+		hdr_err(why, whylen, "encoding of %zu bytes is shorter than "
 		    "its %d-byte header", rawlen, HDR_HEADER_SIZE);
 		return -1;
 	}
@@ -416,12 +416,12 @@ hdr_check_header(const uint8_t *raw, size_t rawlen, size_t *payload,
 	ratio = get_be64(raw + 32);
 
 	if ((cookie & HDR_COOKIE_MASK) != HDR_V2_COOKIE) {
-		hdr_err(err, errlen, "cookie 0x%08x is not a V2 histogram "
+		hdr_err(why, whylen, "cookie 0x%08x is not a V2 histogram "
 		    "encoding", cookie);
 		return -1;
 	}
 	if (len != rawlen - HDR_HEADER_SIZE) {
-		hdr_err(err, errlen, "payload length %u but %zu bytes follow "
+		hdr_err(why, whylen, "payload length %u but %zu bytes follow "
 		    "the header", len, rawlen - HDR_HEADER_SIZE);
 		return -1;
 	}
@@ -431,29 +431,29 @@ hdr_check_header(const uint8_t *raw, size_t rawlen, size_t *payload,
 	 * trackable value only sets how long the array is.
 	 */
 	if (digits != HIST_SIGDIGITS) {
-		hdr_err(err, errlen, "%u significant digits, not %d", digits,
+		hdr_err(why, whylen, "%u significant digits, not %d", digits,
 		    HIST_SIGDIGITS);
 		return -1;
 	}
 	if (lowest < (1ull << HIST_UNIT_MAGNITUDE) ||
 	    lowest >= (2ull << HIST_UNIT_MAGNITUDE)) {
-		hdr_err(err, errlen, "lowest discernible value %llu does not "
+		hdr_err(why, whylen, "lowest discernible value %llu does not "
 		    "give a unit of %llu", (unsigned long long)lowest,
 		    1ull << HIST_UNIT_MAGNITUDE);
 		return -1;
 	}
 	if (highest < 2 * lowest || highest > INT64_MAX) {
-		hdr_err(err, errlen, "bad highest trackable value %llu",
+		hdr_err(why, whylen, "bad highest trackable value %llu",
 		    (unsigned long long)highest);
 		return -1;
 	}
 	if (offset != 0) {
-		hdr_err(err, errlen, "normalizing index offset %d is not "
+		hdr_err(why, whylen, "normalizing index offset %d is not "
 		    "supported", (int)offset);
 		return -1;
 	}
 	if (ratio != 0x3ff0000000000000ull) {	/* 1.0 */
-		hdr_err(err, errlen, "value conversion ratio is not 1.0 "
+		hdr_err(why, whylen, "value conversion ratio is not 1.0 "
 		    "(a DoubleHistogram?)");
 		return -1;
 	}
@@ -462,7 +462,7 @@ hdr_check_header(const uint8_t *raw, size_t rawlen, size_t *payload,
 }
 
 int
-hdr_decode_base64(const char *b64, struct hist *h, char *err, size_t errlen)
+hdr_decode_base64(const char *b64, struct hist *h, char *why, size_t whylen)
 {
 	/* The longest text our encoder can produce, with some margin. */
 	const size_t	 zmax = 8 + compressBound(HDR_RAW_MAX);
@@ -477,32 +477,32 @@ hdr_decode_base64(const char *b64, struct hist *h, char *err, size_t errlen)
 	hist_reset(h);
 	n = strlen(b64);
 	if (n > b64max) {
-		hdr_err(err, errlen, "base64 text of %zu bytes is longer than "
+		hdr_err(why, whylen, "base64 text of %zu bytes is longer than "
 		    "any histogram encoding (%zu)", n, b64max);
 		return -1;
 	}
 	if ((z = malloc(n / 4 * 3 + 1)) == NULL ||
 	    (raw = malloc(HDR_RAW_MAX)) == NULL) {
-		hdr_err(err, errlen, "out of memory");
+		hdr_err(why, whylen, "out of memory");
 		goto done;
 	}
-	if (b64_decode(b64, n, z, &zlen, err, errlen) == -1)
+	if (b64_decode(b64, n, z, &zlen, why, whylen) == -1)
 		goto done;
 
 	if (zlen < 8) {
-		hdr_err(err, errlen, "%zu bytes is too short for a compressed "
+		hdr_err(why, whylen, "%zu bytes is too short for a compressed "
 		    "histogram", zlen);
 		goto done;
 	}
 	cookie = get_be32(z);
 	clen = get_be32(z + 4);
 	if ((cookie & HDR_COOKIE_MASK) != HDR_V2_COMPRESSED) {
-		hdr_err(err, errlen, "cookie 0x%08x is not a V2 compressed "
+		hdr_err(why, whylen, "cookie 0x%08x is not a V2 compressed "
 		    "histogram", cookie);
 		goto done;
 	}
 	if (clen != zlen - 8) {
-		hdr_err(err, errlen, "compressed length %u but %zu bytes "
+		hdr_err(why, whylen, "compressed length %u but %zu bytes "
 		    "follow", clen, zlen - 8);
 		goto done;
 	}
@@ -511,26 +511,26 @@ hdr_decode_base64(const char *b64, struct hist *h, char *err, size_t errlen)
 	srclen = clen;
 	ret = uncompress2(raw, &rawlen, z + 8, &srclen);
 	if (ret == Z_BUF_ERROR) {
-		hdr_err(err, errlen, "decompresses to more than %d bytes",
+		hdr_err(why, whylen, "decompresses to more than %d bytes",
 		    HDR_RAW_MAX);
 		goto done;
 	}
 	if (ret != Z_OK) {
-		hdr_err(err, errlen, "zlib: %s",
+		hdr_err(why, whylen, "zlib: %s",
 		    ret == Z_DATA_ERROR ? "corrupt or truncated data" :
 		    zError(ret));
 		goto done;
 	}
 	if (srclen != clen) {
-		hdr_err(err, errlen, "%lu bytes after the zlib stream",
+		hdr_err(why, whylen, "%lu bytes after the zlib stream",
 		    (unsigned long)(clen - srclen));
 		goto done;
 	}
 
-	if (hdr_check_header(raw, rawlen, &payload, err, errlen) == -1)
+	if (hdr_check_header(raw, rawlen, &payload, why, whylen) == -1)
 		goto done;
 	if (hdr_decode_payload(raw + HDR_HEADER_SIZE,
-	    raw + HDR_HEADER_SIZE + payload, h, err, errlen) == -1)
+	    raw + HDR_HEADER_SIZE + payload, h, why, whylen) == -1)
 		goto done;
 	rc = 0;
 done:

@@ -18,10 +18,10 @@
 struct hdrlog;
 
 /* Encode h as a base64 V2 compressed histogram; returns a new string. */
-char	*hdr_encode_base64(const struct hist *h, char *err, size_t errlen);
+char	*hdr_encode_base64(const struct hist *h, char *why, size_t whylen);
 /* Decode one (used by the tests; returns 0 or -1 with a reason). */
-int	 hdr_decode_base64(const char *b64, struct hist *h, char *err,
-	    size_t errlen);
+int	 hdr_decode_base64(const char *b64, struct hist *h, char *why,
+	    size_t whylen);
 /*
  * Write the log header (#[StartTime: ...], #[BaseTime: ...], the column
  * legend) to fd; then one line per interval with a tag (the load name).

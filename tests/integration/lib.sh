@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh -- helpers for integration tests.  Each test starts its own sink
 # and loadd on ephemeral loopback ports and private sockets in a temporary
 # directory, polls for conditions with deadlines, and stops what it started

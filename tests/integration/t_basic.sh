@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The classic workload against the sink: connections come up, bytes flow,
 # scale up and down is exact at the sink, stop closes everything, start
 # brings the scaled count back, SIGTERM exits 0 and removes the socket.

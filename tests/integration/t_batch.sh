@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Batched paced sends: each pace tick's sends go to the kernel through the
 # worker's io_uring in one submission.  Checks that batching happens (more
 # than one send per submission), that whole messages arrive in order

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # connects_inflight: a load never has more connects in progress than its
 # bound, and slots beyond it wait and open as connects end, whichever way
 # they end: timed out (a server that never accepts), refused (no server),

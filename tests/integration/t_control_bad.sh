@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Every bad control request gets an error reply; the daemon, its loads and
 # other control clients carry on untouched.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A load with a duration stops by itself; an IPv6 target works; a load
 # with autostart = false waits for `start`; bytes the server sends back
 # are read and counted.

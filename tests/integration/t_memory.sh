@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Memory is given back after a burst: 10 flooding connections, scaled to
 # 2000 and back to 10.  The freed connections' memory must leave loadd's
 # RSS (glibc keeps freed blocks in its arenas unless trimmed), so the RSS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The Prometheus endpoint: GET /metrics answers 200 in the text format
 # 0.0.4 with every metric, its HELP and TYPE once; counters grow between
 # scrapes; latency summaries exist for the load that expects replies only;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Network failures: a closed port (counted, backoff, no busy loop), a server
 # that never reads (memory stays bounded), a server that closes at once, a
 # server restarted mid-run (the load returns to its target count).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # loadd raises its soft RLIMIT_NOFILE to the hard limit, and refuses a
 # scale the limit cannot honour instead of leaving it hanging.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Paced traffic: messages arrive at the sink at the configured pace (never
 # faster than the schedule allows), a rate change applies live, a stopped
 # and restarted paced load resumes.  Nothing here asserts speed: only that

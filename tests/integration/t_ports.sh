@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Local port exhaustion, made small and certain in a private network
 # namespace (only its own lo, so no traffic can leave) whose ephemeral
 # range is 10 ports: 15 connections from one address get 10 ports and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # loadd -n and start-up on bad profiles: FILE:LINE errors, all of them,
 # exit 1; good profiles: exit 0.  (The unit test checks every file in
 # tests/conf/bad for its exact errors; this checks the binary's contract.)

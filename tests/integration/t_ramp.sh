@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # scale --over: the target moves linearly, the sink never sees more than
 # the final count, a plain scale or stop cancels the ramp.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # reload: a broken profile is refused with FILE:LINE errors and changes
 # nothing; a valid one applies: unchanged loads keep their connections,
 # changed ones restart, new ones start, missing ones go.  SIGHUP = reload.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The results log and the HdrHistogram log: a directory that is missing at
 # start (logged, traffic carries on, writing starts when it appears), epochs
 # in the lines, every line a whole JSON object, the HdrHistogram log

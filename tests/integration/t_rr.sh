@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Request/response against bad servers: a correct echo, then servers that
 # answer wrong bytes (corrupt), too few bytes then close (short), too many
 # bytes (double), never (discard); replies that do not fit the profile's

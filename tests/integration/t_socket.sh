@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The control socket: mode, stale socket replaced, a live daemon on the
 # path refuses a second one, the client cap, the idle timeout.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # sources: connections leave from each listed address in turn (seen by the
 # kernel, with ss); a source that is not this host's is counted as
 # address_not_available and sends nothing; a reload that changes sources

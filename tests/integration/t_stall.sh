@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Coordinated omission.  An open-loop load (10 connections x 100 requests/s,
 # one request in flight each) runs against an echo sink that stalls for
 # 500 ms in the middle.  During the stall every connection holds its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # systemd integration without systemd: READY=1, STATUS= and STOPPING=1 on
 # a NOTIFY_SOCKET we listen on; "<N>" priority prefixes when JOURNAL_STREAM
 # names our stderr, and plain prefixes when it names something else.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # loadctl watch: on a terminal (tmux) a view redrawn each interval with
 # connections, rates, errors and latency; one line per interval when
 # stdout is not a terminal; Ctrl-C ends it cleanly with status 0.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_hdrlog.c -- the HdrHistogram log: encode/decode round trips, the
  * exact bytes of small encodings checked by hand against the format, a

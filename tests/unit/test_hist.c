@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_hist.c -- the latency histogram: bucket mapping against a slow
  * reference, percentiles against the exact ones computed from the raw data,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_mem.c -- the per-thread block cache behind libevent's allocations.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_profile.c -- unit tests of profile.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_request.c -- the request parser and the command table: every bad
  * request the control socket must survive gets a clear error here.

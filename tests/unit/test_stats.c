@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_stats.c -- error kinds: every kind has a distinct name, and each
  * errno a connect can meet is counted under the kind the docs give it
