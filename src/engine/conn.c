@@ -379,9 +379,7 @@ conn_open(struct conn *c)
 	}
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
 	/* The write timeout covers the connect. */
-	tv.tv_sec = (time_t)lc->connect_timeout;
-	tv.tv_usec = (suseconds_t)((lc->connect_timeout - (double)tv.tv_sec) *
-	    1e6);
+	tv = tv_from_s(lc->connect_timeout);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 	/*
 	 * A new connection starts on a message boundary with its own
@@ -479,8 +477,7 @@ conn_fail(struct conn *c, enum err_kind kind)
 	CTR_ADD(wl->ctr->errors[kind], 1);
 	conn_close(c);
 	d = conn_backoff(c);
-	tv.tv_sec = (time_t)d;
-	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
+	tv = tv_from_s(d);
 	c->retry = evtimer_new(wl->w->base, conn_retrycb, c);
 	if (c->retry == NULL || evtimer_add(c->retry, &tv) == -1) {
 		/* Cannot even arm a timer: leave the slot idle. */

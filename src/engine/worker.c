@@ -358,8 +358,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 			t = 1;
 		if (t < 0.01)
 			t = 0.01;
-		tv.tv_sec = (time_t)t;
-		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+		tv = tv_from_s(t);
 		wl->reply_check = event_new(w->base, -1, EV_PERSIST,
 		    wload_reply_checkcb, wl);
 		if (wl->reply_check == NULL)
@@ -462,8 +461,7 @@ wload_open_pending(struct wload *wl)
 		wait = (1 - wl->tokens) / rate;
 		if (wait < 0.001)
 			wait = 0.001;
-		tv.tv_sec = (time_t)wait;
-		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+		tv = tv_from_s(wait);
 		evtimer_add(wl->opener, &tv);
 	}
 }
