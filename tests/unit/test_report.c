@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_report.c -- `loadctl report`: good logs give a well-formed page or
  * picture that tells the story (loads, epochs, errors); every kind of bad
