@@ -14,11 +14,12 @@ RECONNECT='reconnect = { delay = "50ms"; max_delay = "200ms"; };'
 # KiB: the ceiling (see t_network.sh for the reasoning) and the growth
 # allowed once traffic runs.  AddressSanitizer's shadow memory and its
 # quarantine of freed blocks make both meaningless; its leak check at exit
-# (stop_loadd wants exit 0) stands in for them there.
+# (stop_loadd wants exit 0) stands in for them there.  ThreadSanitizer's
+# allocator keeps freed memory too.
 RSS_MAX=65536
 RSS_GROW=2048
 case "$(ldd "$LOADD" 2>/dev/null || true)" in
-*libasan*)
+*libasan* | *libtsan*)
 	RSS_MAX=4194304
 	RSS_GROW=4194304
 	;;
