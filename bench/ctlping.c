@@ -41,11 +41,13 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (path == NULL || count <= 0 || strlen(path) >= sizeof(sun.sun_path))
+	if (path == NULL || count <= 0)
 		return 2;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    path) >= sizeof(sun.sun_path))
+		return 2;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		perror("loadd-ctlping: connect");

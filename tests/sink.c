@@ -1202,11 +1202,11 @@ ctl_open(const char *path)
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
+	    path) >= sizeof sun.sun_path) {
 		fprintf(stderr, "loadd-sink: %s: socket path too long\n", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
 
 	/* A stale socket from an earlier run may go; anything else stays. */
 	if (lstat(path, &st) == 0) {
