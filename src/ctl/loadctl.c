@@ -66,11 +66,11 @@ ctl_connect(const char *path)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "loadctl: socket path too long: %s\n", path);
 		exit(EXIT_USAGE);
 	}
-	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "loadctl: cannot reach loadd at %s: %s\n",
