@@ -338,8 +338,9 @@ print_stats(json_t *o)
 	print_latency(loads);
 }
 
+/* start, stop, scale, rate: the load as it is now. */
 static void
-print_load_reply(const char *cmd, json_t *o)
+print_load_reply(const struct request *req, json_t *o)
 {
 	char	 r[32];
 	json_t	*ramp;
@@ -347,7 +348,7 @@ print_load_reply(const char *cmd, json_t *o)
 	print_rate_col(o, r, sizeof(r));
 	printf("%s: %s, %lld connections wanted", gets_(o, "load"),
 	    gets_(o, "state"), (long long)geti(o, "connections_scale"));
-	if (strcmp(cmd, "scale") == 0)
+	if (req->cmd->id == CMD_SCALE)
 		printf(" (was %lld)", (long long)geti(o, "previous"));
 	printf(", %s", r);
 	if ((ramp = json_object_get(o, "ramp")) != NULL)
@@ -357,8 +358,65 @@ print_load_reply(const char *cmd, json_t *o)
 	printf("\n");
 }
 
+static void
+print_version(json_t *o)
+{
+	printf("loadd %s, control protocol %lld\n"
+	    "loadctl %s, control protocol %d\n", gets_(o, "version"),
+	    (long long)geti(o, "protocol"), LOADD_VERSION, LOADD_PROTOCOL);
+	if (geti(o, "protocol") != LOADD_PROTOCOL)
+		fprintf(stderr, "loadctl: warning: protocol versions differ; "
+		    "replies may not print correctly (use -j)\n");
+}
+
+static void
+print_help(json_t *o)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(o, "commands"), i, v)
+		printf("%-8s %-18s %s\n", gets_(v, "name"), gets_(v, "usage"),
+		    gets_(v, "help"));
+}
+
+/* A reply of ok (true) for people, by the command that asked for it. */
+static void
+print_ok(const struct request *req, json_t *o)
+{
+	switch (req->cmd->id) {
+	case CMD_HELP:
+		print_help(o);
+		break;
+	case CMD_VERSION:
+		print_version(o);
+		break;
+	case CMD_STATUS:
+		print_status(o);
+		break;
+	case CMD_STATS:
+		print_stats(o);
+		break;
+	case CMD_START:
+	case CMD_STOP:
+	case CMD_SCALE:
+	case CMD_RATE:
+		print_load_reply(req, o);
+		break;
+	case CMD_RELOAD:
+		printf("reloaded: %s\n", gets_(o, "changes"));
+		break;
+	case CMD_REOPEN:
+		printf("reopened the results logs\n");
+		break;
+	case CMD_WATCH:		/* watch() prints its own lines */
+	case CMD_MAX:
+		break;
+	}
+}
+
 static int
-print_reply(const char *cmd, const char *line)
+print_reply(const struct request *req, const char *line)
 {
 	json_error_t	 jerr;
 	json_t		*o = json_loads(line, 0, &jerr), *v;
@@ -374,33 +432,13 @@ print_reply(const char *cmd, const char *line)
 		return EXIT_UNREACHABLE;
 	}
 	if (!json_is_true(json_object_get(o, "ok"))) {
-		fprintf(stderr, "loadctl: %s: %s\n", cmd, gets_(o, "error"));
+		fprintf(stderr, "loadctl: %s: %s\n", req->cmd->name,
+		    gets_(o, "error"));
 		json_array_foreach(json_object_get(o, "errors"), i, v)
 			fprintf(stderr, "  %s\n", json_string_value(v));
 		rc = EXIT_REFUSED;
-	} else if (opt_json)
-		;
-	else if (strcmp(cmd, "status") == 0)
-		print_status(o);
-	else if (strcmp(cmd, "stats") == 0)
-		print_stats(o);
-	else if (strcmp(cmd, "version") == 0) {
-		printf("loadd %s, control protocol %lld\n"
-		    "loadctl %s, control protocol %d\n", gets_(o, "version"),
-		    (long long)geti(o, "protocol"), LOADD_VERSION,
-		    LOADD_PROTOCOL);
-		if (geti(o, "protocol") != LOADD_PROTOCOL)
-			fprintf(stderr, "loadctl: warning: protocol versions "
-			    "differ; replies may not print correctly (use "
-			    "-j)\n");
-	} else if (strcmp(cmd, "help") == 0) {
-		json_array_foreach(json_object_get(o, "commands"), i, v)
-			printf("%-8s %-18s %s\n", gets_(v, "name"),
-			    gets_(v, "usage"), gets_(v, "help"));
-	} else if (strcmp(cmd, "reload") == 0)
-		printf("reloaded: %s\n", gets_(o, "changes"));
-	else
-		print_load_reply(cmd, o);
+	} else if (!opt_json)
+		print_ok(req, o);
 	json_decref(o);
 	return rc;
 }
@@ -576,7 +614,7 @@ main(int argc, char *argv[])
 		    "without a reply\n");
 		return EXIT_UNREACHABLE;
 	}
-	rc = print_reply(req.cmd->name, reply);
+	rc = print_reply(&req, reply);
 	free(reply);
 	close(fd);
 	return rc;
