@@ -99,49 +99,68 @@ ctl_write(int fd, const char *s, size_t len)
 	}
 }
 
+/* How ctl_readline ended. */
+enum ctl_read {
+	CTL_LINE,		/* *linep is a whole line */
+	CTL_EOF,		/* the daemon closed, after whole lines */
+	CTL_BROKEN,		/* a read error, or closed inside a line */
+	CTL_INTERRUPTED,	/* SIGINT or SIGTERM in watch */
+};
+
 /*
- * Read one line into a growing buffer.  Returns NULL on EOF or interrupt;
- * timeout_ms < 0 waits for ever.
+ * Read one line into a growing buffer; the caller frees *linep.  On
+ * CTL_BROKEN a reason is printed.  timeout_ms < 0 waits for ever.
  */
-static char *
-ctl_readline(int fd, int timeout_ms)
+static enum ctl_read
+ctl_readline(int fd, int timeout_ms, char **linep)
 {
 	static char	 buf[1 << 20];
 	static size_t	 have;
-	char		*nl, *line;
+	char		*nl;
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		 n;
 
 	for (;;) {
 		if ((nl = memchr(buf, '\n', have)) != NULL) {
 			size_t	 len = (size_t)(nl - buf);
 
-			line = xmalloc(len + 1);
-			memcpy(line, buf, len);
-			line[len] = '\0';
+			*linep = xmalloc(len + 1);
+			memcpy(*linep, buf, len);
+			(*linep)[len] = '\0';
 			memmove(buf, nl + 1, have - len - 1);
 			have -= len + 1;
-			return line;
+			return CTL_LINE;
 		}
+		if (interrupted)
+			return CTL_INTERRUPTED;
 		if (have == sizeof(buf)) {
 			fprintf(stderr, "loadctl: reply too long\n");
 			exit(EXIT_UNREACHABLE);
 		}
 		switch (poll(&pfd, 1, timeout_ms)) {
 		case -1:
-			if (errno == EINTR && !interrupted)
+			if (errno == EINTR)
 				continue;
-			return NULL;
+			fprintf(stderr, "loadctl: poll: %s\n", strerror(errno));
+			return CTL_BROKEN;
 		case 0:
 			fprintf(stderr, "loadctl: no reply within %d s\n",
 			    timeout_ms / 1000);
 			exit(EXIT_UNREACHABLE);
 		}
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-
-		if (n == -1 && errno == EINTR && !interrupted)
-			continue;
-		if (n <= 0)
-			return NULL;
+		if ((n = read(fd, buf + have, sizeof(buf) - have)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "loadctl: read: %s\n", strerror(errno));
+			return CTL_BROKEN;
+		}
+		if (n == 0 && have > 0) {
+			fprintf(stderr, "loadctl: the daemon closed the "
+			    "connection inside a line\n");
+			return CTL_BROKEN;
+		}
+		if (n == 0)
+			return CTL_EOF;
 		have += (size_t)n;
 	}
 }
@@ -451,19 +470,56 @@ watch_sig(int sig)
 	interrupted = 1;
 }
 
+/* One summary line per interval, when stdout is not a terminal. */
+static void
+watch_line(json_t *o)
+{
+	json_t	*t = json_object_get(o, "total"), *l, *h;
+	time_t	 now = time(NULL);
+	char	 ts[32], a[32], b[32];
+	size_t	 i;
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+	printf("%s conns %lld/%lld msg/s %s sent/s %s conn_fail %lld", ts,
+	    (long long)geti(t, "connections_active"),
+	    (long long)geti(t, "connections_target"),
+	    human((double)geti(t, "messages_sent_per_s"), "", a, sizeof(a)),
+	    human((double)geti(t, "bytes_sent_per_s"), "B", b, sizeof(b)),
+	    (long long)geti(t, "connects_failed"));
+	json_array_foreach(json_object_get(o, "loads"), i, l) {
+		h = json_object_get(json_object_get(l, "latency_us"),
+		    "interval");
+		if (h == NULL)
+			continue;
+		printf(" | %s p50 %.0fus p99 %.0fus max %.0fus",
+		    gets_(l, "name"),
+		    json_number_value(json_object_get(h, "p50")),
+		    json_number_value(json_object_get(h, "p99")),
+		    json_number_value(json_object_get(h, "max")));
+	}
+	printf("\n");
+}
+
+/*
+ * Print the subscription until SIGINT or SIGTERM (exit 0) or the daemon
+ * ends it: an orderly close after whole lines (it is shutting down) is
+ * exit 0 as well; a broken connection is 3.
+ */
 static int
 watch(int fd)
 {
 	struct sigaction sa;
 	char		*line;
-	int		 tty = isatty(STDOUT_FILENO);
+	int		 tty = isatty(STDOUT_FILENO), rc = EXIT_OK;
 	json_t		*o;
+	enum ctl_read	 st = CTL_INTERRUPTED;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_sig;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	while (!interrupted && (line = ctl_readline(fd, -1)) != NULL) {
+	while (!interrupted &&
+	    (st = ctl_readline(fd, -1, &line)) == CTL_LINE) {
 		if ((o = json_loads(line, 0, NULL)) == NULL ||
 		    !json_is_true(json_object_get(o, "ok"))) {
 			fprintf(stderr, "loadctl: watch: %s\n",
@@ -473,63 +529,29 @@ watch(int fd)
 			close(fd);
 			return EXIT_REFUSED;
 		}
-		json_decref(o);
-		if (opt_json || !tty) {
-			if (opt_json)
-				printf("%s\n", line);
-			else if ((o = json_loads(line, 0, NULL)) != NULL) {
-				json_t *t = json_object_get(o, "total");
-				time_t now = time(NULL);
-				char ts[32], a[32], b[32];
-
-				strftime(ts, sizeof(ts), "%H:%M:%S",
-				    localtime(&now));
-				json_t *ls, *l, *h;
-				size_t i;
-
-				printf("%s conns %lld/%lld msg/s %s sent/s %s "
-				    "conn_fail %lld", ts,
-				    (long long)geti(t, "connections_active"),
-				    (long long)geti(t, "connections_target"),
-				    human((double)geti(t,
-				    "messages_sent_per_s"), "", a, sizeof(a)),
-				    human((double)geti(t, "bytes_sent_per_s"),
-				    "B", b, sizeof(b)),
-				    (long long)geti(t, "connects_failed"));
-				ls = json_object_get(o, "loads");
-				json_array_foreach(ls, i, l) {
-					h = json_object_get(json_object_get(l,
-					    "latency_us"), "interval");
-					if (h == NULL)
-						continue;
-					printf(" | %s p50 %.0fus p99 %.0fus "
-					    "max %.0fus", gets_(l, "name"),
-					    json_number_value(json_object_get(h,
-					    "p50")),
-					    json_number_value(json_object_get(h,
-					    "p99")),
-					    json_number_value(json_object_get(h,
-					    "max")));
-				}
-				printf("\n");
-				json_decref(o);
-			}
-		} else if ((o = json_loads(line, 0, NULL)) != NULL) {
+		if (opt_json)
+			printf("%s\n", line);
+		else if (!tty)
+			watch_line(o);
+		else {
 			printf("\033[H\033[2J");
 			print_stats(o);
 			printf("\n(Ctrl-C to leave)\n");
-			json_decref(o);
 		}
+		json_decref(o);
 		fflush(stdout);
 		free(line);
 	}
 	close(fd);
-	if (!interrupted) {
-		fprintf(stderr, "loadctl: watch: the daemon closed the "
-		    "connection\n");
-		return EXIT_UNREACHABLE;
+	if (st == CTL_EOF)
+		fprintf(stderr, "loadctl: watch: the daemon ended the "
+		    "subscription\n");
+	else if (st == CTL_BROKEN) {
+		fprintf(stderr, "loadctl: watch: the connection to the "
+		    "daemon broke\n");
+		rc = EXIT_UNREACHABLE;
 	}
-	return EXIT_OK;
+	return rc;
 }
 
 int
@@ -609,7 +631,7 @@ main(int argc, char *argv[])
 	ctl_write(fd, line, off);
 	if (req.cmd->id == CMD_WATCH)
 		return watch(fd);
-	if ((reply = ctl_readline(fd, reply_timeout_ms)) == NULL) {
+	if (ctl_readline(fd, reply_timeout_ms, &reply) != CTL_LINE) {
 		fprintf(stderr, "loadctl: the daemon closed the connection "
 		    "without a reply\n");
 		return EXIT_UNREACHABLE;
