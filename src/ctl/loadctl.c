@@ -11,6 +11,8 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,8 @@ usage(FILE *f)
 	    "  -j          print the daemon's JSON reply as it is\n"
 	    "  -s PATH     control socket (default $LOADD_SOCKET, else "
 	    LOADD_SOCKET_DEFAULT ")\n"
-	    "  -t SECONDS  how long to wait for a reply (default 10)\n\n"
+	    "  -t SECONDS  how long to wait for a reply (default 10)\n"
+	    "options may also follow the command (not after --)\n\n"
 	    "commands:\n");
 	for (size_t i = 0; i < CMD_MAX; i++) {
 		char	 left[64];
@@ -554,6 +557,76 @@ watch(int fd)
 	return rc;
 }
 
+/* ------------------------------------------------------------- options */
+
+/* Whether loadctl option word w (a cluster such as -js) takes the next. */
+static bool
+args_wants_value(const char *w)
+{
+	for (w++; *w != '\0'; w++)
+		if (*w == 's' || *w == 't')
+			return w[1] == '\0';
+	return false;
+}
+
+/*
+ * Options may come before or after the command, as with git or kubectl:
+ * make a new argv with loadctl's options first, then "--", then the
+ * command and its arguments in order, for getopt to read without
+ * guessing.  Left as arguments: all after "--"; scale's "--over DURATION",
+ * which is part of the request; words like negative numbers, for the
+ * request parser to explain; and everything after "report", whose options
+ * are its own.
+ */
+static char **
+args_order(int argc, char *argv[], int *nargc)
+{
+	char	**opts = xcalloc((size_t)argc + 2, sizeof(char *));
+	char	**words = xcalloc((size_t)argc + 1, sizeof(char *));
+	int	 no = 0, nw = 0, i;
+
+	opts[no++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (nw > 0 && strcmp(words[0], "report") == 0)
+			break;
+		if (strcmp(w, "--") == 0) {
+			i++;
+			break;
+		}
+		if (w[0] != '-' || w[1] == '\0' ||
+		    (nw > 0 && w[1] >= '0' && w[1] <= '9')) {
+			words[nw++] = argv[i];
+			continue;
+		}
+		if (nw > 0 && strcmp(w, "--over") == 0) {
+			words[nw++] = argv[i];
+			if (i + 1 < argc)
+				words[nw++] = argv[++i];
+			continue;
+		}
+		opts[no++] = argv[i];
+		if (!args_wants_value(w))
+			continue;
+		if (i + 1 == argc) {
+			/* Else getopt would take our "--" for the value. */
+			fprintf(stderr, "loadctl: option %s needs a value\n", w);
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+		opts[no++] = argv[++i];
+	}
+	for (; i < argc; i++)
+		words[nw++] = argv[i];
+	opts[no++] = (char *)(uintptr_t)"--";
+	memcpy(opts + no, words, (size_t)nw * sizeof(char *));
+	free(words);
+	*nargc = no + nw;
+	opts[*nargc] = NULL;
+	return opts;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -568,6 +641,7 @@ main(int argc, char *argv[])
 	log_init(LOG_LEVEL_INFO, "loadctl");
 	/* A daemon that refuses us may close before reading: keep the reply. */
 	signal(SIGPIPE, SIG_IGN);
+	argv = args_order(argc, argv, &argc);
 	while ((ch = getopt(argc, argv, "+hjs:t:")) != -1) {
 		switch (ch) {
 		case 'j':
