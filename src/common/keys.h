@@ -46,6 +46,23 @@
 	X(connecting, "connections_connecting",				\
 	    "loadd_connections_connecting", "Connects in progress.")
 
+/* The same names by id, for code that picks one (loadctl's columns). */
+enum key_counter {
+#define X(f, ...)	KC_##f,
+	LOADD_COUNTERS(X)
+#undef X
+	KC_MAX
+};
+enum key_gauge {
+#define X(f, ...)	KG_##f,
+	LOADD_GAUGES(X)
+#undef X
+	KG_MAX
+};
+extern const char *const key_counter[KC_MAX];	/* JSON keys */
+extern const char *const key_counter_rate[KC_MAX]; /* rate keys, or NULL */
+extern const char *const key_gauge[KG_MAX];
+
 /* Where the errors by kind are, in the JSON and in /metrics. */
 #define KEY_ERRORS		"errors"
 #define KEY_ERRORS_PROM		"loadd_errors_total"

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -234,17 +235,17 @@ print_status(json_t *o)
 		char conns[32];
 
 		snprintf(conns, sizeof(conns), "%lld/%lld",
-		    (long long)geti(l, "connections_active"),
-		    (long long)geti(l, "connections_target"));
+		    (long long)geti(l, key_gauge[KG_active]),
+		    (long long)geti(l, KEY_TARGET));
 		print_rate_col(l, r, sizeof(r));
 		printf("%-16s %-8s %-22s %13s %8lld %10s %11s %11s %11s\n",
 		    gets_(l, "name"), gets_(l, "state"), gets_(l, "target"),
 		    conns, (long long)geti(l, "connections_connecting"), r,
-		    human((double)geti(l, "messages_sent_per_s"), "",
+		    human((double)geti(l, key_counter_rate[KC_messages_sent]), "",
 		    a, sizeof(a)),
-		    human((double)geti(l, "bytes_sent_per_s"), "B", b,
+		    human((double)geti(l, key_counter_rate[KC_bytes_sent]), "B", b,
 		    sizeof(b)),
-		    human((double)geti(l, "bytes_received_per_s"), "B", c,
+		    human((double)geti(l, key_counter_rate[KC_bytes_received]), "B", c,
 		    sizeof(c)));
 	}
 }
@@ -255,24 +256,24 @@ print_stats_row(const char *name, json_t *l)
 	char	 a[32], b[32], c[32], d[32], e[32], conns[32];
 
 	snprintf(conns, sizeof(conns), "%lld/%lld",
-	    (long long)geti(l, "connections_active"),
-	    (long long)geti(l, "connections_target"));
+	    (long long)geti(l, key_gauge[KG_active]),
+	    (long long)geti(l, KEY_TARGET));
 	printf("%-16s %13s %9lld %9lld %9lld %10s %10s %10s %10s %10s\n",
-	    name, conns, (long long)geti(l, "connects_ok"),
-	    (long long)geti(l, "connects_failed"),
-	    (long long)geti(l, "disconnects"),
-	    human((double)geti(l, "messages_sent"), "", a, sizeof(a)),
-	    human((double)geti(l, "bytes_sent"), "B", b, sizeof(b)),
-	    human((double)geti(l, "messages_sent_per_s"), "", c, sizeof(c)),
-	    human((double)geti(l, "bytes_sent_per_s"), "B", d, sizeof(d)),
-	    human((double)geti(l, "bytes_received_per_s"), "B", e,
+	    name, conns, (long long)geti(l, key_counter[KC_connects_ok]),
+	    (long long)geti(l, key_counter[KC_connects_failed]),
+	    (long long)geti(l, key_counter[KC_disconnects]),
+	    human((double)geti(l, key_counter[KC_messages_sent]), "", a, sizeof(a)),
+	    human((double)geti(l, key_counter[KC_bytes_sent]), "B", b, sizeof(b)),
+	    human((double)geti(l, key_counter_rate[KC_messages_sent]), "", c, sizeof(c)),
+	    human((double)geti(l, key_counter_rate[KC_bytes_sent]), "B", d, sizeof(d)),
+	    human((double)geti(l, key_counter_rate[KC_bytes_received]), "B", e,
 	    sizeof(e)));
 }
 
 static void
 print_errors(const char *name, json_t *l)
 {
-	json_t		*errs = json_object_get(l, "errors"), *v;
+	json_t		*errs = json_object_get(l, KEY_ERRORS), *v;
 	const char	*k;
 	int		 any = 0;
 
@@ -287,16 +288,43 @@ print_errors(const char *name, json_t *l)
 		printf("none");
 }
 
+/* COUNT, the percentiles of common/keys.h in capitals, MAX. */
+static void
+print_hist_header(void)
+{
+	static const char *const keys[] = {
+#define X(key, p, quantile)	key,
+		LOADD_PERCENTILES(X)
+#undef X
+	};
+	char	 up[16];
+
+	printf("  %-30s %10s", "", "COUNT");
+	for (size_t i = 0; i < NELEM(keys); i++) {
+		size_t	 n = 0;
+
+		for (; keys[i][n] != '\0' && n < sizeof(up) - 1; n++)
+			up[n] = (char)toupper((unsigned char)keys[i][n]);
+		up[n] = '\0';
+		printf(" %9s", up);
+	}
+	printf(" %9s\n", "MAX");
+}
+
 static void
 print_hist_row(const char *label, json_t *h)
 {
-	static const char *const keys[] = { "p50", "p90", "p99", "p99.9",
-	    "p99.99", "max" };
+	static const char *const keys[] = {
+#define X(key, p, quantile)	key,
+		LOADD_PERCENTILES(X)
+#undef X
+		KEY_HIST_MAX
+	};
 
 	if (h == NULL)
 		return;
-	printf("  %-30s %10lld", label, (long long)geti(h, "count"));
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	printf("  %-30s %10lld", label, (long long)geti(h, KEY_HIST_COUNT));
+	for (size_t i = 0; i < NELEM(keys); i++)
 		printf(" %9.1f", json_number_value(json_object_get(h, keys[i])));
 	printf("\n");
 }
@@ -318,15 +346,13 @@ print_latency(json_t *loads)
 		if (!header) {
 			printf("\nlatency in us (from the intended send time; "
 			    "service = from the actual write)\n");
-			printf("  %-30s %10s %9s %9s %9s %9s %9s %9s\n", "",
-			    "COUNT", "P50", "P90", "P99", "P99.9", "P99.99",
-			    "MAX");
+			print_hist_header();
 			header = 1;
 		}
 		printf("%s (epoch %lld: %s; replies %lld, late %lld)\n",
 		    gets_(l, "name"), (long long)geti(ep, "number"),
-		    gets_(ep, "cause"), (long long)geti(l, "replies"),
-		    (long long)geti(l, "late"));
+		    gets_(ep, "cause"), (long long)geti(l, key_counter[KC_replies]),
+		    (long long)geti(l, key_counter[KC_late]));
 		print_hist_row("latency, last interval",
 		    json_object_get(lat, "interval"));
 		print_hist_row("latency, this epoch",
@@ -456,7 +482,7 @@ print_reply(const struct request *req, const char *line)
 	if (!json_is_true(json_object_get(o, "ok"))) {
 		fprintf(stderr, "loadctl: %s: %s\n", req->cmd->name,
 		    gets_(o, "error"));
-		json_array_foreach(json_object_get(o, "errors"), i, v)
+		json_array_foreach(json_object_get(o, KEY_ERRORS), i, v)
 			fprintf(stderr, "  %s\n", json_string_value(v));
 		rc = EXIT_REFUSED;
 	} else if (!opt_json)
@@ -484,11 +510,11 @@ watch_line(json_t *o)
 
 	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
 	printf("%s conns %lld/%lld msg/s %s sent/s %s conn_fail %lld", ts,
-	    (long long)geti(t, "connections_active"),
-	    (long long)geti(t, "connections_target"),
-	    human((double)geti(t, "messages_sent_per_s"), "", a, sizeof(a)),
-	    human((double)geti(t, "bytes_sent_per_s"), "B", b, sizeof(b)),
-	    (long long)geti(t, "connects_failed"));
+	    (long long)geti(t, key_gauge[KG_active]),
+	    (long long)geti(t, KEY_TARGET),
+	    human((double)geti(t, key_counter_rate[KC_messages_sent]), "", a, sizeof(a)),
+	    human((double)geti(t, key_counter_rate[KC_bytes_sent]), "B", b, sizeof(b)),
+	    (long long)geti(t, key_counter[KC_connects_failed]));
 	json_array_foreach(json_object_get(o, "loads"), i, l) {
 		h = json_object_get(json_object_get(l, "latency_us"),
 		    "interval");
