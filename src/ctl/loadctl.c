@@ -604,6 +604,9 @@ args_wants_value(const char *w)
  * request parser to explain; and everything after "report", whose options
  * are its own.
  */
+/* The reordered argv, kept for the life of the process. */
+static char	**args_ordered;
+
 static char **
 args_order(int argc, char *argv[], int *nargc)
 {
@@ -667,7 +670,7 @@ main(int argc, char *argv[])
 	log_init(LOG_LEVEL_INFO, "loadctl");
 	/* A daemon that refuses us may close before reading: keep the reply. */
 	signal(SIGPIPE, SIG_IGN);
-	argv = args_order(argc, argv, &argc);
+	argv = args_ordered = args_order(argc, argv, &argc);
 	while ((ch = getopt(argc, argv, "+hjs:t:")) != -1) {
 		switch (ch) {
 		case 'j':
