@@ -50,6 +50,16 @@ xstrdup(const char *s)
 	return p;
 }
 
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	return s;
+}
+
 void
 errlist_add(struct errlist *el, const char *fmt, ...)
 {
@@ -57,8 +67,7 @@ errlist_add(struct errlist *el, const char *fmt, ...)
 	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("vasprintf");
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (el->n == el->cap) {
 		el->cap = el->cap ? el->cap * 2 : 8;

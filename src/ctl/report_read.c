@@ -109,8 +109,7 @@ report_read_note(struct report *rp, const char *fmt, ...)
 	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("vasprintf");
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "loadctl: report: %s\n", s);
 	if (rp->nnotes < sizeof(rp->notes) / sizeof(rp->notes[0]))

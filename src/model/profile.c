@@ -213,8 +213,7 @@ profile_verr(struct profile_ctx *ctx, const config_setting_t *s,
 	unsigned		 line = 0;
 	int			 r;
 
-	if (vasprintf(&msg, fmt, ap) == -1)
-		fatal("vasprintf");
+	msg = xvasprintf(fmt, ap);
 	if (s != NULL) {
 		file = config_setting_source_file(s);
 		line = config_setting_source_line(s);
