@@ -1,25 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * keys.c -- the names of common/keys.h by id.
+ * keys.c -- the names of common/keys.h as tables, by id.
  */
 #include <stddef.h>
 
 #include "common/keys.h"
 
-const char *const key_counter[KC_MAX] = {
-#define X(f, key, prom, rate, help)	[KC_##f] = key,
+const struct key_def key_counters[KC_MAX] = {
+#define X(f, key, prom, rate, help)	[KC_##f] = { key, prom, rate, help },
 	LOADD_COUNTERS(X)
 #undef X
 };
 
-const char *const key_counter_rate[KC_MAX] = {
-#define X(f, key, prom, rate, help)	[KC_##f] = rate,
-	LOADD_COUNTERS(X)
-#undef X
-};
-
-const char *const key_gauge[KG_MAX] = {
-#define X(f, key, prom, help)		[KG_##f] = key,
+const struct key_def key_gauges[KG_MAX] = {
+#define X(f, key, prom, help)		[KG_##f] = { key, prom, NULL, help },
 	LOADD_GAUGES(X)
 #undef X
 };

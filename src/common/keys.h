@@ -46,7 +46,7 @@
 	X(connecting, "connections_connecting",				\
 	    "loadd_connections_connecting", "Connects in progress.")
 
-/* The same names by id, for code that picks one (loadctl's columns). */
+/* The same names as tables, by id (KC_bytes_sent, KG_active, ...). */
 enum key_counter {
 #define X(f, ...)	KC_##f,
 	LOADD_COUNTERS(X)
@@ -59,9 +59,14 @@ enum key_gauge {
 #undef X
 	KG_MAX
 };
-extern const char *const key_counter[KC_MAX];	/* JSON keys */
-extern const char *const key_counter_rate[KC_MAX]; /* rate keys, or NULL */
-extern const char *const key_gauge[KG_MAX];
+struct key_def {
+	const char	*key;		/* JSON */
+	const char	*prom;		/* Prometheus */
+	const char	*rate_key;	/* JSON of its per-second rate, or NULL */
+	const char	*help;		/* Prometheus */
+};
+extern const struct key_def key_counters[KC_MAX];
+extern const struct key_def key_gauges[KG_MAX];	/* rate_key is NULL */
 
 /* Where the errors by kind are, in the JSON and in /metrics. */
 #define KEY_ERRORS		"errors"

@@ -196,6 +196,25 @@ geti(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* A counter, its per-second rate and a gauge of common/keys.h, by id. */
+static long long
+ctr(json_t *o, enum key_counter k)
+{
+	return (long long)geti(o, key_counters[k].key);
+}
+
+static double
+ctr_rate(json_t *o, enum key_counter k)
+{
+	return (double)geti(o, key_counters[k].rate_key);
+}
+
+static long long
+gauge(json_t *o, enum key_gauge g)
+{
+	return (long long)geti(o, key_gauges[g].key);
+}
+
 static const char *
 gets_(json_t *o, const char *k)
 {
@@ -235,17 +254,17 @@ print_status(json_t *o)
 		char conns[32];
 
 		snprintf(conns, sizeof(conns), "%lld/%lld",
-		    (long long)geti(l, key_gauge[KG_active]),
+		    gauge(l, KG_active),
 		    (long long)geti(l, KEY_TARGET));
 		print_rate_col(l, r, sizeof(r));
 		printf("%-16s %-8s %-22s %13s %8lld %10s %11s %11s %11s\n",
 		    gets_(l, "name"), gets_(l, "state"), gets_(l, "target"),
-		    conns, (long long)geti(l, "connections_connecting"), r,
-		    human((double)geti(l, key_counter_rate[KC_messages_sent]), "",
+		    conns, gauge(l, KG_connecting), r,
+		    human(ctr_rate(l, KC_messages_sent), "",
 		    a, sizeof(a)),
-		    human((double)geti(l, key_counter_rate[KC_bytes_sent]), "B", b,
+		    human(ctr_rate(l, KC_bytes_sent), "B", b,
 		    sizeof(b)),
-		    human((double)geti(l, key_counter_rate[KC_bytes_received]), "B", c,
+		    human(ctr_rate(l, KC_bytes_received), "B", c,
 		    sizeof(c)));
 	}
 }
@@ -256,17 +275,17 @@ print_stats_row(const char *name, json_t *l)
 	char	 a[32], b[32], c[32], d[32], e[32], conns[32];
 
 	snprintf(conns, sizeof(conns), "%lld/%lld",
-	    (long long)geti(l, key_gauge[KG_active]),
+	    gauge(l, KG_active),
 	    (long long)geti(l, KEY_TARGET));
 	printf("%-16s %13s %9lld %9lld %9lld %10s %10s %10s %10s %10s\n",
-	    name, conns, (long long)geti(l, key_counter[KC_connects_ok]),
-	    (long long)geti(l, key_counter[KC_connects_failed]),
-	    (long long)geti(l, key_counter[KC_disconnects]),
-	    human((double)geti(l, key_counter[KC_messages_sent]), "", a, sizeof(a)),
-	    human((double)geti(l, key_counter[KC_bytes_sent]), "B", b, sizeof(b)),
-	    human((double)geti(l, key_counter_rate[KC_messages_sent]), "", c, sizeof(c)),
-	    human((double)geti(l, key_counter_rate[KC_bytes_sent]), "B", d, sizeof(d)),
-	    human((double)geti(l, key_counter_rate[KC_bytes_received]), "B", e,
+	    name, conns, ctr(l, KC_connects_ok),
+	    ctr(l, KC_connects_failed),
+	    ctr(l, KC_disconnects),
+	    human((double)ctr(l, KC_messages_sent), "", a, sizeof(a)),
+	    human((double)ctr(l, KC_bytes_sent), "B", b, sizeof(b)),
+	    human(ctr_rate(l, KC_messages_sent), "", c, sizeof(c)),
+	    human(ctr_rate(l, KC_bytes_sent), "B", d, sizeof(d)),
+	    human(ctr_rate(l, KC_bytes_received), "B", e,
 	    sizeof(e)));
 }
 
@@ -351,8 +370,8 @@ print_latency(json_t *loads)
 		}
 		printf("%s (epoch %lld: %s; replies %lld, late %lld)\n",
 		    gets_(l, "name"), (long long)geti(ep, "number"),
-		    gets_(ep, "cause"), (long long)geti(l, key_counter[KC_replies]),
-		    (long long)geti(l, key_counter[KC_late]));
+		    gets_(ep, "cause"), ctr(l, KC_replies),
+		    ctr(l, KC_late));
 		print_hist_row("latency, last interval",
 		    json_object_get(lat, "interval"));
 		print_hist_row("latency, this epoch",
@@ -510,11 +529,11 @@ watch_line(json_t *o)
 
 	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
 	printf("%s conns %lld/%lld msg/s %s sent/s %s conn_fail %lld", ts,
-	    (long long)geti(t, key_gauge[KG_active]),
+	    gauge(t, KG_active),
 	    (long long)geti(t, KEY_TARGET),
-	    human((double)geti(t, key_counter_rate[KC_messages_sent]), "", a, sizeof(a)),
-	    human((double)geti(t, key_counter_rate[KC_bytes_sent]), "B", b, sizeof(b)),
-	    (long long)geti(t, key_counter[KC_connects_failed]));
+	    human(ctr_rate(t, KC_messages_sent), "", a, sizeof(a)),
+	    human(ctr_rate(t, KC_bytes_sent), "B", b, sizeof(b)),
+	    ctr(t, KC_connects_failed));
 	json_array_foreach(json_object_get(o, "loads"), i, l) {
 		h = json_object_get(json_object_get(l, "latency_us"),
 		    "interval");

@@ -455,12 +455,10 @@ load_interval(struct load *l, double dt)
 	struct stats_snap	 s;
 
 	load_snapshot(l, &s);
-	for (size_t i = 0; i < counter_ndefs; i++) {
-		const struct counter_def *c = &counter_defs[i];
-
-		if (c->rate_key != NULL)
-			*stats_snap_counter(&l->rates, c) = per_s(
-			    stats_snap_get(&s, c), stats_snap_get(&l->prev, c),
+	for (size_t k = 0; k < KC_MAX; k++) {
+		if (key_counters[k].rate_key != NULL)
+			*stats_snap_counter(&l->rates, k) = per_s(
+			    stats_snap_get(&s, k), stats_snap_get(&l->prev, k),
 			    dt);
 	}
 	l->prev = s;

@@ -245,16 +245,16 @@ metrics_page(struct evbuffer *b)
 	evbuffer_add_printf(b, "loadd_workers %d\n", d->engine.nworkers);
 
 	/* Counters: one row per load, and "_retired" for removed loads. */
-	for (size_t c = 0; c < counter_ndefs; c++) {
-		const struct counter_def *cd = &counter_defs[c];
+	for (size_t k = 0; k < KC_MAX; k++) {
+		const struct key_def *cd = &key_counters[k];
 
 		metrics_head(b, cd->prom, "counter", cd->help);
 		i = 0;
 		TAILQ_FOREACH(l, &d->loads, entry)
 			metrics_u64(b, cd->prom, l->conf->name,
-			    stats_snap_get(&snaps[i++], cd));
+			    stats_snap_get(&snaps[i++], k));
 		metrics_u64(b, cd->prom, "_retired",
-		    stats_snap_get(&d->retired, cd));
+		    stats_snap_get(&d->retired, k));
 	}
 	metrics_head(b, KEY_ERRORS_PROM, "counter",
 	    "Failed connects and lost connections by cause; reply_timeout "
@@ -264,14 +264,14 @@ metrics_page(struct evbuffer *b)
 		metrics_errors(b, l->conf->name, &snaps[i++]);
 	metrics_errors(b, "_retired", &d->retired);
 
-	for (size_t g = 0; g < gauge_ndefs; g++) {
-		const struct gauge_def *gd = &gauge_defs[g];
+	for (size_t g = 0; g < KG_MAX; g++) {
+		const struct key_def *gd = &key_gauges[g];
 
 		metrics_head(b, gd->prom, "gauge", gd->help);
 		i = 0;
 		TAILQ_FOREACH(l, &d->loads, entry)
 			metrics_i64(b, gd->prom, l->conf->name,
-			    stats_snap_gauge(&snaps[i++], gd));
+			    stats_snap_gauge(&snaps[i++], g));
 	}
 	metrics_head(b, "loadd_connections_target", "gauge",
 	    "Connections wanted; 0 while the load is stopped.");

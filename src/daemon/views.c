@@ -16,24 +16,21 @@
 #include "measure/counters.h"
 #include "measure/hist.h"
 
-
 static void
 views_gauges(json_t *o, const struct stats_snap *s)
 {
-	for (size_t i = 0; i < gauge_ndefs; i++)
-		json_object_set_new(o, gauge_defs[i].key,
-		    json_integer((json_int_t)stats_snap_gauge(s,
-		    &gauge_defs[i])));
+	for (size_t g = 0; g < KG_MAX; g++)
+		json_object_set_new(o, key_gauges[g].key,
+		    json_integer((json_int_t)stats_snap_gauge(s, g)));
 }
 
 static void
 views_rates(json_t *o, const struct stats_snap *r)
 {
-	for (size_t i = 0; i < counter_ndefs; i++) {
-		if (counter_defs[i].rate_key != NULL)
-			json_object_set_new(o, counter_defs[i].rate_key,
-			    json_integer((json_int_t)stats_snap_get(r,
-			    &counter_defs[i])));
+	for (size_t k = 0; k < KC_MAX; k++) {
+		if (key_counters[k].rate_key != NULL)
+			json_object_set_new(o, key_counters[k].rate_key,
+			    json_integer((json_int_t)stats_snap_get(r, k)));
 	}
 }
 
@@ -44,10 +41,9 @@ views_counters(const struct stats_snap *s, const struct stats_snap *r)
 	json_t	*o = json_object(), *errs = json_object();
 
 	views_gauges(o, s);
-	for (size_t i = 0; i < counter_ndefs; i++)
-		json_object_set_new(o, counter_defs[i].key,
-		    json_integer((json_int_t)stats_snap_get(s,
-		    &counter_defs[i])));
+	for (size_t k = 0; k < KC_MAX; k++)
+		json_object_set_new(o, key_counters[k].key,
+		    json_integer((json_int_t)stats_snap_get(s, k)));
 	for (int i = 0; i < ERR_MAX; i++)
 		json_object_set_new(errs, err_kind_names[i],
 		    json_integer((json_int_t)s->errors[i]));
@@ -122,11 +118,13 @@ views_epoch(const struct load *l, const struct stats_snap *s)
 	return json_pack("{s:i,s:s,s:f,s:f,s:I,s:I,s:I,s:I,s:I}",
 	    "number", (int)l->epoch, "cause", l->epoch_cause,
 	    "start", l->epoch_start, "seconds", now_wall() - l->epoch_start,
-	    "messages_sent", (json_int_t)(s->messages_sent - b->messages_sent),
-	    "replies", (json_int_t)(s->replies - b->replies),
-	    "late", (json_int_t)(s->late - b->late),
-	    "bytes_sent", (json_int_t)(s->bytes_sent - b->bytes_sent),
-	    "errors", (json_int_t)errs);
+	    key_counters[KC_messages_sent].key,
+	    (json_int_t)(s->messages_sent - b->messages_sent),
+	    key_counters[KC_replies].key, (json_int_t)(s->replies - b->replies),
+	    key_counters[KC_late].key, (json_int_t)(s->late - b->late),
+	    key_counters[KC_bytes_sent].key,
+	    (json_int_t)(s->bytes_sent - b->bytes_sent),
+	    KEY_ERRORS, (json_int_t)errs);
 }
 
 /* The load's source addresses as strings; [] when the kernel chooses. */
@@ -159,8 +157,7 @@ views_load(const struct load *l, bool counters)
 	load_snapshot(l, &s);
 	if (counters)
 		o = views_counters(&s, &l->rates);
-	else
-	{
+	else {
 		/* status: the gauges and the rates */
 		o = json_object();
 		views_gauges(o, &s);

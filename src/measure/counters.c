@@ -76,21 +76,17 @@ err_kind_from_bind_errno(int e)
 	}
 }
 
-const struct counter_def counter_defs[] = {
-#define X(f, key, prom, rate, help)					\
-	{ key, prom, rate, help, offsetof(struct stats_snap, f) },
+const size_t counter_off[KC_MAX] = {
+#define X(f, ...)	[KC_##f] = offsetof(struct stats_snap, f),
 	LOADD_COUNTERS(X)
 #undef X
 };
-const size_t counter_ndefs = sizeof(counter_defs) / sizeof(counter_defs[0]);
 
-const struct gauge_def gauge_defs[] = {
-#define X(f, key, prom, help)						\
-	{ key, prom, help, offsetof(struct stats_snap, f) },
+const size_t gauge_off[KG_MAX] = {
+#define X(f, ...)	[KG_##f] = offsetof(struct stats_snap, f),
 	LOADD_GAUGES(X)
 #undef X
 };
-const size_t gauge_ndefs = sizeof(gauge_defs) / sizeof(gauge_defs[0]);
 
 void
 stats_snap_add_counters(struct stats_snap *s, const struct load_counters *c)

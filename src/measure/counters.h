@@ -69,42 +69,32 @@ struct stats_snap {
 #undef X
 };
 
-/* The counters of common/keys.h as a table, for code that walks them. */
-struct counter_def {
-	const char	*key;		/* JSON */
-	const char	*prom;		/* Prometheus */
-	const char	*rate_key;	/* JSON of its per-second rate, or NULL */
-	const char	*help;
-	size_t		 off;		/* of a uint64_t in struct stats_snap */
-};
-extern const struct counter_def counter_defs[];
-extern const size_t counter_ndefs;
-
-struct gauge_def {
-	const char	*key;
-	const char	*prom;
-	const char	*help;
-	size_t		 off;		/* of an int64_t in struct stats_snap */
-};
-extern const struct gauge_def gauge_defs[];
-extern const size_t gauge_ndefs;
+/*
+ * Where each counter and gauge of common/keys.h lives in struct
+ * stats_snap, by id: code that walks key_counters[] or key_gauges[] reads
+ * the values through these.
+ */
+extern const size_t counter_off[KC_MAX];	/* of a uint64_t */
+extern const size_t gauge_off[KG_MAX];		/* of an int64_t */
 
 static inline uint64_t *
-stats_snap_counter(struct stats_snap *s, const struct counter_def *d)
+stats_snap_counter(struct stats_snap *s, size_t kc)
 {
-	return (uint64_t *)(void *)((char *)s + d->off);
+	return (uint64_t *)(void *)((char *)s + counter_off[kc]);
 }
 
 static inline uint64_t
-stats_snap_get(const struct stats_snap *s, const struct counter_def *d)
+stats_snap_get(const struct stats_snap *s, size_t kc)
 {
-	return *(const uint64_t *)(const void *)((const char *)s + d->off);
+	return *(const uint64_t *)(const void *)((const char *)s +
+	    counter_off[kc]);
 }
 
 static inline int64_t
-stats_snap_gauge(const struct stats_snap *s, const struct gauge_def *d)
+stats_snap_gauge(const struct stats_snap *s, size_t kg)
 {
-	return *(const int64_t *)(const void *)((const char *)s + d->off);
+	return *(const int64_t *)(const void *)((const char *)s +
+	    gauge_off[kg]);
 }
 
 void	 stats_snap_add_counters(struct stats_snap *,
