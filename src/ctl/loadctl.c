@@ -604,13 +604,23 @@ watch(int fd)
 
 /* ------------------------------------------------------------- options */
 
+/* loadctl's own options, for getopt and for args_order. */
+#define LOADCTL_OPTS	"hjs:t:"
+
+/* The reordered argv, kept for the life of the process. */
+static char	**args_ordered;
+
 /* Whether loadctl option word w (a cluster such as -js) takes the next. */
 static bool
 args_wants_value(const char *w)
 {
-	for (w++; *w != '\0'; w++)
-		if (*w == 's' || *w == 't')
+	const char	*o;
+
+	for (w++; *w != '\0'; w++) {
+		if (*w != ':' && (o = strchr(LOADCTL_OPTS, *w)) != NULL &&
+		    o[1] == ':')
 			return w[1] == '\0';
+	}
 	return false;
 }
 
@@ -623,9 +633,6 @@ args_wants_value(const char *w)
  * request parser to explain; and everything after "report", whose options
  * are its own.
  */
-/* The reordered argv, kept for the life of the process. */
-static char	**args_ordered;
-
 static char **
 args_order(int argc, char *argv[], int *nargc)
 {
@@ -690,7 +697,7 @@ main(int argc, char *argv[])
 	/* A daemon that refuses us may close before reading: keep the reply. */
 	signal(SIGPIPE, SIG_IGN);
 	argv = args_ordered = args_order(argc, argv, &argc);
-	while ((ch = getopt(argc, argv, "+hjs:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+" LOADCTL_OPTS)) != -1) {
 		switch (ch) {
 		case 'j':
 			opt_json = 1;
