@@ -2,9 +2,11 @@
 /*
  * sink.c -- loadd-sink, the project's test server.
  *
- * A small, single-threaded TCP server that is the ground truth for what a
+ * A small, single-threaded server that is the ground truth for what a
  * load generator did: it counts connections (accepted, active, peak,
- * closed) and bytes, and answers "stats" on a unix socket.  Modes:
+ * closed) and bytes, and answers "stats" on a unix socket.  It listens on
+ * TCP (-l; TLS with -C/-K), on unix stream sockets (-U) and on UDP (-u).
+ * Modes:
  *
  *	discard	read and count, never reply (the default)
  *	echo	send back what was read, with bounded per-connection memory
@@ -18,13 +20,19 @@
  * "stall MS" on the report socket stops all reading and writing for MS
  * milliseconds (a server pause), for coordinated-omission tests.
  *
- * Self-contained on purpose (libevent only, not src/) so that it
- * stays an independent witness of the daemon under test.
+ * UDP knows discard and echo only; every other mode is discard there.
+ *
+ * Self-contained on purpose (libevent and OpenSSL only, not src/) so that
+ * it stays an independent witness of the daemon under test.
  *
  * Performance notes: discard mode uses one raw struct event per connection
  * and reads into one static buffer, so a connection costs a struct event
  * and a few fields; echo mode writes straight from the same buffer and
  * keeps at most ECHO_HIGH unsent bytes per connection in an evbuffer.
+ * TLS is raw OpenSSL on the same struct event (one SSL_CTX for all, an SSL
+ * per connection), so every mode runs unchanged over it, behind
+ * conn_read() and conn_write().  UDP reads and echoes in batches of
+ * UDP_BATCH datagrams with recvmmsg() and sendmmsg().
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -36,6 +44,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,12 +64,24 @@
 #include <event2/event_struct.h>	/* struct conn embeds its event */
 #include <event2/util.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define SINK_LISTEN_DEFAULT	"127.0.0.1:8080"
 #define SINK_LIFETIME_DEFAULT	600.0
 #define SINK_LISTEN_MAX		16
 #define SINK_BACKLOG		65535	/* the kernel clamps to somaxconn */
 #define SINK_BUF_SIZE		(256 * 1024)
 #define SINK_READS_PER_CB	8	/* reads per callback, for fairness */
+#define SINK_TLS_READS_PER_CB	64	/* one TLS record (16 KiB) per read */
+#define SINK_UNIX_MAX		4
+#define SINK_UDP_MAX		16
+#define UDP_BATCH		64	/* datagrams per recvmmsg() */
+#define UDP_BATCHES_PER_CB	16	/* recvmmsg() per callback, fairness */
+#define UDP_DGRAM_MAX		65536
+#define UDP_BUF_SIZE		(8 * 1024 * 1024)	/* SO_RCVBUF, SO_SNDBUF */
+#define TLS_SID_CTX		"loadd-sink"
+#define TLS_FLUSH_S		10	/* expired sessions leave the cache */
 #define SINK_BACKOFF_MS		100	/* pause accepting on EMFILE/ENFILE */
 #define ECHO_HIGH		(256 * 1024)	/* stop reading above this */
 #define ECHO_LOW		(64 * 1024)	/* resume reading below this */
@@ -98,11 +119,17 @@ struct conn {
 	struct event		 ev;
 	LIST_ENTRY(conn)	 entry;
 	struct evbuffer		*out;	/* replies: unsent bytes, lazily made */
+	SSL			*ssl;	/* NULL unless the listener is TLS */
 	int			 fd;
 	short			 what;	/* events ev is registered for */
+	short			 hs_want;	/* TLS handshake: EV_READ/WRITE */
 	unsigned		 paused:1;	/* echo: output above ECHO_HIGH */
 	unsigned		 eof:1;		/* echo: peer done, flushing */
 	unsigned		 shut:1;	/* short: FIN sent, draining */
+	unsigned		 local:1;	/* unix socket: no MSG_TRUNC */
+	unsigned		 hs:1;		/* TLS handshake in progress */
+	unsigned		 tls_wantw:1;	/* TLS read/write wants EV_WRITE */
+	unsigned		 tls_dead:1;	/* TLS error: no close_notify */
 };
 
 /* One client of the report socket. */
@@ -112,7 +139,17 @@ struct ctl {
 	int			 closing;	/* close once output is flushed */
 };
 
+/* A stream listener: TCP (-l) or unix (-U, path set). */
 struct listener {
+	int			 fd;
+	struct event		*ev;
+	char			 name[INET6_ADDRSTRLEN + 16];
+	int			 port;
+	const char		*path;	/* -U: unlinked on exit */
+};
+
+/* A UDP socket (-u). */
+struct udp {
 	int			 fd;
 	struct event		*ev;
 	char			 name[INET6_ADDRSTRLEN + 16];
@@ -129,8 +166,15 @@ static struct {
 	const char		*port_file;
 	const char		*ctl_path;
 
-	struct listener		 lis[SINK_LISTEN_MAX];
+	/* -l listeners first (their order is the port file's), then -U. */
+	struct listener		 lis[SINK_LISTEN_MAX + SINK_UNIX_MAX];
 	int			 nlis;
+	int			 ntcp;		/* lis[0 .. ntcp-1] are -l */
+	struct udp		 udp[SINK_UDP_MAX];
+	int			 nudp;
+	SSL_CTX			*ssl_ctx;	/* -C/-K: every -l is TLS */
+	struct event		*tls_flush_ev;
+	time_t			 last_tls_warn;
 	struct event		*backoff_ev;
 	int			 lis_paused;
 	int			 ctl_paused;
@@ -159,12 +203,29 @@ static struct {
 	uint64_t		 closed;
 	uint64_t		 bytes_received;
 	uint64_t		 bytes_sent;
+	uint64_t		 tls_handshakes;
+	uint64_t		 tls_resumed;
+	uint64_t		 tls_failed;
+	uint64_t		 datagrams_received;
+	uint64_t		 datagrams_sent;
+	uint64_t		 udp_bytes_received;
+	uint64_t		 udp_bytes_sent;
 } sink;
 
 /* Shared by every connection: the loop is single-threaded. */
 static char sink_buf[SINK_BUF_SIZE];
 
+/*
+ * One batch of datagrams for every UDP socket, in and (echo) out: 4 MiB
+ * of bss, of which only the pages that datagrams touch become resident.
+ */
+static struct mmsghdr		udp_msgs[UDP_BATCH];
+static struct iovec		udp_iov[UDP_BATCH];
+static struct sockaddr_storage	udp_from[UDP_BATCH];
+static char			udp_buf[UDP_BATCH][UDP_DGRAM_MAX];
+
 static void	conn_cb(evutil_socket_t, short, void *);
+static void	udp_enable(int);
 
 static void
 sink_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -202,19 +263,27 @@ sink_info(const char *fmt, ...)
 }
 
 #define SINK_SYNOPSIS \
-"usage: loadd-sink [-Ahq] [-l addr:port]... [-m mode] [-P portfile]\n" \
-"                  [-S socket] [-t seconds]\n"
+"usage: loadd-sink [-Ahq] [-C certfile -K keyfile [-V cafile]]\n" \
+"                  [-l addr:port]... [-m mode] [-P portfile] [-S socket]\n" \
+"                  [-t seconds] [-U path]... [-u addr:port]...\n"
 
 static void
 usage(void)
 {
 	printf(SINK_SYNOPSIS
 "\n"
-"A single-threaded TCP test server that counts what a load generator did.\n"
+"A single-threaded test server (TCP, TLS, unix stream, UDP) that counts\n"
+"what a load generator did.\n"
 "\n"
-"  -l addr:port  listen on addr:port (default " SINK_LISTEN_DEFAULT ");\n"
-"                [::1]:port for IPv6, port 0 for an ephemeral port;\n"
-"                may be given up to %d times\n"
+"  -l addr:port  listen on TCP addr:port (default " SINK_LISTEN_DEFAULT ",\n"
+"                unless only -U or -u are given); [::1]:port for IPv6,\n"
+"                port 0 for an ephemeral port; up to %d times\n"
+"  -u addr:port  receive UDP on addr:port (same syntax); up to %d times\n"
+"  -U path       listen on a unix stream socket at path; up to %d times\n"
+"  -C certfile   with -K: every -l speaks TLS with this PEM certificate\n"
+"                (chain)\n"
+"  -K keyfile    the PEM private key of -C\n"
+"  -V cafile     TLS: require a client certificate signed by cafile\n"
 "  -m mode       discard (default): read and count, never reply\n"
 "                echo:    send back what was read (bounded memory)\n"
 "                close:   accept, then close at once\n"
@@ -224,8 +293,10 @@ usage(void)
 "                double:  send back every read twice\n"
 "                corrupt: send back what was read, each byte XOR 0x20\n"
 "  -A            listen but never accept (connects time out)\n"
-"  -P file       once listening, write the port (one line per -l, in\n"
-"                order) to file, atomically; removed on exit\n"
+"                (UDP: discard or echo, every other mode is discard)\n"
+"  -P file       once listening, write the ports to file, one line per -l\n"
+"                in order, then one per -u in order; atomically, removed\n"
+"                on exit\n"
 "  -S path       unix socket for reports; send lines \"stats\", \"reset\",\n"
 "                \"mode MODE\" or \"stall MS\" (stop serving every\n"
 "                connection for MS milliseconds), get one JSON line\n"
@@ -236,7 +307,8 @@ usage(void)
 "\n"
 "On SIGTERM, SIGINT or the end of -t, the final stats JSON line is printed\n"
 "to stdout and the sink exits 0.  Bad usage exits 2, a failure to start 1.\n",
-	    SINK_LISTEN_MAX, SINK_LIFETIME_DEFAULT);
+	    SINK_LISTEN_MAX, SINK_UDP_MAX, SINK_UNIX_MAX,
+	    SINK_LIFETIME_DEFAULT);
 }
 
 static int
@@ -270,7 +342,10 @@ stats_format(char *buf, size_t len)
 	snprintf(buf, len, "{\"accepted\":%llu,\"active\":%llu,\"peak\":%llu,"
 	    "\"closed\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,"
 	    "\"mode\":\"%s\",\"uptime\":%.6f,\"stalled\":%s,"
-	    "\"stalls\":%llu}",
+	    "\"stalls\":%llu,\"tls_handshakes\":%llu,\"tls_resumed\":%llu,"
+	    "\"tls_failed\":%llu,\"datagrams_received\":%llu,"
+	    "\"datagrams_sent\":%llu,\"udp_bytes_received\":%llu,"
+	    "\"udp_bytes_sent\":%llu}",
 	    (unsigned long long)sink.accepted,
 	    (unsigned long long)sink.active,
 	    (unsigned long long)sink.peak,
@@ -279,7 +354,14 @@ stats_format(char *buf, size_t len)
 	    (unsigned long long)sink.bytes_sent,
 	    mode_names[sink.mode], uptime(),
 	    sink.stalled ? "true" : "false",
-	    (unsigned long long)sink.stalls);
+	    (unsigned long long)sink.stalls,
+	    (unsigned long long)sink.tls_handshakes,
+	    (unsigned long long)sink.tls_resumed,
+	    (unsigned long long)sink.tls_failed,
+	    (unsigned long long)sink.datagrams_received,
+	    (unsigned long long)sink.datagrams_sent,
+	    (unsigned long long)sink.udp_bytes_received,
+	    (unsigned long long)sink.udp_bytes_sent);
 }
 
 static void
@@ -290,6 +372,9 @@ stats_reset(void)
 	sink.bytes_received = 0;
 	sink.bytes_sent = 0;
 	sink.stalls = 0;
+	sink.tls_handshakes = sink.tls_resumed = sink.tls_failed = 0;
+	sink.datagrams_received = sink.datagrams_sent = 0;
+	sink.udp_bytes_received = sink.udp_bytes_sent = 0;
 	sink.peak = sink.active;
 }
 
@@ -318,6 +403,22 @@ static void
 conn_close(struct conn *c)
 {
 	event_del(&c->ev);
+	if (c->ssl != NULL) {
+		/*
+		 * A handshake that never finished failed, whoever ended it.
+		 * A healthy session gets a best-effort close_notify (one
+		 * non-blocking try), so that a client sees a clean end.
+		 */
+		if (c->hs)
+			sink.tls_failed++;
+		else if (!c->tls_dead &&
+		    !(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
+			ERR_clear_error();
+			(void)SSL_shutdown(c->ssl);
+		}
+		ERR_clear_error();
+		SSL_free(c->ssl);
+	}
 	close(c->fd);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
@@ -354,6 +455,11 @@ conn_events(const struct conn *c)
 	/* A stalled sink neither reads nor writes; the kernel queues. */
 	if (sink.stalled)
 		return 0;
+	if (c->hs)
+		return c->hs_want;
+	/* TLS may need to write to read (a key update): wake on EV_WRITE. */
+	if (c->tls_wantw && sink.mode != MODE_NOREAD)
+		return EV_READ | EV_WRITE;
 	switch (sink.mode) {
 	case MODE_ECHO:
 	case MODE_DOUBLE:
@@ -373,6 +479,130 @@ conn_events(const struct conn *c)
 	}
 }
 
+/* Warn about a TLS failure, once a second at most, then empty the queue. */
+static void
+tls_warn(const char *what)
+{
+	unsigned long	e = ERR_peek_error();
+	char		why[256];
+	time_t		now;
+
+	if (!sink.quiet && e != 0 && (now = time(NULL)) != sink.last_tls_warn) {
+		ERR_error_string_n(e, why, sizeof why);
+		sink_info("TLS %s: %s", what, why);
+		sink.last_tls_warn = now;
+	}
+	ERR_clear_error();
+}
+
+/*
+ * Map an SSL_read/SSL_write result to read(2)'s: >0 bytes, 0 the end (the
+ * peer's close_notify, or a bare EOF: SSL_OP_IGNORE_UNEXPECTED_EOF), or
+ * -1 with errno EAGAIN (c->tls_wantw says whether it waits to write) or
+ * an error, after which the session is not to be shut down cleanly.
+ */
+static ssize_t
+conn_tls_result(struct conn *c, int n)
+{
+	int	err;
+
+	if (n > 0)
+		return n;
+	err = SSL_get_error(c->ssl, n);
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_wantw = 1;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EAGAIN || errno == EINTR)
+			errno = ECONNRESET;
+		break;
+	default:
+		errno = EPROTO;
+		break;
+	}
+	c->tls_dead = 1;
+	tls_warn("connection");
+	return -1;
+}
+
+/* read(2) on the connection: plaintext of TLS, or the socket's bytes. */
+static ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	if (c->ssl == NULL)
+		return read(c->fd, buf, len);
+	c->tls_wantw = 0;
+	ERR_clear_error();
+	errno = 0;
+	return conn_tls_result(c, SSL_read(c->ssl, buf,
+	    len > INT_MAX ? INT_MAX : (int)len));
+}
+
+/* send(2) on the connection, never blocking, never raising SIGPIPE. */
+static ssize_t
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	if (c->ssl == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->tls_wantw = 0;
+	ERR_clear_error();
+	errno = 0;
+	return conn_tls_result(c, SSL_write(c->ssl, buf,
+	    len > INT_MAX ? INT_MAX : (int)len));
+}
+
+/*
+ * OpenSSL may hold decrypted bytes the socket no longer signals (a record
+ * larger than the last read): run the callback again rather than wait for
+ * more data that may never come.
+ */
+static void
+conn_tls_more(struct conn *c)
+{
+	if (c->ssl != NULL && (c->what & EV_READ) && SSL_pending(c->ssl) > 0)
+		event_active(&c->ev, EV_READ, 1);
+}
+
+/* Discard over TLS or a unix socket: the plaintext must be read out. */
+static void
+conn_discard_read(struct conn *c)
+{
+	ssize_t	n;
+	int	i, max = c->ssl != NULL ? SINK_TLS_READS_PER_CB :
+		    SINK_READS_PER_CB;
+
+	for (i = 0; i < max; i++) {
+		n = conn_read(c, sink_buf, sizeof sink_buf);
+		if (n > 0) {
+			sink.bytes_received += (uint64_t)n;
+			/* Plain: a short read means drained (below). */
+			if (c->ssl == NULL && (size_t)n < sizeof sink_buf)
+				return;
+			continue;
+		}
+		if (n == 0) {
+			conn_close(c);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			conn_want(c, conn_events(c));
+			return;
+		}
+		conn_close(c);
+		return;
+	}
+	conn_tls_more(c);
+}
+
 /* Discard: read and count until drained, or the per-callback cap. */
 static void
 conn_discard(struct conn *c)
@@ -380,6 +610,10 @@ conn_discard(struct conn *c)
 	ssize_t	n;
 	int	i;
 
+	if (c->ssl != NULL || c->local) {
+		conn_discard_read(c);
+		return;
+	}
 	for (i = 0; i < SINK_READS_PER_CB; i++) {
 		/*
 		 * On Linux, MSG_TRUNC on a TCP socket drops the bytes in the
@@ -412,6 +646,32 @@ conn_discard(struct conn *c)
 	}
 }
 
+/*
+ * TLS: write out what is pending, chunk by chunk.  A chunk that
+ * SSL_write() must retry may have grown or moved by then, which
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows.  Returns -1 if c was closed.
+ */
+static int
+conn_tls_flush(struct conn *c)
+{
+	struct evbuffer_iovec	v;
+	ssize_t			n;
+
+	while (evbuffer_peek(c->out, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
+		n = conn_write(c, v.iov_base, v.iov_len);
+		if (n > 0) {
+			sink.bytes_sent += (uint64_t)n;
+			evbuffer_drain(c->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
 /* Echo: write out what is pending.  Returns -1 if c was closed. */
 static int
 conn_echo_flush(struct conn *c)
@@ -420,6 +680,8 @@ conn_echo_flush(struct conn *c)
 
 	if (c->out == NULL || evbuffer_get_length(c->out) == 0)
 		return 0;
+	if (c->ssl != NULL)
+		return conn_tls_flush(c);
 	n = evbuffer_write(c->out, c->fd);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -490,7 +752,7 @@ conn_echo(struct conn *c, short what)
 			c->paused = 1;
 			break;
 		}
-		n = read(c->fd, sink_buf, want);
+		n = conn_read(c, sink_buf, want);
 		if (n == 0) {
 			c->eof = 1;
 			break;
@@ -509,7 +771,8 @@ conn_echo(struct conn *c, short what)
 				sink_buf[k] ^= 0x20;
 		total = (size_t)n * (size_t)copies;
 		w = 0;
-		if (pending == 0) {
+		/* TLS writes from c->out: SSL_write() retries need a buffer. */
+		if (pending == 0 && c->ssl == NULL) {
 			iov[0].iov_base = iov[1].iov_base = sink_buf;
 			iov[0].iov_len = iov[1].iov_len = (size_t)n;
 			memset(&msg, 0, sizeof msg);
@@ -531,12 +794,15 @@ conn_echo(struct conn *c, short what)
 				conn_close(c);
 				return;
 			}
-			pending += total - (size_t)w;
+			if (c->ssl != NULL && conn_tls_flush(c) == -1)
+				return;
+			pending = evbuffer_get_length(c->out);
 			if (pending >= ECHO_HIGH)
 				c->paused = 1;
 		}
-		if ((size_t)n < want)
-			break;	/* drained, see conn_discard() */
+		/* Drained, see conn_discard(); TLS reads a record at a time. */
+		if ((size_t)n < want && c->ssl == NULL)
+			break;
 	}
 
 	/* Try once more now rather than wait a loop for EV_WRITE. */
@@ -550,6 +816,8 @@ conn_echo(struct conn *c, short what)
 	if (c->paused && pending <= ECHO_LOW)
 		c->paused = 0;
 	conn_want(c, conn_events(c));
+	if (!c->paused && !c->eof)
+		conn_tls_more(c);
 }
 
 /*
@@ -573,21 +841,23 @@ conn_short(struct conn *c, short what)
 		if ((what & EV_WRITE) && conn_echo_flush(c) == -1)
 			return;
 	} else {
-		n = read(c->fd, sink_buf, sizeof sink_buf);
+		n = conn_read(c, sink_buf, sizeof sink_buf);
 		if (n == 0) {
 			conn_close(c);
 			return;
 		}
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
+			    errno == EWOULDBLOCK) {
+				conn_want(c, conn_events(c));
 				return;
+			}
 			conn_close(c);
 			return;
 		}
 		sink.bytes_received += (uint64_t)n;
 		half = (size_t)n / 2 > 0 ? (size_t)n / 2 : 1;
-		w = send(c->fd, sink_buf, half, MSG_NOSIGNAL | MSG_DONTWAIT);
+		w = conn_write(c, sink_buf, half);
 		if (w < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR) {
@@ -604,6 +874,12 @@ conn_short(struct conn *c, short what)
 		}
 	}
 	if (c->out == NULL || evbuffer_get_length(c->out) == 0) {
+		/* TLS ends its stream with close_notify, then the FIN. */
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			(void)SSL_shutdown(c->ssl);
+			ERR_clear_error();
+		}
 		if (shutdown(c->fd, SHUT_WR) == -1) {
 			conn_close(c);
 			return;
@@ -629,11 +905,59 @@ conn_noread(struct conn *c, short what)
 		conn_close(c);
 }
 
+/*
+ * The server side of the TLS handshake.  Every mode starts only once it
+ * is done: close and reset then end a connection that did handshake, so
+ * a client tells them from a handshake failure.
+ */
+static void
+conn_handshake(struct conn *c)
+{
+	int	r;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		c->hs = 0;
+		sink.tls_handshakes++;
+		if (SSL_session_reused(c->ssl))
+			sink.tls_resumed++;
+		if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
+			if (sink.mode == MODE_RESET) {
+				c->tls_dead = 1;	/* RST, no close_notify */
+				conn_linger0(c->fd);
+			}
+			conn_close(c);
+			return;
+		}
+		conn_want(c, conn_events(c));
+		conn_tls_more(c);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->hs_want = EV_READ;
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		c->hs_want = EV_WRITE;
+		break;
+	default:
+		c->tls_dead = 1;
+		tls_warn("handshake");
+		conn_close(c);	/* counts tls_failed */
+		return;
+	}
+	conn_want(c, conn_events(c));
+}
+
 static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	if (c->hs) {
+		conn_handshake(c);
+		return;
+	}
 	switch (sink.mode) {
 	case MODE_DISCARD:
 		conn_discard(c);
@@ -657,18 +981,21 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-conn_new(int fd)
+conn_new(int fd, const struct listener *l)
 {
 	struct conn	*c;
-	int		 one = 1;
+	int		 one = 1, tls = l->path == NULL && sink.ssl_ctx != NULL;
 
 	sink.accepted++;
 	sink.active++;
 	if (sink.active > sink.peak)
 		sink.peak = sink.active;
 
-	/* In a stall, close and reset wait for the end like any reply. */
-	if (!sink.stalled &&
+	/*
+	 * In a stall, close and reset wait for the end like any reply; over
+	 * TLS they wait for the handshake (conn_handshake()).
+	 */
+	if (!sink.stalled && !tls &&
 	    (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET)) {
 		if (sink.mode == MODE_RESET)
 			conn_linger0(fd);
@@ -684,9 +1011,29 @@ conn_new(int fd)
 		sink.closed++;
 		return;
 	}
-	/* Echo replies must not wait for Nagle; mode may change live. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->fd = fd;
+	if (l->path != NULL)
+		c->local = 1;
+	else {
+		/* Echo replies must not wait for Nagle; mode may change. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	if (tls) {
+		if ((c->ssl = SSL_new(sink.ssl_ctx)) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1) {
+			tls_warn("SSL_new");
+			SSL_free(c->ssl);
+			free(c);
+			close(fd);
+			sink.active--;
+			sink.closed++;
+			sink.tls_failed++;
+			return;
+		}
+		SSL_set_accept_state(c->ssl);
+		c->hs = 1;
+		c->hs_want = EV_READ;	/* the ClientHello comes first */
+	}
 	LIST_INSERT_HEAD(&sink.conns, c, entry);
 	event_assign(&c->ev, sink.base, fd, 0, conn_cb, c);
 	conn_want(c, conn_events(c));
@@ -732,14 +1079,18 @@ stall_end_cb(evutil_socket_t fd, short what, void *arg)
 	sink.stalled = 0;
 	for (c = LIST_FIRST(&sink.conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, entry);
-		if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
-			if (sink.mode == MODE_RESET)
+		if (!c->hs &&
+		    (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET)) {
+			if (sink.mode == MODE_RESET) {
+				c->tls_dead = 1;
 				conn_linger0(c->fd);
+			}
 			conn_close(c);
 			continue;
 		}
 		conn_want(c, conn_events(c));
 	}
+	udp_enable(1);
 	sink_info("stall over");
 }
 
@@ -759,6 +1110,7 @@ stall_start(long ms)
 	sink.stalls++;
 	LIST_FOREACH(c, &sink.conns, entry)
 		conn_want(c, conn_events(c));	/* no events while stalled */
+	udp_enable(0);
 	evtimer_add(sink.stall_ev, &tv);
 	sink_info("stall %ld ms", ms);
 }
@@ -833,7 +1185,7 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_new(fd);
+			conn_new(fd, arg);
 			continue;
 		}
 		switch (errno) {
@@ -914,6 +1266,94 @@ listen_parse(const char *s, struct sockaddr_storage *ss, int *sslen)
 	return 0;
 }
 
+/*
+ * A listening unix stream socket at path.  A stale socket from an earlier
+ * run may go; anything else stays and is an error.  A private socket (the
+ * report socket) is made with mode 0600.  Returns the descriptor or -1.
+ */
+static int
+unix_socket_open(const char *path, int private, int backlog)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	mode_t			old = 0;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
+	    path) >= sizeof sun.sun_path) {
+		fprintf(stderr, "loadd-sink: %s: socket path too long\n", path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "loadd-sink: %s: exists and is not a "
+			    "socket\n", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		sink_warn("socket %s", path);
+		return -1;
+	}
+	if (private)
+		old = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (private)
+			umask(old);
+		sink_warn("bind %s", path);
+		close(fd);
+		return -1;
+	}
+	if (private)
+		umask(old);
+	if (listen(fd, backlog) == -1) {
+		sink_warn("listen %s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* Register a listener's accept event (shared by TCP and unix). */
+static int
+listener_event(struct listener *l)
+{
+	l->ev = event_new(sink.base, l->fd, EV_READ | EV_PERSIST, accept_cb,
+	    l);
+	/*
+	 * Accepting and the report socket go before connections' data
+	 * (priority 1, the default): under a flood of thousands of
+	 * connections, the count a test waits for must not lag behind.
+	 */
+	if (l->ev != NULL)
+		event_priority_set(l->ev, 0);
+	if (l->ev == NULL ||
+	    (!sink.noaccept && event_add(l->ev, NULL) == -1)) {
+		fprintf(stderr, "loadd-sink: event_new failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* -U: a unix stream listener, plain, served like TCP. */
+static int
+listener_open_unix(struct listener *l, const char *path)
+{
+	/* -A: as for TCP, see listener_open(). */
+	if ((l->fd = unix_socket_open(path, 0, sink.noaccept ? 1 :
+	    SINK_BACKLOG)) == -1)
+		return -1;
+	l->path = path;
+	l->port = -1;
+	snprintf(l->name, sizeof l->name, "unix:%s", path);
+	return listener_event(l);
+}
+
 static int
 listener_open(struct listener *l, const char *spec)
 {
@@ -966,24 +1406,163 @@ listener_open(struct listener *l, const char *spec)
 		l->port = ntohs(sin->sin_port);
 		snprintf(l->name, sizeof l->name, "%s:%d", host, l->port);
 	}
-	l->ev = event_new(sink.base, l->fd, EV_READ | EV_PERSIST, accept_cb,
-	    l);
+	return listener_event(l);
+}
+
+/* ------------------------------------------------------------------ UDP */
+
+static void
+udp_enable(int on)
+{
+	int	i;
+
+	for (i = 0; i < sink.nudp; i++) {
+		if (on)
+			event_add(sink.udp[i].ev, NULL);
+		else
+			event_del(sink.udp[i].ev);
+	}
+}
+
+/*
+ * Echo a batch of n datagrams to their senders.  What the kernel refuses
+ * (a full send buffer) is dropped, as UDP may, and counted nowhere.
+ */
+static void
+udp_echo(int fd, unsigned int n)
+{
+	unsigned int	i, done = 0;
+	int		r;
+
+	for (i = 0; i < n; i++) {
+		udp_iov[i].iov_len = udp_msgs[i].msg_len;
+		udp_msgs[i].msg_hdr.msg_flags = 0;
+	}
+	while (done < n) {
+		r = sendmmsg(fd, udp_msgs + done, n - done, MSG_DONTWAIT);
+		if (r > 0) {
+			for (i = done; i < done + (unsigned int)r; i++)
+				sink.udp_bytes_sent += udp_iov[i].iov_len;
+			sink.datagrams_sent += (uint64_t)r;
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS))
+			break;
+		done++;		/* this one cannot go (EMSGSIZE...): skip it */
+	}
+}
+
+/*
+ * Read datagrams in batches of UDP_BATCH until the socket is empty or
+ * UDP_BATCHES_PER_CB batches are done (then the loop serves the others and
+ * comes back: the socket is still readable).
+ */
+static void
+udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int	i, j, n;
+
+	for (i = 0; i < UDP_BATCHES_PER_CB; i++) {
+		for (j = 0; j < UDP_BATCH; j++) {
+			udp_iov[j].iov_base = udp_buf[j];
+			udp_iov[j].iov_len = sizeof udp_buf[j];
+			memset(&udp_msgs[j].msg_hdr, 0,
+			    sizeof udp_msgs[j].msg_hdr);
+			udp_msgs[j].msg_hdr.msg_name = &udp_from[j];
+			udp_msgs[j].msg_hdr.msg_namelen = sizeof udp_from[j];
+			udp_msgs[j].msg_hdr.msg_iov = &udp_iov[j];
+			udp_msgs[j].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, udp_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN: empty; anything else: a stray ICMP error. */
+			return;
+		}
+		if (n == 0)
+			return;
+		sink.datagrams_received += (uint64_t)n;
+		for (j = 0; j < n; j++)
+			sink.udp_bytes_received += udp_msgs[j].msg_len;
+		if (sink.mode == MODE_ECHO)
+			udp_echo(fd, (unsigned int)n);
+		if (n < UDP_BATCH)
+			return;		/* drained, very likely */
+	}
+}
+
+static int
+udp_open(struct udp *u, const char *spec)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 len, one = 1, size = UDP_BUF_SIZE;
+	char			 host[INET6_ADDRSTRLEN];
+
+	if (listen_parse(spec, &ss, &len) == -1) {
+		fprintf(stderr, "loadd-sink: bad UDP address: %s\n", spec);
+		return -1;
+	}
+	u->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (u->fd == -1) {
+		sink_warn("socket %s", spec);
+		return -1;
+	}
 	/*
-	 * Accepting and the report socket go before connections' data
-	 * (priority 1, the default): under a flood of thousands of
-	 * connections, the count a test waits for must not lag behind.
+	 * 200,000 datagrams/s must not overflow the queue between two
+	 * turns of the loop: ask for a large buffer, beyond rmem_max if
+	 * allowed (CAP_NET_ADMIN), else what the limit gives.
 	 */
-	if (l->ev != NULL)
-		event_priority_set(l->ev, 0);
-	if (l->ev == NULL ||
-	    (!sink.noaccept && event_add(l->ev, NULL) == -1)) {
+	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof size) == -1)
+		(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof size);
+	if (setsockopt(u->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof size) == -1)
+		(void)setsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &size,
+		    sizeof size);
+	if (ss.ss_family == AF_INET6)
+		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(u->fd, (struct sockaddr *)&ss, (socklen_t)len) == -1) {
+		sink_warn("bind udp %s", spec);
+		return -1;
+	}
+	sslen = sizeof ss;
+	if (getsockname(u->fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		sink_warn("getsockname %s", spec);
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		u->port = ntohs(sin6->sin6_port);
+		snprintf(u->name, sizeof u->name, "[%s]:%d", host, u->port);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		u->port = ntohs(sin->sin_port);
+		snprintf(u->name, sizeof u->name, "%s:%d", host, u->port);
+	}
+	u->ev = event_new(sink.base, u->fd, EV_READ | EV_PERSIST, udp_cb, u);
+	if (u->ev == NULL || event_add(u->ev, NULL) == -1) {
 		fprintf(stderr, "loadd-sink: event_new failed\n");
 		return -1;
 	}
 	return 0;
 }
 
-/* Write the ports, one line per listener, to a temporary file + rename. */
+/*
+ * Write the ports to a temporary file + rename: one line per -l in order,
+ * then one per -u in order (-U has no port).
+ */
 static int
 port_file_write(const char *path)
 {
@@ -1007,8 +1586,10 @@ port_file_write(const char *path)
 		unlink(tmp);
 		return -1;
 	}
-	for (i = 0; i < sink.nlis; i++)
+	for (i = 0; i < sink.ntcp; i++)
 		fprintf(f, "%d\n", sink.lis[i].port);
+	for (i = 0; i < sink.nudp; i++)
+		fprintf(f, "%d\n", sink.udp[i].port);
 	if (fflush(f) == EOF || ferror(f)) {
 		sink_warn("%s", tmp);
 		fclose(f);
@@ -1048,7 +1629,7 @@ ctl_reply(struct ctl *ctl, const char *line)
 static void
 ctl_request(struct ctl *ctl, char *line)
 {
-	char		 buf[512], *end;
+	char		 buf[1024], *end;
 	enum sink_mode	 mode;
 	size_t		 len = strlen(line);
 	long		 ms;
@@ -1196,46 +1777,8 @@ ctl_accept_cb(evutil_socket_t lfd, short what, void *arg)
 static int
 ctl_open(const char *path)
 {
-	struct sockaddr_un	sun;
-	struct stat		st;
-	mode_t			old;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
-	    path) >= sizeof sun.sun_path) {
-		fprintf(stderr, "loadd-sink: %s: socket path too long\n", path);
+	if ((sink.ctl_fd = unix_socket_open(path, 1, 64)) == -1)
 		return -1;
-	}
-
-	/* A stale socket from an earlier run may go; anything else stays. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			fprintf(stderr, "loadd-sink: %s: exists and is not a "
-			    "socket\n", path);
-			return -1;
-		}
-		unlink(path);
-	}
-	sink.ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (sink.ctl_fd == -1) {
-		sink_warn("socket %s", path);
-		return -1;
-	}
-	old = umask(0077);
-	if (bind(sink.ctl_fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		umask(old);
-		sink_warn("bind %s", path);
-		close(sink.ctl_fd);
-		sink.ctl_fd = -1;
-		return -1;
-	}
-	umask(old);
-	if (listen(sink.ctl_fd, 64) == -1) {
-		sink_warn("listen %s", path);
-		return -1;
-	}
 	sink.ctl_ev = event_new(sink.base, sink.ctl_fd, EV_READ | EV_PERSIST,
 	    ctl_accept_cb, NULL);
 	if (sink.ctl_ev != NULL)
@@ -1243,6 +1786,107 @@ ctl_open(const char *path)
 	if (sink.ctl_ev == NULL || event_add(sink.ctl_ev, NULL) == -1) {
 		fprintf(stderr, "loadd-sink: event_new failed\n");
 		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ TLS */
+
+/* Say why OpenSSL refused what, on stderr, for a failure to start. */
+static void
+tls_fatal(const char *what, const char *file)
+{
+	unsigned long	e = ERR_get_error();
+	char		why[256];
+
+	if (e != 0)
+		ERR_error_string_n(e, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "unknown error");
+	fprintf(stderr, "loadd-sink: %s%s%s: %s\n", file != NULL ? file : "",
+	    file != NULL ? ": " : "", what, why);
+	ERR_clear_error();
+}
+
+/*
+ * Expired sessions leave the cache here, every TLS_FLUSH_S seconds,
+ * rather than in OpenSSL's automatic sweep of the whole cache every 255
+ * handshakes (SSL_SESS_CACHE_NO_AUTO_CLEAR): the sink is the reference
+ * server of a handshakes/s benchmark.  A full cache drops its oldest.
+ */
+static void
+tls_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	SSL_CTX_flush_sessions(sink.ssl_ctx, time(NULL));
+}
+
+/*
+ * The one SSL_CTX every TLS connection shares.  Resumption works both
+ * ways a client may try: session tickets (OpenSSL's default, stateless)
+ * and session ids, from a server-side cache that needs a session id
+ * context (without one, a resumed session with a client certificate is
+ * refused).  With cafile, a client must present a certificate it signed.
+ */
+static int
+tls_init(const char *cert, const char *key, const char *cafile)
+{
+	STACK_OF(X509_NAME)	*names;
+	SSL_CTX			*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_fatal("SSL_CTX_new", NULL);
+		return -1;
+	}
+	sink.ssl_ctx = ctx;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/*
+	 * A client that closes without close_notify ends its stream as
+	 * EOF, not as an error (load generators often do).
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * Partial writes and a moving buffer: conn_tls_flush() writes an
+	 * evbuffer's first chunk, which may have grown or moved by the
+	 * retry.  Idle connections give their buffers back: there may be
+	 * tens of thousands.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_fatal("cannot load the certificate (PEM)", cert);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		tls_fatal("cannot load the private key (PEM)", key);
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_fatal("the key does not match the certificate", key);
+		return -1;
+	}
+	if (SSL_CTX_set_session_id_context(ctx,
+	    (const unsigned char *)TLS_SID_CTX, sizeof TLS_SID_CTX - 1) != 1) {
+		tls_fatal("SSL_CTX_set_session_id_context", NULL);
+		return -1;
+	}
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+	    SSL_SESS_CACHE_NO_AUTO_CLEAR);
+	/* One TLS 1.3 ticket is enough to resume; each costs a encryption. */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	if (cafile != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+			tls_fatal("cannot load the CA certificates (PEM)",
+			    cafile);
+			return -1;
+		}
+		if ((names = SSL_load_client_CA_file(cafile)) == NULL) {
+			tls_fatal("no CA certificate", cafile);
+			return -1;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	}
 	return 0;
 }
@@ -1292,9 +1936,22 @@ cleanup(void)
 	for (i = 0; i < sink.nlis; i++) {
 		if (sink.lis[i].ev != NULL)
 			event_free(sink.lis[i].ev);
-		if (sink.lis[i].fd != -1)
+		if (sink.lis[i].fd != -1) {
 			close(sink.lis[i].fd);
+			if (sink.lis[i].path != NULL)
+				unlink(sink.lis[i].path);
+		}
 	}
+	for (i = 0; i < sink.nudp; i++) {
+		if (sink.udp[i].ev != NULL)
+			event_free(sink.udp[i].ev);
+		if (sink.udp[i].fd != -1)
+			close(sink.udp[i].fd);
+	}
+	if (sink.tls_flush_ev != NULL)
+		event_free(sink.tls_flush_ev);
+	if (sink.ssl_ctx != NULL)
+		SSL_CTX_free(sink.ssl_ctx);
 	if (sink.ctl_ev != NULL)
 		event_free(sink.ctl_ev);
 	if (sink.ctl_fd != -1) {
@@ -1321,10 +1978,13 @@ cleanup(void)
 int
 main(int argc, char **argv)
 {
-	const char	*specs[SINK_LISTEN_MAX];
-	char		*end, buf[512];
+	const char	*specs[SINK_LISTEN_MAX], *uspecs[SINK_UDP_MAX];
+	const char	*paths[SINK_UNIX_MAX];
+	const char	*cert = NULL, *key = NULL, *cafile = NULL;
+	char		*end, buf[1024];
 	struct timeval	 tv;
-	int		 ch, i, nspecs = 0, status = 1, port_written = 0;
+	int		 ch, i, nspecs = 0, nuspecs = 0, npaths = 0;
+	int		 status = 1, port_written = 0;
 
 	sink.mode = MODE_DISCARD;
 	sink.lifetime = SINK_LIFETIME_DEFAULT;
@@ -1333,10 +1993,35 @@ main(int argc, char **argv)
 	LIST_INIT(&sink.conns);
 	LIST_INIT(&sink.ctls);
 
-	while ((ch = getopt(argc, argv, "Ahl:m:P:qS:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "AC:hK:l:m:P:qS:t:U:u:V:")) != -1) {
 		switch (ch) {
 		case 'A':
 			sink.noaccept = 1;
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
+		case 'V':
+			cafile = optarg;
+			break;
+		case 'U':
+			if (npaths == SINK_UNIX_MAX) {
+				fprintf(stderr, "loadd-sink: too many -U "
+				    "(at most %d)\n", SINK_UNIX_MAX);
+				return 2;
+			}
+			paths[npaths++] = optarg;
+			break;
+		case 'u':
+			if (nuspecs == SINK_UDP_MAX) {
+				fprintf(stderr, "loadd-sink: too many -u "
+				    "(at most %d)\n", SINK_UDP_MAX);
+				return 2;
+			}
+			uspecs[nuspecs++] = optarg;
 			break;
 		case 'h':
 			usage();
@@ -1387,16 +2072,27 @@ main(int argc, char **argv)
 		fprintf(stderr, SINK_SYNOPSIS);
 		return 2;
 	}
-	if (nspecs == 0)
+	if ((cert == NULL) != (key == NULL)) {
+		fprintf(stderr, "loadd-sink: -C and -K go together\n");
+		return 2;
+	}
+	if (cafile != NULL && cert == NULL) {
+		fprintf(stderr, "loadd-sink: -V needs -C and -K\n");
+		return 2;
+	}
+	/* The default TCP listener only when nothing else is asked for. */
+	if (nspecs == 0 && nuspecs == 0 && npaths == 0)
 		specs[nspecs++] = SINK_LISTEN_DEFAULT;
-	for (i = 0; i < nspecs; i++) {
+	for (i = 0; i < nspecs + nuspecs; i++) {
 		struct sockaddr_storage	ss;
+		const char		*spec = i < nspecs ? specs[i] :
+					    uspecs[i - nspecs];
 		int			len;
 
-		if (listen_parse(specs[i], &ss, &len) == -1) {
-			fprintf(stderr, "loadd-sink: bad listen address: %s "
+		if (listen_parse(spec, &ss, &len) == -1) {
+			fprintf(stderr, "loadd-sink: bad %s address: %s "
 			    "(expected a.b.c.d:port or [v6]:port)\n",
-			    specs[i]);
+			    i < nspecs ? "listen" : "UDP", spec);
 			return 2;
 		}
 	}
@@ -1404,8 +2100,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	clock_gettime(CLOCK_MONOTONIC, &sink.start);
-	for (i = 0; i < SINK_LISTEN_MAX; i++)
+	for (i = 0; i < SINK_LISTEN_MAX + SINK_UNIX_MAX; i++)
 		sink.lis[i].fd = -1;
+	for (i = 0; i < SINK_UDP_MAX; i++)
+		sink.udp[i].fd = -1;
 
 	if ((sink.base = event_base_new()) == NULL ||
 	    event_base_priority_init(sink.base, 2) == -1) {
@@ -1421,9 +2119,22 @@ main(int argc, char **argv)
 		    "noread connections stay counted until the mode changes",
 		    event_base_get_method(sink.base));
 
+	if (cert != NULL && tls_init(cert, key, cafile) == -1)
+		goto out;
 	for (i = 0; i < nspecs; i++) {
 		sink.nlis++;
-		if (listener_open(&sink.lis[i], specs[i]) == -1)
+		sink.ntcp++;
+		if (listener_open(&sink.lis[sink.nlis - 1], specs[i]) == -1)
+			goto out;
+	}
+	for (i = 0; i < npaths; i++) {
+		sink.nlis++;
+		if (listener_open_unix(&sink.lis[sink.nlis - 1], paths[i]) == -1)
+			goto out;
+	}
+	for (i = 0; i < nuspecs; i++) {
+		sink.nudp++;
+		if (udp_open(&sink.udp[i], uspecs[i]) == -1)
 			goto out;
 	}
 	if (sink.ctl_path != NULL) {
@@ -1437,6 +2148,17 @@ main(int argc, char **argv)
 	sink.life_ev = evtimer_new(sink.base, stop_cb, NULL);
 	sink.sigterm_ev = evsignal_new(sink.base, SIGTERM, stop_cb, NULL);
 	sink.sigint_ev = evsignal_new(sink.base, SIGINT, stop_cb, NULL);
+	if (sink.ssl_ctx != NULL) {
+		struct timeval	ftv = { TLS_FLUSH_S, 0 };
+
+		sink.tls_flush_ev = event_new(sink.base, -1, EV_PERSIST,
+		    tls_flush_cb, NULL);
+		if (sink.tls_flush_ev == NULL ||
+		    event_add(sink.tls_flush_ev, &ftv) == -1) {
+			fprintf(stderr, "loadd-sink: event_new failed\n");
+			goto out;
+		}
+	}
 	if (sink.backoff_ev == NULL || sink.stall_ev == NULL ||
 	    sink.life_ev == NULL ||
 	    sink.sigterm_ev == NULL || sink.sigint_ev == NULL) {
@@ -1456,8 +2178,12 @@ main(int argc, char **argv)
 		port_written = 1;
 	}
 	for (i = 0; i < sink.nlis; i++)
-		sink_info("listening on %s, mode %s", sink.lis[i].name,
-		    mode_names[sink.mode]);
+		sink_info("listening on %s%s, mode %s", sink.lis[i].name,
+		    sink.lis[i].path == NULL && sink.ssl_ctx != NULL ?
+		    " (TLS)" : "", mode_names[sink.mode]);
+	for (i = 0; i < sink.nudp; i++)
+		sink_info("receiving on udp %s, mode %s", sink.udp[i].name,
+		    sink.mode == MODE_ECHO ? "echo" : "discard");
 
 	if (event_base_dispatch(sink.base) == -1) {
 		fprintf(stderr, "loadd-sink: event loop failed\n");
