@@ -79,7 +79,7 @@
 #define UDP_BATCH		64	/* datagrams per recvmmsg() */
 #define UDP_BATCHES_PER_CB	16	/* recvmmsg() per callback, fairness */
 #define UDP_DGRAM_MAX		65536
-#define UDP_BUF_SIZE		(8 * 1024 * 1024)	/* SO_RCVBUF, SO_SNDBUF */
+#define UDP_BUF_SIZE		(8 * 1024 * 1024)	/* socket buffers */
 #define TLS_SID_CTX		"loadd-sink"
 #define TLS_FLUSH_S		10	/* expired sessions leave the cache */
 #define SINK_BACKOFF_MS		100	/* pause accepting on EMFILE/ENFILE */
@@ -122,13 +122,13 @@ struct conn {
 	SSL			*ssl;	/* NULL unless the listener is TLS */
 	int			 fd;
 	short			 what;	/* events ev is registered for */
-	short			 hs_want;	/* TLS handshake: EV_READ/WRITE */
+	short			 hs_want;	/* handshake: EV_READ, EV_WRITE */
 	unsigned		 paused:1;	/* echo: output above ECHO_HIGH */
 	unsigned		 eof:1;		/* echo: peer done, flushing */
 	unsigned		 shut:1;	/* short: FIN sent, draining */
 	unsigned		 local:1;	/* unix socket: no MSG_TRUNC */
 	unsigned		 hs:1;		/* TLS handshake in progress */
-	unsigned		 tls_wantw:1;	/* TLS read/write wants EV_WRITE */
+	unsigned		 tls_wantw:1;	/* TLS I/O waits for EV_WRITE */
 	unsigned		 tls_dead:1;	/* TLS error: no close_notify */
 };
 
@@ -292,8 +292,8 @@ usage(void)
 "                short:   reply with half of the first read, then FIN\n"
 "                double:  send back every read twice\n"
 "                corrupt: send back what was read, each byte XOR 0x20\n"
-"  -A            listen but never accept (connects time out)\n"
 "                (UDP: discard or echo, every other mode is discard)\n"
+"  -A            listen but never accept (connects time out)\n"
 "  -P file       once listening, write the ports to file, one line per -l\n"
 "                in order, then one per -u in order; atomically, removed\n"
 "                on exit\n"
@@ -923,7 +923,7 @@ conn_handshake(struct conn *c)
 			sink.tls_resumed++;
 		if (sink.mode == MODE_CLOSE || sink.mode == MODE_RESET) {
 			if (sink.mode == MODE_RESET) {
-				c->tls_dead = 1;	/* RST, no close_notify */
+				c->tls_dead = 1; /* RST, no close_notify */
 				conn_linger0(c->fd);
 			}
 			conn_close(c);
@@ -2129,7 +2129,8 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < npaths; i++) {
 		sink.nlis++;
-		if (listener_open_unix(&sink.lis[sink.nlis - 1], paths[i]) == -1)
+		if (listener_open_unix(&sink.lis[sink.nlis - 1],
+		    paths[i]) == -1)
 			goto out;
 	}
 	for (i = 0; i < nuspecs; i++) {
