@@ -15,7 +15,8 @@
  *   NULL, Prometheus help)
  */
 #define LOADD_COUNTERS(X)						\
-	X(connects_ok, "connects_ok", "loadd_connects_ok_total", NULL,	\
+	X(connects_ok, "connects_ok", "loadd_connects_ok_total",	\
+	    "connects_per_s",						\
 	    "Connections established.")					\
 	X(connects_failed, "connects_failed",				\
 	    "loadd_connects_failed_total", NULL,			\
@@ -34,7 +35,20 @@
 	    "otherwise).")						\
 	X(late, "late", "loadd_late_total", NULL,			\
 	    "Paced requests that left late: every inflight slot was "	\
-	    "taken.")
+	    "taken.")							\
+	X(tls_handshakes, "tls_handshakes", "loadd_tls_handshakes_total", \
+	    "tls_handshakes_per_s", "TLS handshakes completed.")	\
+	X(tls_resumed, "tls_resumed", "loadd_tls_resumed_total", NULL,	\
+	    "TLS handshakes that resumed a session.")			\
+	X(recycled, "recycled", "loadd_recycled_total", NULL,		\
+	    "Connections closed at the end of their lifetime or "	\
+	    "messages_per_connection, to be opened again.")		\
+	X(datagrams_received, "datagrams_received",			\
+	    "loadd_datagrams_received_total", "datagrams_received_per_s", \
+	    "UDP datagrams received.")					\
+	X(lost, "lost", "loadd_lost_total", NULL,			\
+	    "UDP requests whose reply did not come within "		\
+	    "reply_timeout.")
 
 /*
  * Gauges of a load's connections.

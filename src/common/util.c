@@ -60,6 +60,18 @@ xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 void
 errlist_add(struct errlist *el, const char *fmt, ...)
 {

@@ -65,5 +65,7 @@ char	*xstrdup(const char *);
 /* A new string, as vasprintf() makes it. */
 char	*xvasprintf(const char *, va_list)
 	    __attribute__((format(printf, 1, 0)));
+char	*xasprintf(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 #endif

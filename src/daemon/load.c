@@ -70,6 +70,39 @@ load_share(const struct load *l, int n, int worker)
 	return n / w + ((worker + l->id) % w < n % w ? 1 : 0);
 }
 
+static int
+gcd(int a, int b)
+{
+	while (b != 0) {
+		int t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * A worker's share split by target.  Number the load's n connections
+ * 0..n-1: connection g goes to worker (g - id) mod W (which is what
+ * load_share counts) and to target g mod K.  Over all workers each target
+ * then has n/K or n/K + 1, at every n, so a scale keeps them even.  The
+ * worker's numbers are r, r + W, r + 2W, ...; their targets repeat with a
+ * period of K / gcd(W, K), so this costs O(K), not O(n).
+ */
+static void
+load_split(const struct load *l, int n, int worker, int *tgt)
+{
+	int	 w = daemon_g->engine.nworkers, k = l->conf->ntargets;
+	int	 r = (worker + l->id) % w, m = load_share(l, n, worker);
+	int	 period = k / gcd(w, k), full = m / period, rem = m % period;
+
+	memset(tgt, 0, sizeof(int) * TARGETS_MAX);
+	for (int j = 0; j < period; j++)
+		tgt[(int)(((int64_t)r + (int64_t)w * j) % k)] += full +
+		    (j < rem ? 1 : 0);
+}
+
 static void
 load_post(struct load *l, enum wcmd_type type, int n, double rate)
 {
@@ -81,6 +114,7 @@ load_post(struct load *l, enum wcmd_type type, int n, double rate)
 		cmd->type = type;
 		cmd->load_id = l->id;
 		cmd->target = load_share(l, n, i);
+		load_split(l, n, i, cmd->tgt);
 		cmd->rate = rate;
 		if (type == WCMD_ADD_LOAD) {
 			load_shared_ref(l->sh);
@@ -101,8 +135,9 @@ load_create(const struct load_conf *lc)
 	l->conf = load_conf_dup(lc);
 	l->target = lc->connections;
 	l->rate = lc->rate;
-	l->sh = load_shared_new(d->engine.nworkers, lc->expect != EXPECT_NONE);
-	if (lc->expect != EXPECT_NONE) {
+	l->sh = load_shared_new(d->engine.nworkers, lc->ntargets,
+	    load_conf_timed(lc));
+	if (load_conf_timed(lc)) {
 		/* Fixed memory for the whole run, however long it lasts. */
 		l->ival = xcalloc(LAT_MAX, sizeof(*l->ival));
 		l->epoch_h = xcalloc(LAT_MAX, sizeof(*l->epoch_h));

@@ -158,6 +158,8 @@ static const struct {
 	  "Time from the actual write to the complete reply, whole run." },
 	{ "loadd_connect_time_seconds", LAT_CONNECT,
 	  "Time from connect() to established, whole run." },
+	{ "loadd_tls_handshake_time_seconds", LAT_HANDSHAKE,
+	  "Time from established to the TLS handshake done, whole run." },
 	{ "loadd_ttfb_seconds", LAT_TTFB,
 	  "Time from a connection's first request to its first reply byte, "
 	  "whole run." },

@@ -35,7 +35,10 @@ static void	conn_readcb(struct bufferevent *, void *);
 static void	conn_writecb(struct bufferevent *, void *);
 static void	conn_eventcb(struct bufferevent *, short, void *);
 static void	conn_retrycb(evutil_socket_t, short, void *);
-static void	conn_fail(struct conn *, enum err_kind);
+static void	conn_lifecb(evutil_socket_t, short, void *);
+static void	conn_retire_soon(struct conn *);
+static void	conn_refill(struct conn *, uint64_t);
+static void	conn_open_failed(struct conn *, enum err_kind);
 
 static void
 conn_written(struct conn *c, size_t n)
@@ -48,6 +51,26 @@ conn_written(struct conn *c, size_t n)
 	CTR_ADD(wl->ctr->bytes_sent, n);
 	CTR_ADD(wl->ctr->messages_sent, msgs - c->msgs);
 	c->msgs = msgs;
+	/* churn: the last message is out (UINT64_MAX: never) */
+	if (msgs >= wl->msg_limit)
+		conn_retire_soon(c);
+}
+
+/*
+ * messages_per_connection: how many more whole messages this connection
+ * may queue.  Those written, queued and gathered all count.
+ */
+static uint64_t
+conn_quota(const struct conn *c)
+{
+	const struct wload	*wl = c->wl;
+	uint64_t		 queued;
+
+	if (wl->msg_limit == UINT64_MAX)
+		return UINT64_MAX;
+	queued = (c->written + c->outlen + c->sq_len + c->sq_rest) /
+	    wl->conf->size;
+	return queued >= wl->msg_limit ? 0 : wl->msg_limit - queued;
 }
 
 /*
@@ -206,20 +229,34 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 	conn_queue(c, out, nbytes);
 }
 
-/* Flood: top the output buffer up to the high watermark. */
+/*
+ * A transport that must see every byte (TLS encrypts what the output
+ * buffer holds) queues by reference and lets libevent write.
+ */
 void
-conn_fill(struct conn *c)
+conn_queue_write(struct conn *c, struct evbuffer *out, size_t len,
+    size_t nbytes)
+{
+	conn_queue(c, out, nbytes);
+}
+
+/* Flood: top the output buffer up to the high watermark. */
+static void
+stream_fill(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 len = evbuffer_get_length(out), size = c->wl->conf->size;
-	size_t		 want;
+	uint64_t	 want, quota;
 
 	conn_account(c, len);
 	if (len >= OUT_HIGH_WATER)
 		return;
 	/* Whole messages, at least one. */
-	want = (OUT_HIGH_WATER - len + size - 1) / size * size;
-	conn_queue(c, out, want);
+	want = (OUT_HIGH_WATER - len + size - 1) / size;
+	if ((quota = conn_quota(c)) < want)
+		want = quota;
+	if (want > 0)
+		conn_queue(c, out, want * size);
 }
 
 /*
@@ -236,7 +273,7 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
 	size_t			 len = evbuffer_get_length(out);
 	struct request_slot	*r;
 
-	if (c->rq_n >= cap)
+	if (c->rq_n >= cap || conn_quota(c) == 0)
 		return false;
 	conn_account(c, len);
 	r = &c->rq[(c->rq_head + c->rq_n) % cap];
@@ -248,7 +285,26 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
 		c->first_send = now;
 		c->ttfb_pending = true;
 	}
-	conn_write(c, out, len, wl->conf->size);
+	wl->tp->write(c, out, len, wl->conf->size);
+	return true;
+}
+
+/*
+ * A burst of requests due at the same moment: all of them or none, so a
+ * burst is never split across the in-flight limit.
+ */
+static bool
+conn_request_burst(struct conn *c, uint64_t intended, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+	unsigned	 burst = wl->conf->burst;
+
+	if (burst > 1 && c->rq_n + burst > (unsigned)wl->conf->inflight)
+		return false;
+	for (unsigned i = 0; i < burst; i++) {
+		if (!conn_request(c, intended, now))
+			return i > 0;
+	}
 	return true;
 }
 
@@ -260,17 +316,17 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
  * stays owed, and the caller takes the connection off the timer until it
  * can send again.
  */
-void
-conn_send_due(struct conn *c, uint64_t now)
+static void
+stream_send_due(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
 	struct evbuffer	*out;
 	size_t		 len, size = wl->conf->size;
-	uint64_t	 n, room;
+	uint64_t	 n, room, quota, msgs, burst;
 
 	if (wl->conf->expect != EXPECT_NONE) {
 		while (c->next_due <= now &&
-		    conn_request(c, c->next_due, now))
+		    conn_request_burst(c, c->next_due, now))
 			c->next_due += wload_gap(wl);
 		return;
 	}
@@ -279,15 +335,24 @@ conn_send_due(struct conn *c, uint64_t now)
 	conn_account(c, len);
 	if (now < c->next_due)
 		return;
+	/* Each due moment is a burst of messages (1 unless told). */
+	burst = wl->conf->burst;
 	n = (now - c->next_due) / wl->interval_ns + 1;
 	room = len >= OUT_HIGH_WATER ? 0 :
 	    (OUT_HIGH_WATER - len + size - 1) / size;
-	if (n > room)
-		n = room;
+	if (len == 0 && room < burst)
+		room = burst;		/* a burst larger than the mark */
+	if (n * burst > room)
+		n = room / burst;	/* whole bursts; the rest stays owed */
 	if (n == 0)
 		return;
+	msgs = n * burst;
+	if ((quota = conn_quota(c)) < msgs)
+		msgs = quota;		/* its last: the connection ends */
+	if (msgs == 0)
+		return;
 	c->next_due += n * wl->interval_ns;
-	conn_write(c, out, len, n * size);
+	wl->tp->write(c, out, len, msgs * size);
 }
 
 /*
@@ -296,7 +361,7 @@ conn_send_due(struct conn *c, uint64_t now)
  * flight cannot drift.  A connect that ends, however it ends (up, failed,
  * timed out, closed by a scale down), frees a place for a waiting slot.
  */
-static void
+void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	struct wload		*wl = c->wl;
@@ -307,14 +372,18 @@ conn_set_state(struct conn *c, enum conn_state state)
 		wl->connecting--;
 		if (state != CONN_CONNECTING)
 			wload_kick(wl);
-	} else if (c->state == CONN_UP)
+	} else if (c->state == CONN_UP) {
 		CTR_ADD(ctr->active, -1);
+		CTR_ADD(wl->tctr[c->tgt].active, -1);
+	}
 	if (state == CONN_CONNECTING) {
 		CTR_ADD(ctr->connecting, 1);
 		wl->connecting++;
-	} else if (state == CONN_UP)
+	} else if (state == CONN_UP) {
 		CTR_ADD(ctr->active, 1);
-	c->state = state;
+		CTR_ADD(wl->tctr[c->tgt].active, 1);
+	}
+	c->state = (uint8_t)state;
 }
 
 /*
@@ -343,70 +412,138 @@ conn_bind(struct conn *c, int fd)
 	    sizeof(struct sockaddr_in));
 }
 
-/* Open the slot's socket and start a non-blocking connect. */
-void
-conn_open(struct conn *c)
+/*
+ * Options a new stream socket gets before its connect.  Failures are
+ * harmless (an old kernel, a unix socket that has no TCP options).
+ */
+static void
+stream_sockopts(const struct load_conf *lc, int fd, int family)
 {
-	struct wload		*wl = c->wl;
-	const struct load_conf	*lc = wl->conf;
-	struct timeval		 tv;
-	int			 fd, one = 1;
+	int	 one = 1, idle;
 
-	fd = socket(lc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	if (family == AF_UNIX)
+		return;
+	if (lc->nodelay)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	if (lc->keepalive > 0) {
+		idle = (int)lc->keepalive;
+		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
+		    sizeof(one));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+		    sizeof(idle));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle,
+		    sizeof(idle));
+	}
+}
+
+/* A new socket's tallies: it starts on a message boundary. */
+void
+conn_prepare(struct conn *c)
+{
+	const struct load_conf	*lc = c->wl->conf;
+
+	/* A message cut short by the last socket is not counted. */
+	c->outlen = 0;
+	c->written = c->msgs = 0;
+	c->pos -= c->pos % lc->size;
+	c->heap_idx = HEAP_NONE;
+	c->rq_head = c->rq_n = 0;
+	c->reply_got = 0;
+	c->first_send = 0;
+	c->ttfb_pending = false;
+	c->handshaking = false;
+	c->retiring = false;
+	if (lc->expect != EXPECT_NONE && c->rq == NULL)
+		c->rq = xcalloc((size_t)lc->inflight, sizeof(*c->rq));
+	c->connect_start = now_ns();
+}
+
+/* A connect that failed before it started, counted as such. */
+static void
+conn_open_failed(struct conn *c, enum err_kind kind)
+{
+	CTR_ADD(c->wl->ctr->connects_failed, 1);
+	CTR_ADD(c->wl->tctr[c->tgt].connects_failed, 1);
+	conn_fail(c, kind);
+}
+
+/*
+ * Open the slot's socket and start a non-blocking connect.  TLS connects
+ * the socket first and starts its handshake when it is connected (so the
+ * two are timed apart); its first bufferevent therefore leaves the socket
+ * open when freed, for the TLS one (tls_close closes it).
+ */
+static void
+stream_open(struct conn *c)
+{
+	struct wload			*wl = c->wl;
+	const struct load_conf		*lc = wl->conf;
+	const struct target_conf	*tc = &lc->targets[c->tgt];
+	struct timeval			 tv;
+	int				 fd;
+
+	fd = socket(tc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		CTR_ADD(wl->ctr->connects_failed, 1);
-		conn_fail(c, err_kind_from_errno(errno));
+		conn_open_failed(c, err_kind_from_errno(errno));
 		return;
 	}
 	if (lc->nsources > 0 && conn_bind(c, fd) == -1) {
 		int saved = errno;
 
 		close(fd);
-		CTR_ADD(wl->ctr->connects_failed, 1);
-		conn_fail(c, err_kind_from_bind_errno(saved));
+		conn_open_failed(c, err_kind_from_bind_errno(saved));
 		return;
 	}
-	if (lc->nodelay)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-	c->bev = bufferevent_socket_new(wl->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	stream_sockopts(lc, fd, tc->addr.ss_family);
+	c->bev = bufferevent_socket_new(wl->w->base, fd,
+	    lc->protocol == PROTO_TLS ? 0 : BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
-		CTR_ADD(wl->ctr->connects_failed, 1);
-		conn_fail(c, ERR_OTHER);
+		conn_open_failed(c, ERR_OTHER);
 		return;
 	}
-	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	c->fd = fd;
+	stream_setcb(c);
 	/* The write timeout covers the connect. */
 	tv = tv_from_s(lc->connect_timeout);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
-	/*
-	 * A new connection starts on a message boundary with its own
-	 * tally: a message cut short by the last one is not counted.
-	 */
-	c->outlen = 0;
-	c->written = c->msgs = 0;
-	c->pos -= c->pos % lc->size;
-	c->fd = fd;
-	c->heap_idx = HEAP_NONE;
-	c->rq_head = c->rq_n = 0;
-	c->reply_got = 0;
-	c->first_send = 0;
-	c->ttfb_pending = false;
-	if (lc->expect != EXPECT_NONE && c->rq == NULL)
-		c->rq = xcalloc((size_t)lc->inflight, sizeof(*c->rq));
-	c->connect_start = now_ns();
+	conn_prepare(c);
 	conn_set_state(c, CONN_CONNECTING);
 	if (bufferevent_socket_connect(c->bev,
-	    (const struct sockaddr *)&lc->addr,
-	    (int)lc->addrlen) == -1) {
+	    (const struct sockaddr *)&tc->addr, (int)tc->addrlen) == -1) {
 		int saved = errno;
 
 		CTR_ADD(wl->ctr->connects_failed, 1);
+		CTR_ADD(wl->tctr[c->tgt].connects_failed, 1);
 		conn_close(c);
 		conn_fail(c, err_kind_from_errno(saved));
 	}
+}
+
+void
+stream_setcb(struct conn *c)
+{
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+}
+
+/* The stream transports' close: count what left, free the socket. */
+void
+stream_close(struct conn *c)
+{
+	if (c->bev == NULL)
+		return;
+	if (c->state == CONN_UP)
+		conn_account(c,
+		    evbuffer_get_length(bufferevent_get_output(c->bev)));
+	/*
+	 * libevent allows freeing a bufferevent from its own callback: the
+	 * free is deferred until the callback returns.
+	 */
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->fd = -1;
 }
 
 /* Free the socket, keep the slot (it goes back to CONN_IDLE). */
@@ -415,17 +552,7 @@ conn_close(struct conn *c)
 {
 	if (c->sq_len > 0)
 		worker_flush(c->wl->w);	/* its send must not outlive it */
-	if (c->bev != NULL) {
-		if (c->state == CONN_UP)
-			conn_account(c,
-			    evbuffer_get_length(bufferevent_get_output(c->bev)));
-		/*
-		 * libevent allows freeing a bufferevent from its own
-		 * callback: the free is deferred until the callback returns.
-		 */
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-	}
+	c->wl->tp->close(c);
 	pace_remove(c);
 	if (c->retry != NULL) {
 		event_free(c->retry);
@@ -434,6 +561,8 @@ conn_close(struct conn *c)
 	/* Requests still in flight go with the socket. */
 	c->rq_n = 0;
 	c->reply_got = 0;
+	c->handshaking = false;
+	c->retiring = false;
 	conn_set_state(c, CONN_IDLE);
 }
 
@@ -443,6 +572,113 @@ conn_free(struct conn *c)
 	conn_close(c);
 	free(c->rq);
 	free(c);
+}
+
+/*
+ * Churn: the connection's life is over (its lifetime ran out, or its
+ * messages_per_connection are out and answered).  It closes as the load
+ * says (a reset leaves no TIME_WAIT behind) and its slot opens a new one
+ * as the connect rate allows, with a fresh schedule.
+ */
+void
+conn_recycle(struct conn *c)
+{
+	struct wload	*wl = c->wl;
+	struct linger	 lg = { 1, 0 };
+
+	CTR_ADD(wl->ctr->recycled, 1);
+	if (wl->conf->close == CLOSE_RESET && c->fd >= 0)
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+	conn_close(c);
+	c->attempts = 0;
+	c->next_due = 0;
+	wload_idle(wl, c);
+	wload_open_pending(wl);
+}
+
+/* The transport's view: bytes queued that have not left yet. */
+static bool
+conn_output_pending(const struct conn *c)
+{
+	return c->wl->conf->protocol != PROTO_UDP && c->bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+}
+
+static void
+conn_lifecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->state != CONN_UP)
+		return;
+	/*
+	 * The last message is counted but not yet answered, or not all
+	 * written: the last reply (or write) calls again.  A lifetime that
+	 * ran out does not wait.
+	 */
+	if (c->retiring && (c->rq_n > 0 || conn_output_pending(c)))
+		return;
+	conn_recycle(c);
+}
+
+/* The connection's last message is out: end it from the loop, not here. */
+static void
+conn_retire_soon(struct conn *c)
+{
+	static const struct timeval	 now = { 0, 0 };
+
+	if (c->state != CONN_UP)
+		return;
+	c->retiring = true;
+	if (c->retry == NULL &&
+	    (c->retry = evtimer_new(c->wl->w->base, conn_lifecb, c)) == NULL)
+		return;
+	evtimer_add(c->retry, &now);
+}
+
+/*
+ * The connection is ready for traffic: start what its load sends, and
+ * arm the end of its lifetime.
+ */
+void
+conn_up(struct conn *c, uint64_t now)
+{
+	struct wload		*wl = c->wl;
+	const struct load_conf	*lc = wl->conf;
+
+	conn_set_state(c, CONN_UP);
+	c->up_since = now;
+	if (lc->lifetime > 0 &&
+	    (c->retry = evtimer_new(wl->w->base, conn_lifecb, c)) != NULL) {
+		double		 u, d;
+		struct timeval	 tv;
+
+		u = (double)(worker_random(wl->w) >> 11) / 9007199254740992.0;
+		d = lc->lifetime * (1.0 + lc->lifetime_jitter *
+		    (2.0 * u - 1.0));
+		tv = tv_from_s(d);
+		evtimer_add(c->retry, &tv);
+	}
+	if (lc->idle)
+		return;
+	if (wl->rate > 0 && c->next_due == 0)
+		pace_start(c, now);
+	else if (wl->rate > 0) {
+		/*
+		 * The slot had a schedule before it lost its connection:
+		 * keep it.  What fell due meanwhile is sent now, counted
+		 * late, and timed from when it was due, so an outage shows
+		 * in the latency instead of vanishing from it.
+		 */
+		if (lc->expect != EXPECT_NONE)
+			conn_refill(c, now);
+		else
+			pace_push(c);
+	} else if (lc->expect != EXPECT_NONE)
+		conn_refill(c, now);
+	else
+		conn_fill(c);
 }
 
 /* Delay before the next attempt: exponential, capped, with jitter. */
@@ -467,7 +703,7 @@ conn_backoff(struct conn *c)
  * the slot may be opened again.  A refused target therefore costs one
  * connect per slot per backoff delay, never a busy loop.
  */
-static void
+void
 conn_fail(struct conn *c, enum err_kind kind)
 {
 	struct wload	*wl = c->wl;
@@ -489,10 +725,11 @@ conn_fail(struct conn *c, enum err_kind kind)
 }
 
 /* An established connection ends by our own verdict on its replies. */
-static void
+void
 conn_reset(struct conn *c, enum err_kind kind)
 {
 	CTR_ADD(c->wl->ctr->disconnects, 1);
+	CTR_ADD(c->wl->tctr[c->tgt].disconnects, 1);
 	conn_fail(c, kind);
 }
 
@@ -563,6 +800,9 @@ conn_reply_done(struct conn *c, uint64_t now)
 	c->rq_head = (c->rq_head + 1) % cap;
 	c->rq_n--;
 	c->reply_got = 0;
+	/* churn: its last request is answered */
+	if (c->rq_n == 0 && c->msgs >= wl->msg_limit)
+		conn_retire_soon(c);
 }
 
 /*
@@ -662,7 +902,8 @@ conn_refill(struct conn *c, uint64_t now)
 	}
 	if (c->heap_idx != HEAP_NONE)
 		return;
-	while (c->next_due <= now && conn_request(c, c->next_due, now)) {
+	while (c->next_due <= now &&
+	    conn_request_burst(c, c->next_due, now)) {
 		CTR_ADD(wl->ctr->late, 1);
 		c->next_due += wload_gap(wl);
 	}
@@ -674,8 +915,8 @@ conn_refill(struct conn *c, uint64_t now)
  * The reply-timeout sweep, and the closed-loop refill after a rate change.
  * Every request still unanswered counts as one reply_timeout.
  */
-void
-conn_check_replies(struct conn *c, uint64_t now)
+static void
+stream_check_replies(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
 	uint64_t	 limit = (uint64_t)(wl->conf->reply_timeout * 1e9);
@@ -720,7 +961,8 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	struct wload	*wl = c->wl;
 
-	if (wl->rate == 0 && wl->conf->expect == EXPECT_NONE)
+	if (wl->rate == 0 && wl->conf->expect == EXPECT_NONE &&
+	    !wl->conf->idle)
 		conn_fill(c);
 	else if (wl->rate > 0 && wl->conf->expect == EXPECT_NONE &&
 	    c->heap_idx == HEAP_NONE) {
@@ -743,6 +985,57 @@ conn_self_connected(const struct conn *c)
 	return alen == blen && memcmp(&a, &b, alen) == 0;
 }
 
+/* A stream is ready: its buffers set for bulk, and traffic starts. */
+static void
+stream_ready(struct conn *c, uint64_t now)
+{
+	struct bufferevent	*bev = c->bev;
+
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW_WATER, 0);
+	/*
+	 * libevent writes at most 16 KiB per call unless told otherwise:
+	 * let one writev() take the whole output.
+	 */
+	bufferevent_set_max_single_write(bev, OUT_HIGH_WATER);
+	bufferevent_set_max_single_read(bev, IN_MAX_READ);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	conn_up(c, now);
+}
+
+/* TCP and unix: connected is ready. */
+static bool
+stream_connected(struct conn *c, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+
+	CTR_ADD(wl->ctr->connects_ok, 1);
+	CTR_ADD(wl->tctr[c->tgt].connects_ok, 1);
+	if (wl->h != NULL)
+		hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
+	return true;
+}
+
+enum err_kind
+stream_error_kind(struct conn *c, short what, int err)
+{
+	if (what & BEV_EVENT_TIMEOUT)
+		return ERR_TIMEOUT;
+	if (what & BEV_EVENT_EOF) {
+		/*
+		 * Part of a reply (counted, or held back while an `until`
+		 * delimiter may still be arriving) and then the end: short.
+		 */
+		size_t held = evbuffer_get_length(bufferevent_get_input(
+		    c->bev));
+
+		CTR_ADD(c->wl->ctr->bytes_received, held);
+		return c->rq_n > 0 && (c->reply_got > 0 || held > 0) ?
+		    ERR_SHORT_REPLY : ERR_CLOSED;
+	}
+	return err_kind_from_errno(err);
+}
+
 static void
 conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -750,78 +1043,62 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct wload	*wl = c->wl;
 	enum err_kind	 kind;
 	int		 saved = EVUTIL_SOCKET_ERROR();
-	uint64_t	 now;
 
-	if ((what & BEV_EVENT_CONNECTED) && conn_self_connected(c)) {
+	if ((what & BEV_EVENT_CONNECTED) && !c->handshaking &&
+	    conn_self_connected(c)) {
 		/*
 		 * Nothing listens on the target, and the kernel picked the
 		 * target's own port as our local port: on loopback a connect
 		 * then "succeeds" to itself (TCP simultaneous open).  It is a
 		 * refused connect, and the port must be freed for the server.
 		 */
-		CTR_ADD(wl->ctr->connects_failed, 1);
-		conn_fail(c, ERR_REFUSED);
+		conn_open_failed(c, ERR_REFUSED);
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
-		now = now_ns();
-		CTR_ADD(wl->ctr->connects_ok, 1);
-		conn_set_state(c, CONN_UP);
-		c->up_since = now;
-		if (wl->h != NULL)
-			hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
-		bufferevent_set_timeouts(bev, NULL, NULL);
-		bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW_WATER, 0);
-		/*
-		 * libevent writes at most 16 KiB per call unless told
-		 * otherwise: let one writev() take the whole output.
-		 */
-		bufferevent_set_max_single_write(bev, OUT_HIGH_WATER);
-		bufferevent_set_max_single_read(bev, IN_MAX_READ);
-		bufferevent_enable(bev, EV_READ | EV_WRITE);
-		if (wl->rate > 0 && c->next_due == 0)
-			pace_start(c, now);
-		else if (wl->rate > 0) {
-			/*
-			 * The slot had a schedule before it lost its
-			 * connection: keep it.  What fell due meanwhile is
-			 * sent now, counted late, and timed from when it was
-			 * due, so an outage shows in the latency instead of
-			 * vanishing from it.
-			 */
-			if (wl->conf->expect != EXPECT_NONE)
-				conn_refill(c, now);
-			else
-				pace_push(c);
-		} else if (wl->conf->expect != EXPECT_NONE)
-			conn_refill(c, now);
-		else
-			conn_fill(c);
+		uint64_t now = now_ns();
+
+		if (wl->tp->connected(c, now))
+			stream_ready(c, now);
 		return;
 	}
-
-	if (what & BEV_EVENT_TIMEOUT)
-		kind = ERR_TIMEOUT;
-	else if (what & BEV_EVENT_EOF) {
-		/*
-		 * Part of a reply (counted, or held back while an `until`
-		 * delimiter may still be arriving) and then the end: short.
-		 */
-		size_t held = evbuffer_get_length(bufferevent_get_input(bev));
-
-		CTR_ADD(wl->ctr->bytes_received, held);
-		kind = c->rq_n > 0 && (c->reply_got > 0 || held > 0) ?
-		    ERR_SHORT_REPLY : ERR_CLOSED;
-	} else
-		kind = err_kind_from_errno(saved);
-
-	if (c->state == CONN_CONNECTING)
+	kind = wl->tp->error_kind(c, what, saved);
+	if (c->state == CONN_CONNECTING && c->handshaking)
+		;	/* connected: the handshake's failure is its kind */
+	else if (c->state == CONN_CONNECTING) {
 		CTR_ADD(wl->ctr->connects_failed, 1);
-	else {
+		CTR_ADD(wl->tctr[c->tgt].connects_failed, 1);
+	} else {
 		CTR_ADD(wl->ctr->disconnects, 1);
+		CTR_ADD(wl->tctr[c->tgt].disconnects, 1);
 		/* A connection that held for a while resets the backoff. */
 		if (now_ns() - c->up_since >= 1000000000ull)
 			c->attempts = 0;
 	}
 	conn_fail(c, kind);
 }
+
+const struct transport transport_tcp = {
+	.name = "tcp",
+	.open = stream_open,
+	.close = stream_close,
+	.send_due = stream_send_due,
+	.fill = stream_fill,
+	.check_replies = stream_check_replies,
+	.write = conn_write,
+	.connected = stream_connected,
+	.error_kind = stream_error_kind,
+};
+
+/* TLS: every byte goes through the bufferevent, which encrypts it. */
+const struct transport transport_tls = {
+	.name = "tls",
+	.open = stream_open,
+	.close = tls_close,
+	.send_due = stream_send_due,
+	.fill = stream_fill,
+	.check_replies = stream_check_replies,
+	.write = conn_queue_write,
+	.connected = tls_connected,
+	.error_kind = tls_error_kind,
+};

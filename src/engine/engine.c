@@ -16,11 +16,14 @@
 #include "engine/worker.h"
 
 struct load_shared *
-load_shared_new(int nworkers, bool histograms)
+load_shared_new(int nworkers, int ntargets, bool histograms)
 {
 	struct load_shared	*sh = xcalloc(1, sizeof(*sh));
 
 	sh->nworkers = nworkers;
+	sh->ntargets = ntargets;
+	sh->tctr = xcalloc((size_t)nworkers * (size_t)ntargets,
+	    sizeof(*sh->tctr));
 	if (posix_memalign((void **)&sh->ctr, 64,
 	    sizeof(*sh->ctr) * (size_t)nworkers) != 0)
 		fatal("posix_memalign");
@@ -52,6 +55,7 @@ load_shared_unref(struct load_shared *sh)
 	if (atomic_fetch_sub(&sh->refs, 1) != 1)
 		return;
 	free(sh->ctr);
+	free(sh->tctr);
 	if (sh->pend != NULL) {
 		pthread_mutex_destroy(&sh->hist_lock);
 		free(sh->pend);
@@ -65,6 +69,21 @@ load_shared_snapshot(const struct load_shared *sh, struct stats_snap *s)
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < sh->nworkers; i++)
 		stats_snap_add_counters(s, &sh->ctr[i]);
+}
+
+void
+load_shared_target(const struct load_shared *sh, int t, struct target_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < sh->nworkers; i++) {
+		const struct target_counters *tc =
+		    &sh->tctr[i * sh->ntargets + t];
+
+		s->active += CTR_GET(tc->active);
+		s->connects_ok += CTR_GET(tc->connects_ok);
+		s->connects_failed += CTR_GET(tc->connects_failed);
+		s->disconnects += CTR_GET(tc->disconnects);
+	}
 }
 
 void

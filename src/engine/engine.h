@@ -28,12 +28,33 @@
 #include "measure/hist.h"
 #include "model/profile.h"
 
+/*
+ * A load's connections to one of its targets, on one worker (single
+ * writer, as struct load_counters).
+ */
+struct target_counters {
+	_Atomic int64_t		 active;
+	_Atomic uint64_t	 connects_ok;
+	_Atomic uint64_t	 connects_failed;
+	_Atomic uint64_t	 disconnects;
+};
+
+/* Their sums over the workers, for one target. */
+struct target_snap {
+	int64_t			 active;
+	uint64_t		 connects_ok;
+	uint64_t		 connects_failed;
+	uint64_t		 disconnects;
+};
+
 /* What a load's owner and its workers share; refcounted. */
 struct load_shared {
 	_Atomic int		 refs;
 	int			 nworkers;
+	int			 ntargets;
 	struct load_counters	*ctr;		/* [nworkers]; ctr[i] is
 						   written by worker i only */
+	struct target_counters	*tctr;		/* [nworkers * ntargets] */
 	/*
 	 * Latency, for loads that expect replies (else NULL).  Each worker
 	 * adds its interval histograms into pend under hist_lock once per
@@ -44,7 +65,11 @@ struct load_shared {
 };
 
 /* One reference for the caller; nworkers counter blocks. */
-struct load_shared *load_shared_new(int nworkers, bool histograms);
+struct load_shared *load_shared_new(int nworkers, int ntargets,
+	    bool histograms);
+/* One target's counters summed over the workers. */
+void	 load_shared_target(const struct load_shared *, int target,
+	    struct target_snap *);
 void	 load_shared_ref(struct load_shared *);
 void	 load_shared_unref(struct load_shared *);
 /* The counters summed over the workers. */
@@ -68,7 +93,8 @@ struct wcmd {
 	struct load_shared	*shared;	/* ADD_LOAD: a reference, the
 						   worker's to drop */
 	struct load_conf	*conf;		/* ADD_LOAD: owned by worker */
-	int			 target;
+	int			 target;	/* SET_TARGET, ADD_LOAD */
+	int			 tgt[TARGETS_MAX]; /* its split by target */
 	double			 rate;
 	TAILQ_ENTRY(wcmd)	 entry;
 };

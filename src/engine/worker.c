@@ -31,6 +31,7 @@ static void	worker_trimcb(evutil_socket_t, short, void *);
 static void	wload_openercb(evutil_socket_t, short, void *);
 static void	wload_free(struct wload *);
 static void	wload_reply_checkcb(evutil_socket_t, short, void *);
+static void	wload_set_target(struct wload *, const struct wcmd *);
 
 uint64_t
 worker_random(struct worker *w)
@@ -307,7 +308,9 @@ wload_set_rate(struct wload *wl, double rate)
 	uint64_t	 now = now_ns();
 
 	wl->rate = rate;
-	wl->interval_ns = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+	/* A burst of N is N messages every N / rate seconds. */
+	wl->interval_ns = rate > 0 ? (uint64_t)(1e9 * wl->conf->burst /
+	    rate) : 0;
 	if (wl->interval_ns == 0 && rate > 0)
 		wl->interval_ns = 1;
 	/*
@@ -323,6 +326,8 @@ wload_set_rate(struct wload *wl, double rate)
 			continue;
 		}
 		pace_remove(c);
+		if (wl->conf->idle)
+			continue;
 		if (rate > 0)
 			pace_start(c, now);
 		else if (wl->conf->expect == EXPECT_NONE)
@@ -342,17 +347,39 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->id = cmd->load_id;
 	wl->shared = cmd->shared;	/* the command's reference */
 	wl->ctr = &cmd->shared->ctr[w->id];
+	wl->tctr = &cmd->shared->tctr[w->id * cmd->shared->ntargets];
 	wl->conf = cmd->conf;
 	wl->tick_ns = (uint64_t)(wl->conf->tick * 1e9);
+	wl->msg_limit = wl->conf->messages_per_connection > 0 ?
+	    wl->conf->messages_per_connection : UINT64_MAX;
 	TAILQ_INIT(&wl->idle);
 	TAILQ_INIT(&wl->conns);
+	/* The transport, once: the worker never asks again. */
+	switch (wl->conf->protocol) {
+	case PROTO_TLS:
+		wl->tp = &transport_tls;
+		break;
+	case PROTO_UDP:
+		wl->tp = &transport_udp;
+		break;
+	default:
+		wl->tp = &transport_tcp;
+		break;
+	}
+	if (wl->conf->protocol == PROTO_TLS && tls_wload_init(wl) == -1) {
+		/* Logged; the load holds no connection rather than bad ones. */
+		cmd->target = 0;
+		memset(cmd->tgt, 0, sizeof(cmd->tgt));
+	}
+	if (load_conf_timed(wl->conf)) {
+		wl->h = xcalloc(LAT_MAX, sizeof(*wl->h));
+		for (int i = 0; i < LAT_MAX; i++)
+			hist_reset(&wl->h[i]);
+	}
 	if (wl->conf->expect != EXPECT_NONE) {
 		double	 t = wl->conf->reply_timeout / 4;
 		struct timeval tv;
 
-		wl->h = xcalloc(LAT_MAX, sizeof(*wl->h));
-		for (int i = 0; i < LAT_MAX; i++)
-			hist_reset(&wl->h[i]);
 		/* Sweep for overdue replies a few times per timeout. */
 		if (t > 1)
 			t = 1;
@@ -381,8 +408,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->next = w->wloads;
 	w->wloads = wl;
 	wload_set_rate(wl, cmd->rate);
-	wl->target = cmd->target;
-	wload_adjust(wl);
+	wload_set_target(wl, cmd);
 	return wl;
 }
 
@@ -393,6 +419,7 @@ wload_free(struct wload *wl)
 	struct wload	**pp;
 
 	wl->target = 0;
+	memset(wl->tgt_want, 0, sizeof(wl->tgt_want));
 	wload_adjust(wl);
 	/* wload_adjust emptied both lists: target 0 frees every slot. */
 	for (pp = &w->wloads; *pp != NULL; pp = &(*pp)->next) {
@@ -406,6 +433,7 @@ wload_free(struct wload *wl)
 		event_free(wl->reply_check);
 	free(wl->h);
 	free(wl->payload);
+	tls_wload_free(wl);
 	load_conf_free(wl->conf);
 	/* The main thread may have dropped its reference already. */
 	load_shared_unref(wl->shared);
@@ -484,44 +512,78 @@ wload_openercb(evutil_socket_t fd, short what, void *arg)
 	wload_open_pending(arg);
 }
 
+/* This worker's share, and its split by destination, from a command. */
+static void
+wload_set_target(struct wload *wl, const struct wcmd *cmd)
+{
+	wl->target = cmd->target;
+	memcpy(wl->tgt_want, cmd->tgt, sizeof(wl->tgt_want));
+	wload_adjust(wl);
+}
+
 /*
- * Bring the number of slots to the target.  Scaling down closes the surplus
- * at once, idle and connecting slots first, so that the established count
- * the server sees drops as little as it must.  Every slot, whatever its
- * state, counts toward the target: that is what keeps the server's view at
- * or under the target while connects are in flight.
+ * Free up to n slots of target t from list, skipping established ones
+ * when told.  Returns how many were freed.
+ */
+static int
+wload_drop(struct wload *wl, struct conn_list *list, int t, int n,
+    bool skip_up)
+{
+	struct conn	*c, *tmp;
+	int		 freed = 0;
+
+	TAILQ_FOREACH_SAFE(c, list, entry, tmp) {
+		if (freed == n)
+			break;
+		if (c->tgt != t || (skip_up && c->state == CONN_UP))
+			continue;
+		TAILQ_REMOVE(list, c, entry);
+		conn_free(c);
+		wl->nconns--;
+		wl->tgt_have[t]--;
+		freed++;
+	}
+	return freed;
+}
+
+/*
+ * Bring the number of slots of each target to this worker's split of it
+ * (the main thread splits a load so that, over all workers, targets are
+ * never more than one connection apart).  Scaling down closes the
+ * surplus at once, idle and connecting slots first, so that the
+ * established count the server sees drops as little as it must.  Every
+ * slot, whatever its state, counts toward the target: that is what keeps
+ * the server's view at or under the target while connects are in flight.
  */
 void
 wload_adjust(struct wload *wl)
 {
-	struct conn	*c, *tmp;
+	struct conn	*c;
 	int		 before = wl->nconns;
 
-	while (wl->nconns > wl->target && (c = TAILQ_LAST(&wl->idle,
-	    conn_list)) != NULL) {
-		TAILQ_REMOVE(&wl->idle, c, entry);
-		conn_free(c);
-		wl->nconns--;
-	}
-	for (int pass = 0; pass < 2 && wl->nconns > wl->target; pass++) {
-		TAILQ_FOREACH_SAFE(c, &wl->conns, entry, tmp) {
-			if (wl->nconns <= wl->target)
-				break;
-			if (pass == 0 && c->state == CONN_UP)
-				continue;
-			TAILQ_REMOVE(&wl->conns, c, entry);
-			conn_free(c);
-			wl->nconns--;
-		}
+	for (int t = 0; t < wl->conf->ntargets; t++) {
+		int over = wl->tgt_have[t] - wl->tgt_want[t];
+
+		if (over > 0)
+			over -= wload_drop(wl, &wl->idle, t, over, false);
+		if (over > 0)
+			over -= wload_drop(wl, &wl->conns, t, over, true);
+		if (over > 0)
+			(void)wload_drop(wl, &wl->conns, t, over, false);
 	}
 	if (before - wl->nconns >= TRIM_AFTER_FREED)
 		worker_give_back(wl->w);
-	while (wl->nconns < wl->target) {
-		c = xcalloc(1, sizeof(*c));
-		c->wl = wl;
-		c->heap_idx = HEAP_NONE;
-		TAILQ_INSERT_TAIL(&wl->idle, c, entry);
-		wl->nconns++;
+	for (int t = 0; t < wl->conf->ntargets; t++) {
+		while (wl->tgt_have[t] < wl->tgt_want[t]) {
+			c = xcalloc(1, sizeof(*c));
+			c->wl = wl;
+			c->fd = -1;
+			c->tgt = (uint16_t)t;
+			c->heap_idx = HEAP_NONE;
+			TAILQ_INSERT_TAIL(&wl->idle, c, entry);
+			wl->nconns++;
+			wl->tgt_have[t]++;
+		}
 	}
 	wload_open_pending(wl);
 }
@@ -818,10 +880,8 @@ worker_wakeupcb(evutil_socket_t fd, short what, void *arg)
 			wload_new(w, cmd);
 			break;
 		case WCMD_SET_TARGET:
-			if (wl != NULL) {
-				wl->target = cmd->target;
-				wload_adjust(wl);
-			}
+			if (wl != NULL)
+				wload_set_target(wl, cmd);
 			break;
 		case WCMD_SET_RATE:
 			if (wl != NULL)

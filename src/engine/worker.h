@@ -22,7 +22,10 @@
 struct event_base;
 struct event;
 struct bufferevent;
+struct evbuffer;
 struct io_uring;
+struct ssl_ctx_st;
+struct ssl_session_st;
 
 TAILQ_HEAD(wcmd_queue, wcmd);
 
@@ -92,14 +95,22 @@ enum conn_state {
  */
 struct conn {
 	struct wload		*wl;
-	struct bufferevent	*bev;
-	struct event		*retry;		/* CONN_BACKOFF only */
+	union {
+		struct bufferevent *bev;	/* stream transports */
+		struct event	*rev;		/* datagram: readable */
+	};
+	struct event		*retry;		/* CONN_BACKOFF: the retry;
+						   CONN_UP: the end of its
+						   lifetime (churn) */
 	int			 fd;		/* bev's socket, for direct sends */
-	enum conn_state		 state;
+	uint8_t			 state;		/* enum conn_state */
+	bool			 handshaking;	/* TLS: connected, not ready */
+	bool			 retiring;	/* churn: its end is due */
 	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
 	uint8_t			 attempts;	/* backoff exponent (<= 64); reset
 						   when a connection held >= 1 s */
 	bool			 ttfb_pending;	/* first send made, no byte yet */
+	uint16_t		 tgt;		/* index in conf->targets */
 	uint64_t		 up_since;	/* ns */
 	uint64_t		 next_due;	/* paced: ns of next message */
 	size_t			 pos;		/* offset in the payload ring */
@@ -126,6 +137,34 @@ struct request_slot {
 	size_t			 off;		/* its bytes in the payload ring */
 };
 
+/*
+ * A load's transport, chosen once when the load is created (wload_new),
+ * in the manner of wrk's socket operations: the worker calls through it
+ * and never asks which protocol a load speaks.  Stream transports (TCP,
+ * unix, TLS) share conn.c and differ in how the bufferevent is made and
+ * how bytes reach it (stream_*); UDP is dgram.c.
+ */
+struct transport {
+	const char	*name;
+	void		(*open)(struct conn *);	/* socket and connect */
+	void		(*close)(struct conn *); /* the socket only */
+	void		(*send_due)(struct conn *, uint64_t now); /* paced */
+	void		(*fill)(struct conn *);	/* flood */
+	void		(*check_replies)(struct conn *, uint64_t now);
+	/* stream only: make the bufferevent; write nbytes of whole messages
+	   with len bytes already in out */
+	void		(*write)(struct conn *, struct evbuffer *out,
+			    size_t len, size_t nbytes);
+	/* the socket connected: true if ready for traffic (TLS starts its
+	   handshake and says false, then true when it is done) */
+	bool		(*connected)(struct conn *, uint64_t now);
+	/* the kind of a failure libevent reported (what: BEV_EVENT_*) */
+	enum err_kind	(*error_kind)(struct conn *, short what, int err);
+};
+extern const struct transport transport_tcp;	/* and unix: */
+extern const struct transport transport_tls;
+extern const struct transport transport_udp;
+
 /* The part of a load that lives on one worker. */
 struct wload {
 	struct wload		*next;
@@ -134,10 +173,17 @@ struct wload {
 	struct load_shared	*shared;	/* a reference: counters and
 						   histogram hand-over */
 	struct load_counters	*ctr;		/* &shared->ctr[w->id] */
+	struct target_counters	*tctr;		/* this worker's [ntargets] */
 	struct load_conf	*conf;		/* owned copy */
+	const struct transport	*tp;		/* by conf->protocol */
 	int			 target;	/* this worker's share */
+	int			 tgt_want[TARGETS_MAX]; /* its split by
+						   destination */
+	int			 tgt_have[TARGETS_MAX]; /* slots of each */
 	int			 nconns;	/* structs in conns */
-	double			 rate;		/* 0 = flood */
+	double			 rate;		/* 0 = flood (or idle) */
+	uint64_t		 msg_limit;	/* messages_per_connection, or
+						   UINT64_MAX */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
 	uint64_t		 tick_ns;	/* conf->tick */
 	unsigned		 next_source;	/* conf->sources, round-robin */
@@ -155,15 +201,56 @@ struct wload {
 	/* this interval's histograms [LAT_MAX]; NULL without expect */
 	struct hist		*h;
 	struct event		*reply_check;	/* reply_timeout sweep */
+	/* TLS: one context per load per worker, and the session to resume */
+	struct ssl_ctx_st	*ssl_ctx;
+	struct ssl_session_st	*ssl_sess;
+	unsigned		 tls_errlog;	/* errors logged this second */
+	uint64_t		 tls_errlog_at;	/* ns: that second */
 };
 
-void	 conn_open(struct conn *);
+/* The transport's operations, for the worker. */
+static inline void
+conn_open(struct conn *c)
+{
+	c->wl->tp->open(c);
+}
+static inline void
+conn_send_due(struct conn *c, uint64_t now)
+{
+	c->wl->tp->send_due(c, now);
+}
+static inline void
+conn_fill(struct conn *c)
+{
+	c->wl->tp->fill(c);
+}
+static inline void
+conn_check_replies(struct conn *c, uint64_t now)
+{
+	c->wl->tp->check_replies(c, now);
+}
 void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
 void	 conn_free(struct conn *);
-void	 conn_send_due(struct conn *, uint64_t now);
-void	 conn_fill(struct conn *);	/* flood: top up to high mark */
-void	 conn_check_replies(struct conn *, uint64_t now);
 void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
+/* What every transport shares: state, failure and backoff, churn. */
+void	 conn_set_state(struct conn *, enum conn_state);
+void	 conn_fail(struct conn *, enum err_kind);
+void	 conn_reset(struct conn *, enum err_kind); /* our verdict */
+void	 conn_up(struct conn *, uint64_t now);	/* ready: start traffic */
+void	 conn_recycle(struct conn *);	/* churn: close and open again */
+void	 conn_prepare(struct conn *);	/* a new socket's tallies */
+/* TLS (tls.c) */
+int	 tls_wload_init(struct wload *);	/* 0, or -1 logged */
+void	 tls_wload_free(struct wload *);
+bool	 tls_connected(struct conn *, uint64_t now);
+enum err_kind tls_error_kind(struct conn *, short what, int err);
+void	 tls_close(struct conn *);
+/* stream transports (conn.c), for tls.c */
+void	 stream_setcb(struct conn *);
+void	 stream_close(struct conn *);
+enum err_kind stream_error_kind(struct conn *, short what, int err);
+void	 conn_queue_write(struct conn *, struct evbuffer *, size_t len,
+	    size_t nbytes);
 uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */

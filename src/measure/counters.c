@@ -22,6 +22,10 @@ const char *const err_kind_names[ERR_MAX] = {
 	[ERR_UNSOLICITED] = "unsolicited",
 	[ERR_SHORT_REPLY] = "short_reply",
 	[ERR_REPLY_TIMEOUT] = "reply_timeout",
+	[ERR_TLS_VERIFY] = "tls_verify_failed",
+	[ERR_TLS_HANDSHAKE] = "tls_handshake_failed",
+	[ERR_TLS_TIMEOUT] = "tls_timeout",
+	[ERR_TLS] = "tls_error",
 	[ERR_OTHER] = "other",
 };
 
@@ -115,4 +119,5 @@ const char *const lat_kind_names[LAT_MAX] = {
 	[LAT_SERVICE] = "service_us",
 	[LAT_TTFB] = "ttfb_us",
 	[LAT_CONNECT] = "connect_us",
+	[LAT_HANDSHAKE] = "tls_handshake_us",
 };

@@ -27,6 +27,10 @@ enum err_kind {
 	ERR_UNSOLICITED,	/* bytes with no request outstanding */
 	ERR_SHORT_REPLY,	/* the peer closed in the middle of a reply */
 	ERR_REPLY_TIMEOUT,	/* no reply within reply_timeout */
+	ERR_TLS_VERIFY,		/* the server's certificate was refused */
+	ERR_TLS_HANDSHAKE,	/* any other handshake failure */
+	ERR_TLS_TIMEOUT,	/* no handshake within its timeout */
+	ERR_TLS,		/* a TLS error after the handshake */
 	ERR_OTHER,
 	ERR_MAX
 };
@@ -107,6 +111,7 @@ enum lat_kind {
 	LAT_SERVICE,		/* from the actual write */
 	LAT_TTFB,		/* first request to first reply byte */
 	LAT_CONNECT,		/* connect() to established */
+	LAT_HANDSHAKE,		/* established to TLS handshake done */
 	LAT_MAX
 };
 /* Their JSON keys ("latency_us", ...). */

@@ -25,10 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "model/profile.h"
+#include "model/tlsconf.h"
 
 #define PROFILE_SIZE_MAX	(64.0 * 1024 * 1024)	/* bytes per message */
 #define PROFILE_DURATION_MAX	(365.0 * 86400)		/* any duration */
@@ -36,6 +38,8 @@
 #define PROFILE_CLIENTS_MAX	4096
 #define PROFILE_BACKOFF_MAX	100.0
 #define PROFILE_INFLIGHT_MAX	4096
+#define PROFILE_BURST_MAX	65536
+#define PROFILE_ALPN_MAX	32	/* protocols in tls_alpn */
 
 /* An error held back until all are found, to be given in file order. */
 struct profile_error {
@@ -57,6 +61,8 @@ struct profile_ctx {
 enum profile_kind {
 	PROFILE_INT,		/* a whole number into an int */
 	PROFILE_SIZE,		/* a whole number into a size_t */
+	PROFILE_UINT,		/* a whole number into an unsigned */
+	PROFILE_U64,		/* a whole number into a uint64_t */
 	PROFILE_NUMBER,		/* any number into a double */
 	PROFILE_DURATION,	/* seconds or "250ms" into a double */
 	PROFILE_BOOL,		/* true or false into a bool */
@@ -88,6 +94,22 @@ static int	profile_read_target(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_sources(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_targets(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_protocol(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_tls_str(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_tls_file(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_tls_version(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_tls_alpn(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_close(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_pattern(struct profile_ctx *,
+		    const config_setting_t *, void *);
 static int	profile_read_content(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_literal(struct profile_ctx *,
@@ -105,9 +127,11 @@ static int	profile_read_path(struct profile_ctx *,
 static int	profile_read_metrics(struct profile_ctx *,
 		    const config_setting_t *, void *);
 
+#define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 #define DOFF(f)	offsetof(struct daemon_conf, f)
 #define LOFF(f)	offsetof(struct load_conf, f)
 #define ROFF(f)	offsetof(struct reconnect_conf, f)
+#define TOFF(f)	offsetof(struct load_conf, tls.f)
 
 static const struct profile_key profile_daemon_keys[] = {
 	{ "socket", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_socket },
@@ -169,7 +193,41 @@ static const struct profile_key profile_load_keys[] = {
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
 	{ "tick", PROFILE_DURATION, LOFF(tick), 0, 1, false, NULL },
+	{ "targets", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_targets },
+	{ "protocol", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_protocol },
+	{ "tls_verify", PROFILE_BOOL, TOFF(verify), 0, 0, false, NULL },
+	{ "tls_ca", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_file },
+	{ "tls_server_name", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_tls_str },
+	{ "tls_alpn", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_alpn },
+	{ "tls_min_version", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_tls_version },
+	{ "tls_max_version", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_tls_version },
+	{ "tls_ciphers", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_tls_str },
+	{ "tls_ciphersuites", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_tls_str },
+	{ "tls_groups", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_str },
+	{ "tls_cert", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_file },
+	{ "tls_key", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_file },
+	{ "tls_resume", PROFILE_BOOL, TOFF(resume), 0, 0, false, NULL },
+	{ "tls_handshake_timeout", PROFILE_DURATION, TOFF(handshake_timeout),
+	    0, PROFILE_DURATION_MAX, true, NULL },
+	{ "lifetime", PROFILE_DURATION, LOFF(lifetime), 0,
+	    PROFILE_DURATION_MAX, true, NULL },
+	{ "lifetime_jitter", PROFILE_NUMBER, LOFF(lifetime_jitter), 0, 1,
+	    false, NULL },
+	{ "messages_per_connection", PROFILE_U64,
+	    LOFF(messages_per_connection), 1, 1e15, false, NULL },
+	{ "close", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_close },
+	{ "burst", PROFILE_UINT, LOFF(burst), 1, PROFILE_BURST_MAX, false,
+	    NULL },
+	{ "pattern", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_pattern },
+	{ "keepalive", PROFILE_DURATION, LOFF(keepalive), 1, 86400 * 7, false,
+	    NULL },
 };
+_Static_assert(NKEYS(profile_load_keys) <= 64, "bad masks are 64 bits");
 
 static const struct profile_key profile_reconnect_keys[] = {
 	{ "delay", PROFILE_DURATION, ROFF(delay), 0, PROFILE_DURATION_MAX,
@@ -181,7 +239,6 @@ static const struct profile_key profile_reconnect_keys[] = {
 	{ "jitter", PROFILE_NUMBER, ROFF(jitter), 0, 1, false, NULL },
 };
 
-#define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 
 /*
  * Settings from an @include file carry that file's name as written in the
@@ -350,7 +407,8 @@ profile_range(struct profile_ctx *ctx, const config_setting_t *s,
 {
 	const char	*unit = k->kind == PROFILE_DURATION ? "s" : "";
 
-	if ((k->kind == PROFILE_INT || k->kind == PROFILE_SIZE) &&
+	if ((k->kind == PROFILE_INT || k->kind == PROFILE_SIZE ||
+	    k->kind == PROFILE_UINT || k->kind == PROFILE_U64) &&
 	    v != floor(v)) {
 		profile_err(ctx, s, "%s must be a whole number (got %.15g)",
 		    k->name, v);
@@ -414,6 +472,12 @@ profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
 	case PROFILE_SIZE:
 		*(size_t *)field = (size_t)v;
 		break;
+	case PROFILE_UINT:
+		*(unsigned *)field = (unsigned)v;
+		break;
+	case PROFILE_U64:
+		*(uint64_t *)field = (uint64_t)v;
+		break;
 	default:
 		*(double *)field = v;
 		break;
@@ -426,11 +490,11 @@ profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
  * bit i set when keys[i] was given but wrong, so that checks between two
  * keys can skip a key already reported.
  */
-static uint32_t
+static uint64_t
 profile_read_group(struct profile_ctx *ctx, const config_setting_t *group,
     const struct profile_key *keys, size_t nkeys, void *obj)
 {
-	uint32_t	 bad = 0;
+	uint64_t	 bad = 0;
 	int		 n = config_setting_length(group);
 
 	for (int i = 0; i < n; i++) {
@@ -448,19 +512,19 @@ profile_read_group(struct profile_ctx *ctx, const config_setting_t *group,
 			continue;
 		}
 		if (profile_read_key(ctx, s, &keys[k], obj) == -1)
-			bad |= 1u << k;
+			bad |= 1ull << k;
 	}
 	return bad;
 }
 
 /* True if key name of the table was given with a good value or omitted. */
 static bool
-profile_key_ok(const struct profile_key *keys, size_t nkeys, uint32_t bad,
+profile_key_ok(const struct profile_key *keys, size_t nkeys, uint64_t bad,
     const char *name)
 {
 	for (size_t k = 0; k < nkeys; k++) {
 		if (strcmp(keys[k].name, name) == 0)
-			return (bad & (1u << k)) == 0;
+			return (bad & (1ull << k)) == 0;
 	}
 	return false;
 }
@@ -697,23 +761,356 @@ profile_read_name(struct profile_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * One destination.  "unix:/path" must name a socket that exists now: a
+ * typo in a path is a mistake to report, not a server that is down.
+ */
+static int
+profile_target_parse(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *str, struct target_conf *tc)
+{
+	char			 why[TARGET_STR_MAX + 128];
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&tc->addr;
+	struct stat		 st;
+	const char		*path;
+
+	memset(tc, 0, sizeof(*tc));
+	if (strncmp(str, "unix:", 5) == 0) {
+		path = str + 5;
+		if (*path == '\0') {
+			profile_err(ctx, s, "target \"%s\": no socket path",
+			    str);
+			return -1;
+		}
+		if (strlen(path) >= sizeof(sun->sun_path)) {
+			profile_err(ctx, s, "target \"%s\": socket path longer "
+			    "than %zu bytes", str, sizeof(sun->sun_path) - 1);
+			return -1;
+		}
+		if (stat(path, &st) == -1) {
+			profile_err(ctx, s, "target \"%s\": %s", str,
+			    strerror(errno));
+			return -1;
+		}
+		if (!S_ISSOCK(st.st_mode)) {
+			profile_err(ctx, s, "target \"%s\": not a socket", str);
+			return -1;
+		}
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, path, strlen(path) + 1);
+		tc->addrlen = (socklen_t)(offsetof(struct sockaddr_un,
+		    sun_path) + strlen(path) + 1);
+	} else {
+		const char *end;
+
+		if (parse_target(str, &tc->addr, &tc->addrlen, why,
+		    sizeof(why)) == -1) {
+			profile_err(ctx, s, "%s", why);
+			return -1;
+		}
+		/* The host as written, brackets off: SNI's default. */
+		if (str[0] == '[') {
+			end = strchr(str, ']');
+			memcpy(tc->host, str + 1, (size_t)(end - str - 1));
+		} else {
+			end = strrchr(str, ':');
+			memcpy(tc->host, str, (size_t)(end - str));
+		}
+	}
+	/* parse_target refuses anything that would not fit. */
+	snprintf(tc->str, sizeof(tc->str), "%s", str);
+	return 0;
+}
+
+static void
+profile_set_targets(struct load_conf *lc, struct target_conf *v, int n)
+{
+	free(lc->targets);
+	lc->targets = v;
+	lc->ntargets = n;
+	snprintf(lc->target, sizeof(lc->target), "%s", v[0].str);
+}
+
 static int
 profile_read_target(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
 {
 	struct load_conf	*lc = obj;
+	struct target_conf	*tc;
 	const char		*str;
-	char			 why[TARGET_STR_MAX + 128];
 
 	if ((str = profile_string(ctx, s)) == NULL)
 		return -1;
-	if (parse_target(str, &lc->addr, &lc->addrlen, why,
-	    sizeof(why)) == -1) {
-		profile_err(ctx, s, "%s", why);
+	tc = xcalloc(1, sizeof(*tc));
+	if (profile_target_parse(ctx, s, str, tc) == -1) {
+		free(tc);
 		return -1;
 	}
-	/* parse_target refuses anything that would not fit. */
-	snprintf(lc->target, sizeof(lc->target), "%s", str);
+	profile_set_targets(lc, tc, 1);
+	return 0;
+}
+
+/* targets = [ "127.0.0.1:8080", "127.0.0.1:8081" ]: spread evenly. */
+static int
+profile_read_targets(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	struct target_conf	*v;
+	const char		*str;
+	int			 n, bad = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		profile_err(ctx, s, "wrong type: targets must be a list of "
+		    "strings [ \"HOST:PORT\", ... ]");
+		return -1;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		profile_err(ctx, s, "targets is empty");
+		return -1;
+	}
+	if (n > TARGETS_MAX) {
+		profile_err(ctx, s, "targets has %d entries, at most %d", n,
+		    TARGETS_MAX);
+		return -1;
+	}
+	v = xcalloc((size_t)n, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			profile_err(ctx, e, "wrong type: target #%d must be a "
+			    "string", i + 1);
+			bad = 1;
+			continue;
+		}
+		str = config_setting_get_string(e);
+		if (profile_target_parse(ctx, e, str, &v[i]) == -1) {
+			bad = 1;
+			continue;
+		}
+		for (int j = 0; j < i; j++) {
+			if (strcmp(v[j].str, str) == 0) {
+				profile_err(ctx, e, "duplicate target \"%s\" "
+				    "(same as target #%d)", str, j + 1);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	if (bad) {
+		free(v);
+		return -1;
+	}
+	profile_set_targets(lc, v, n);
+	return 0;
+}
+
+static int
+profile_read_protocol(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	static const char *const names[] = { "tcp", "tls", "udp" };
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	for (size_t i = 0; i < NKEYS(names); i++) {
+		if (strcmp(str, names[i]) == 0) {
+			lc->protocol = (enum protocol_kind)i;
+			return 0;
+		}
+	}
+	profile_err(ctx, s, "unknown protocol \"%s\" (use \"tcp\", \"tls\" or "
+	    "\"udp\")", str);
+	return -1;
+}
+
+/* The field of tls_conf a tls_* string key fills. */
+static char **
+profile_tls_field(struct load_conf *lc, const char *name)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} f[] = {
+		{ "tls_ca", offsetof(struct tls_conf, ca) },
+		{ "tls_server_name", offsetof(struct tls_conf, server_name) },
+		{ "tls_ciphers", offsetof(struct tls_conf, ciphers) },
+		{ "tls_ciphersuites", offsetof(struct tls_conf, ciphersuites) },
+		{ "tls_groups", offsetof(struct tls_conf, groups) },
+		{ "tls_cert", offsetof(struct tls_conf, cert) },
+		{ "tls_key", offsetof(struct tls_conf, key) },
+	};
+
+	for (size_t i = 0; i < NKEYS(f); i++) {
+		if (strcmp(f[i].name, name) == 0)
+			return (char **)((char *)&lc->tls + f[i].off);
+	}
+	return NULL;
+}
+
+static int
+profile_read_tls_str(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	const char	*str, *name = config_setting_name(s);
+	char		**field = profile_tls_field(obj, name);
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (*str == '\0' || strlen(str) > 4096) {
+		profile_err(ctx, s, "%s must be 1 to 4096 characters", name);
+		return -1;
+	}
+	free(*field);
+	*field = xstrdup(str);
+	return 0;
+}
+
+/*
+ * tls_ca, tls_cert, tls_key: a PEM file, relative to the profile's
+ * directory, checked now (a regular file that holds what it should), so
+ * a wrong file is a FILE:LINE error and not a failure at every connect.
+ */
+static int
+profile_read_tls_file(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	const char	*str, *name = config_setting_name(s);
+	char		**field = profile_tls_field(obj, name);
+	char		*path, why[256];
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (*str == '\0') {
+		profile_err(ctx, s, "%s must not be empty", name);
+		return -1;
+	}
+	if (str[0] == '/' || ctx->dir == NULL)
+		path = xstrdup(str);
+	else
+		path = xasprintf("%s/%s", ctx->dir, str);
+	if (tls_pem_check(path, strcmp(name, "tls_key") == 0 ? TLS_PEM_KEY :
+	    TLS_PEM_CERT, why, sizeof(why)) == -1) {
+		profile_err(ctx, s, "%s \"%s\": %s", name, str, why);
+		free(path);
+		return -1;
+	}
+	free(*field);
+	*field = path;
+	return 0;
+}
+
+static int
+profile_read_tls_version(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str, *name = config_setting_name(s);
+	int			 v;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if ((v = tls_version_parse(str)) == 0) {
+		profile_err(ctx, s, "%s: unknown TLS version \"%s\" (use "
+		    "\"1.2\" or \"1.3\")", name, str);
+		return -1;
+	}
+	if (strcmp(name, "tls_min_version") == 0)
+		lc->tls.min_version = v;
+	else
+		lc->tls.max_version = v;
+	return 0;
+}
+
+/* tls_alpn = [ "h2", "http/1.1" ]: kept in the wire format. */
+static int
+profile_read_tls_alpn(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	char			*wire;
+	size_t			 len = 0;
+	int			 n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		profile_err(ctx, s, "wrong type: tls_alpn must be a list of "
+		    "strings [ \"h2\", \"http/1.1\" ]");
+		return -1;
+	}
+	n = config_setting_length(s);
+	if (n == 0 || n > PROFILE_ALPN_MAX) {
+		profile_err(ctx, s, "tls_alpn must name 1 to %d protocols",
+		    PROFILE_ALPN_MAX);
+		return -1;
+	}
+	wire = xmalloc((size_t)n * 256);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t	*e = config_setting_get_elem(s,
+					    (unsigned)i);
+		const char		*p;
+		size_t			 plen;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    (plen = strlen(p = config_setting_get_string(e))) == 0 ||
+		    plen > 255) {
+			profile_err(ctx, e, "tls_alpn #%d must be a string of 1 "
+			    "to 255 bytes", i + 1);
+			free(wire);
+			return -1;
+		}
+		wire[len++] = (char)plen;
+		memcpy(wire + len, p, plen);
+		len += plen;
+	}
+	free(lc->tls.alpn);
+	lc->tls.alpn = wire;
+	lc->tls.alpn_len = len;
+	return 0;
+}
+
+static int
+profile_read_close(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (strcmp(str, "normal") == 0)
+		lc->close = CLOSE_NORMAL;
+	else if (strcmp(str, "reset") == 0)
+		lc->close = CLOSE_RESET;
+	else {
+		profile_err(ctx, s, "unknown close \"%s\" (use \"normal\" or "
+		    "\"reset\")", str);
+		return -1;
+	}
+	return 0;
+}
+
+/* pattern = "idle": connect and hold (the same as rate = 0). */
+static int
+profile_read_pattern(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (strcmp(str, "idle") != 0) {
+		profile_err(ctx, s, "unknown pattern \"%s\" (use \"idle\"; "
+		    "flood and paced follow from rate)", str);
+		return -1;
+	}
+	lc->idle = true;
 	return 0;
 }
 
@@ -914,10 +1311,15 @@ profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
 		    "\"flood\"");
 		return -1;
 	}
-	if (v <= 0) {
-		/* 0 is how the struct says flood, but say it in words. */
-		profile_err(ctx, s, "rate must be greater than 0 (got %.15g); "
-		    "for no pacing write rate = \"flood\"", v);
+	if (v == 0) {
+		/* Connect and hold: a connection-count soak. */
+		lc->rate = 0;
+		lc->idle = true;
+		return 0;
+	}
+	if (v < 0) {
+		profile_err(ctx, s, "rate must be 0 (idle) or greater (got "
+		    "%.15g); for no pacing write rate = \"flood\"", v);
 		return -1;
 	}
 	if (profile_range(ctx, s, &k, v) == -1)
@@ -935,7 +1337,7 @@ profile_read_reconnect(struct profile_ctx *ctx, const config_setting_t *s,
 	const config_setting_t	*given;
 	const char		*saved = ctx->what;
 	char			*what;
-	uint32_t		 bad;
+	uint64_t		 bad;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
 		profile_err(ctx, s, "wrong type: reconnect must be a group "
@@ -1083,6 +1485,11 @@ profile_load_defaults(struct load_conf *lc)
 	lc->reply_timeout = 10;
 	lc->arrival = ARRIVAL_UNIFORM;
 	lc->tick = -1;
+	lc->protocol = PROTO_TCP;
+	lc->tls.verify = true;
+	lc->tls.handshake_timeout = 10;
+	lc->close = CLOSE_NORMAL;
+	lc->burst = 1;
 }
 
 /* The setting of key a if written, else of b, else the load itself. */
@@ -1098,6 +1505,168 @@ profile_blame(const config_setting_t *group, const char *a, const char *b)
 	return group;
 }
 
+static const char *
+profile_family(int af)
+{
+	return af == AF_INET6 ? "IPv6" : af == AF_UNIX ? "a unix socket" :
+	    "IPv4";
+}
+
+/*
+ * Every source must be of every target's family; and an address that is
+ * not on this machine is found now, by binding a socket to it, rather
+ * than by every connect failing.
+ */
+static void
+profile_check_sources(struct profile_ctx *ctx, const config_setting_t *group,
+    const struct load_conf *lc)
+{
+	const config_setting_t	*s = config_setting_get_member(group,
+				    "sources");
+
+	for (int i = 0; i < lc->nsources; i++) {
+		const config_setting_t	*e = config_setting_get_elem(s,
+					    (unsigned)i);
+		const struct sockaddr_storage *src = &lc->sources[i];
+		int			 fd;
+
+		for (int t = 0; t < lc->ntargets; t++) {
+			if (src->ss_family == lc->targets[t].addr.ss_family)
+				continue;
+			profile_err(ctx, e, "source \"%s\" is %s but target "
+			    "\"%s\" is %s", config_setting_get_string(e),
+			    profile_family(src->ss_family),
+			    lc->targets[t].str,
+			    profile_family(lc->targets[t].addr.ss_family));
+			break;
+		}
+		fd = socket(src->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			continue;
+		if (bind(fd, (const struct sockaddr *)src,
+		    profile_sockaddr_len(src)) == -1 &&
+		    errno == EADDRNOTAVAIL)
+			profile_err(ctx, e, "source \"%s\" is not an address "
+			    "of this machine", config_setting_get_string(e));
+		close(fd);
+	}
+}
+
+/* The setting of the first key of names that was written, or NULL. */
+static const config_setting_t *
+profile_given(const config_setting_t *group, const char *const *names,
+    size_t n)
+{
+	const config_setting_t	*s;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((s = config_setting_get_member(group, names[i])) != NULL)
+			return s;
+	}
+	return NULL;
+}
+
+/* What each protocol, target kind and pattern allows. */
+static void
+profile_check_transport(struct profile_ctx *ctx,
+    const config_setting_t *group, struct load_conf *lc)
+{
+	static const char *const tls_keys[] = { "tls_verify", "tls_ca",
+	    "tls_server_name", "tls_alpn", "tls_min_version",
+	    "tls_max_version", "tls_ciphers", "tls_ciphersuites",
+	    "tls_groups", "tls_cert", "tls_key", "tls_resume",
+	    "tls_handshake_timeout" };
+	static const char *const stream_keys[] = { "nodelay", "keepalive",
+	    "close" };
+	const config_setting_t	*s;
+	bool			 unix_target = false;
+
+	for (int t = 0; t < lc->ntargets; t++) {
+		if (lc->targets[t].addr.ss_family == AF_UNIX)
+			unix_target = true;
+	}
+	if (lc->protocol != PROTO_TLS) {
+		for (size_t i = 0; i < NKEYS(tls_keys); i++) {
+			if ((s = config_setting_get_member(group,
+			    tls_keys[i])) != NULL)
+				profile_err(ctx, s, "%s needs protocol = "
+				    "\"tls\"", tls_keys[i]);
+		}
+	} else {
+		if ((lc->tls.cert == NULL) != (lc->tls.key == NULL))
+			profile_err(ctx, profile_blame(group, "tls_cert",
+			    "tls_key"), "tls_cert and tls_key go together "
+			    "(a client certificate and its key)");
+		if (lc->tls.min_version != 0 && lc->tls.max_version != 0 &&
+		    lc->tls.min_version > lc->tls.max_version)
+			profile_err(ctx, profile_blame(group,
+			    "tls_min_version", "tls_max_version"),
+			    "tls_min_version is above tls_max_version");
+		if (unix_target && lc->tls.verify &&
+		    lc->tls.server_name == NULL)
+			profile_err(ctx, profile_blame(group, "target",
+			    "targets"), "a unix: target has no host name to "
+			    "check the certificate against: give "
+			    "tls_server_name (or tls_verify = false)");
+	}
+	if (lc->protocol == PROTO_UDP) {
+		for (size_t i = 0; i < NKEYS(stream_keys); i++) {
+			if ((s = config_setting_get_member(group,
+			    stream_keys[i])) != NULL)
+				profile_err(ctx, s, "%s has no meaning for "
+				    "protocol = \"udp\"", stream_keys[i]);
+		}
+		if (unix_target)
+			profile_err(ctx, profile_blame(group, "target",
+			    "targets"), "protocol = \"udp\" needs HOST:PORT "
+			    "targets, not unix:");
+		if (lc->size > UDP_SIZE_MAX)
+			profile_err(ctx, profile_blame(group, "size",
+			    "literal"), "a UDP message is at most %d bytes "
+			    "(size is %zu)", UDP_SIZE_MAX, lc->size);
+		if (lc->expect == EXPECT_UNTIL)
+			profile_err(ctx, config_setting_get_member(group,
+			    "expect"), "expect until has no meaning for "
+			    "protocol = \"udp\": each datagram is one reply "
+			    "(use echo, size or match)");
+		if (lc->expect == EXPECT_SIZE && lc->expect_size >
+		    UDP_SIZE_MAX)
+			profile_err(ctx, config_setting_get_member(group,
+			    "expect"), "a UDP reply is at most %d bytes",
+			    UDP_SIZE_MAX);
+	}
+	if (unix_target) {
+		if ((s = config_setting_get_member(group, "sources")) != NULL)
+			profile_err(ctx, s, "sources has no meaning for a "
+			    "unix: target");
+		if ((s = config_setting_get_member(group, "keepalive")) !=
+		    NULL)
+			profile_err(ctx, s, "keepalive has no meaning for a "
+			    "unix: target");
+	}
+	if (lc->idle) {
+		static const char *const busy[] = { "expect", "burst",
+		    "messages_per_connection" };
+
+		if ((s = profile_given(group, busy, NKEYS(busy))) != NULL)
+			profile_err(ctx, s, "%s has no meaning for an idle "
+			    "load (rate = 0 or pattern = \"idle\" sends "
+			    "nothing)", config_setting_name(s));
+		if ((s = config_setting_get_member(group, "rate")) != NULL &&
+		    config_setting_get_member(group, "pattern") != NULL &&
+		    lc->rate > 0)
+			profile_err(ctx, s, "pattern = \"idle\" sends nothing, "
+			    "but rate is %.15g", lc->rate);
+		lc->rate = 0;
+	} else if (lc->rate == 0 &&
+	    (s = config_setting_get_member(group, "burst")) != NULL)
+		profile_err(ctx, s, "burst needs a rate (flood sends back "
+		    "to back already)");
+	if (lc->lifetime == 0 &&
+	    (s = config_setting_get_member(group, "lifetime_jitter")) != NULL)
+		profile_err(ctx, s, "lifetime_jitter needs a lifetime");
+}
+
 static void
 profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
     int index, struct load_conf *lc)
@@ -1106,7 +1675,7 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 	size_t				 nkeys = NKEYS(profile_load_keys);
 	const config_setting_t		*s, *lit;
 	char				 what[LOAD_NAME_MAX + 16];
-	uint32_t			 bad;
+	uint64_t			 bad;
 
 	lc->line = (int)config_setting_source_line(group);
 
@@ -1127,8 +1696,13 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 
 	if (config_setting_get_member(group, "name") == NULL)
 		profile_err(ctx, group, "missing key \"name\"");
-	if (config_setting_get_member(group, "target") == NULL)
-		profile_err(ctx, group, "missing key \"target\"");
+	if (config_setting_get_member(group, "target") == NULL &&
+	    config_setting_get_member(group, "targets") == NULL)
+		profile_err(ctx, group, "missing key \"target\" (or "
+		    "\"targets\")");
+	if (config_setting_get_member(group, "target") != NULL &&
+	    (s = config_setting_get_member(group, "targets")) != NULL)
+		profile_err(ctx, s, "target and targets cannot be combined");
 
 	if ((lit = config_setting_get_member(group, "literal")) != NULL) {
 		if (config_setting_get_member(group, "size") != NULL)
@@ -1148,23 +1722,13 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 		    "max_connections (%d)", lc->connections,
 		    lc->max_connections);
 
-	/* A connection's source must be of the target's family. */
+	/* A connection's source must be of its target's family. */
 	if (profile_key_ok(keys, nkeys, bad, "target") &&
+	    profile_key_ok(keys, nkeys, bad, "targets") &&
 	    profile_key_ok(keys, nkeys, bad, "sources") &&
-	    lc->addrlen > 0 && lc->nsources > 0) {
-		s = config_setting_get_member(group, "sources");
-		for (int i = 0; i < lc->nsources; i++) {
-			if (lc->sources[i].ss_family == lc->addr.ss_family)
-				continue;
-			profile_err(ctx, config_setting_get_elem(s,
-			    (unsigned)i), "source \"%s\" is %s but target "
-			    "\"%s\" is %s", config_setting_get_string(
-			    config_setting_get_elem(s, (unsigned)i)),
-			    lc->sources[i].ss_family == AF_INET6 ? "IPv6" :
-			    "IPv4", lc->target, lc->addr.ss_family ==
-			    AF_INET6 ? "IPv6" : "IPv4");
-		}
-	}
+	    lc->ntargets > 0 && lc->nsources > 0)
+		profile_check_sources(ctx, group, lc);
+	profile_check_transport(ctx, group, lc);
 
 	if (profile_key_ok(keys, nkeys, bad, "rate") &&
 	    profile_key_ok(keys, nkeys, bad, "max_rate")) {
@@ -1176,7 +1740,7 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 		 * A ceiling below RATE_LIMIT promises that no connection
 		 * sends faster, and flood is faster than any rate.
 		 */
-		if (lc->rate == 0 && lc->max_rate < RATE_LIMIT)
+		if (lc->rate == 0 && !lc->idle && lc->max_rate < RATE_LIMIT)
 			profile_err(ctx, profile_blame(group, "rate",
 			    "max_rate"), "rate is flood but max_rate is "
 			    "%.15g: give a rate of at most max_rate",
@@ -1366,11 +1930,8 @@ profile_free(struct profile *prof)
 {
 	if (prof == NULL)
 		return;
-	for (int i = 0; i < prof->nloads; i++) {
-		free(prof->loads[i].literal);
-		free(prof->loads[i].expect_bytes);
-		free(prof->loads[i].sources);
-	}
+	for (int i = 0; i < prof->nloads; i++)
+		load_conf_clear(&prof->loads[i]);
 	free(prof->loads);
 	free(prof->daemon.socket);
 	free(prof->daemon.results);
@@ -1398,14 +1959,63 @@ profile_find_load(const struct profile *prof, const char *name)
  * target is compared both as written (what status shows) and as resolved
  * (a name may now resolve elsewhere).
  */
+static bool
+str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+tls_conf_equal(const struct tls_conf *a, const struct tls_conf *b)
+{
+	return a->verify == b->verify && str_equal(a->ca, b->ca) &&
+	    str_equal(a->server_name, b->server_name) &&
+	    a->alpn_len == b->alpn_len && (a->alpn_len == 0 ||
+	    memcmp(a->alpn, b->alpn, a->alpn_len) == 0) &&
+	    a->min_version == b->min_version &&
+	    a->max_version == b->max_version &&
+	    str_equal(a->ciphers, b->ciphers) &&
+	    str_equal(a->ciphersuites, b->ciphersuites) &&
+	    str_equal(a->groups, b->groups) && str_equal(a->cert, b->cert) &&
+	    str_equal(a->key, b->key) && a->resume == b->resume &&
+	    a->handshake_timeout == b->handshake_timeout;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* The strings of a tls_conf (their addresses with P = &). */
+#define TLS_CONF_STRINGS(P, t)	\
+	P(t)->ca, P(t)->server_name, P(t)->ciphers, P(t)->ciphersuites, \
+	P(t)->groups, P(t)->cert, P(t)->key
+
 bool
 load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 {
 	if (strcmp(a->name, b->name) != 0 ||
 	    strcmp(a->target, b->target) != 0)
 		return false;
-	if (a->addrlen != b->addrlen ||
-	    memcmp(&a->addr, &b->addr, a->addrlen) != 0)
+	if (a->ntargets != b->ntargets || a->protocol != b->protocol)
+		return false;
+	for (int i = 0; i < a->ntargets; i++) {
+		if (strcmp(a->targets[i].str, b->targets[i].str) != 0 ||
+		    a->targets[i].addrlen != b->targets[i].addrlen ||
+		    memcmp(&a->targets[i].addr, &b->targets[i].addr,
+		    a->targets[i].addrlen) != 0)
+			return false;
+	}
+	if (!tls_conf_equal(&a->tls, &b->tls))
+		return false;
+	if (a->lifetime != b->lifetime ||
+	    a->lifetime_jitter != b->lifetime_jitter ||
+	    a->messages_per_connection != b->messages_per_connection ||
+	    a->close != b->close || a->burst != b->burst ||
+	    a->idle != b->idle || a->keepalive != b->keepalive)
 		return false;
 	/* A new list, or the same in another order, is a change. */
 	if (a->nsources != b->nsources)
@@ -1467,6 +2077,20 @@ load_conf_dup(const struct load_conf *lc)
 	}
 	if (lc->expect_bytes != NULL)
 		copy->expect_bytes = xstrdup(lc->expect_bytes);
+	copy->targets = xcalloc((size_t)lc->ntargets, sizeof(*copy->targets));
+	memcpy(copy->targets, lc->targets, (size_t)lc->ntargets *
+	    sizeof(*copy->targets));
+	{
+		char	**to[] = { TLS_CONF_STRINGS(&, &copy->tls) };
+
+		/* copy's pointers are lc's until replaced here. */
+		for (size_t i = 0; i < NKEYS(to); i++)
+			*to[i] = dup_or_null(*to[i]);
+	}
+	if (lc->tls.alpn != NULL) {
+		copy->tls.alpn = xmalloc(lc->tls.alpn_len);
+		memcpy(copy->tls.alpn, lc->tls.alpn, lc->tls.alpn_len);
+	}
 	if (lc->nsources > 0) {
 		copy->sources = xcalloc((size_t)lc->nsources,
 		    sizeof(*copy->sources));
@@ -1481,8 +2105,20 @@ load_conf_free(struct load_conf *lc)
 {
 	if (lc == NULL)
 		return;
+	load_conf_clear(lc);
+	free(lc);
+}
+
+void
+load_conf_clear(struct load_conf *lc)
+{
+	char	*strs[] = { TLS_CONF_STRINGS(, &lc->tls) };
+
+	for (size_t i = 0; i < NKEYS(strs); i++)
+		free(strs[i]);
+	free(lc->tls.alpn);
+	free(lc->targets);
 	free(lc->literal);
 	free(lc->expect_bytes);
 	free(lc->sources);
-	free(lc);
 }

@@ -14,11 +14,55 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/cmd.h"
 #include "common/util.h"
 
 #define SOURCES_MAX		64	/* source addresses per load */
+#define TARGETS_MAX		64	/* targets per load */
+#define UDP_SIZE_MAX		65507	/* the largest IPv4 UDP payload */
+
+/* How a load's connections carry bytes; chosen once per load. */
+enum protocol_kind {
+	PROTO_TCP = 0,		/* a stream socket: TCP, or unix: targets */
+	PROTO_TLS,		/* TLS over a stream socket */
+	PROTO_UDP,		/* connected datagram sockets */
+};
+
+/* What to do with a connection at the end of its life (churn). */
+enum close_kind {
+	CLOSE_NORMAL = 0,	/* close(): FIN, the socket goes to TIME_WAIT */
+	CLOSE_RESET,		/* SO_LINGER 0: RST, no TIME_WAIT */
+};
+
+/* One destination: "HOST:PORT", "[V6]:PORT" or "unix:/path". */
+struct target_conf {
+	char			 str[TARGET_STR_MAX];	/* as written */
+	char			 host[TARGET_STR_MAX];	/* for SNI; "" for
+							   unix: */
+	struct sockaddr_storage	 addr;		/* resolved at load time */
+	socklen_t		 addrlen;
+};
+
+/* TLS client settings (protocol = "tls"); strings are owned. */
+struct tls_conf {
+	bool	 verify;		/* check the server's certificate */
+	char	*ca;			/* PEM file; NULL: the system store */
+	char	*server_name;		/* SNI and name check; NULL: the
+					   target's host name */
+	char	*alpn;			/* wire format (length-prefixed) */
+	size_t	 alpn_len;
+	int	 min_version;		/* TLS1_2_VERSION...; 0: default */
+	int	 max_version;
+	char	*ciphers;		/* TLS 1.2 cipher list */
+	char	*ciphersuites;		/* TLS 1.3 */
+	char	*groups;		/* key exchange groups */
+	char	*cert;			/* client certificate, PEM */
+	char	*key;			/* its key, PEM */
+	bool	 resume;		/* reuse sessions (tickets or IDs) */
+	double	 handshake_timeout;	/* seconds */
+};
 
 enum content_kind {
 	CONTENT_LETTERS = 0,	/* random ASCII letters, as the classic tool */
@@ -49,9 +93,12 @@ struct reconnect_conf {
 struct load_conf {
 	char			 name[LOAD_NAME_MAX];
 	int			 line;		/* where it was declared */
-	char			 target[TARGET_STR_MAX]; /* as written */
-	struct sockaddr_storage	 addr;		/* resolved at load time */
-	socklen_t		 addrlen;
+	char			 target[TARGET_STR_MAX]; /* as written (the
+						   first, for a list) */
+	enum protocol_kind	 protocol;
+	struct target_conf	*targets;	/* [ntargets], >= 1 */
+	int			 ntargets;
+	struct tls_conf		 tls;
 	/*
 	 * Local addresses to connect from, round-robin (port 0: the kernel
 	 * picks the port at connect); NULL and 0 to let the kernel choose.
@@ -84,6 +131,14 @@ struct load_conf {
 	enum arrival_kind	 arrival;
 	double			 tick;		/* s a paced send may wait to
 						   join a batch; <0: default */
+	/* churn: a connection's life ends after either (0: never) */
+	double			 lifetime;	/* seconds */
+	double			 lifetime_jitter; /* 0..1, +- fraction */
+	uint64_t		 messages_per_connection;
+	enum close_kind		 close;
+	unsigned		 burst;		/* paced: messages at a time */
+	bool			 idle;		/* connect and hold, send nothing */
+	double			 keepalive;	/* TCP keepalive idle s; 0: off */
 };
 
 struct daemon_conf {
@@ -123,5 +178,13 @@ bool		 load_conf_equal(const struct load_conf *,
 /* Deep copy of a load_conf (the literal is duplicated). */
 struct load_conf *load_conf_dup(const struct load_conf *);
 void		 load_conf_free(struct load_conf *);
+/* True if the load keeps latency histograms (replies, or TLS). */
+static inline bool
+load_conf_timed(const struct load_conf *lc)
+{
+	return lc->expect != EXPECT_NONE || lc->protocol == PROTO_TLS;
+}
+/* Free what a load_conf owns, not the struct itself. */
+void		 load_conf_clear(struct load_conf *);
 
 #endif

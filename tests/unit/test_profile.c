@@ -117,11 +117,11 @@ load_text(const char *text)
 static bool
 is_v4(const struct load_conf *lc, const char *addr, int port)
 {
-	const struct sockaddr_in *sin = (const void *)&lc->addr;
+	const struct sockaddr_in *sin = (const void *)&lc->targets[0].addr;
 	struct in_addr	 want;
 
 	assert_int_equal(inet_pton(AF_INET, addr, &want), 1);
-	return lc->addrlen == sizeof(*sin) && sin->sin_family == AF_INET &&
+	return lc->targets[0].addrlen == sizeof(*sin) && sin->sin_family == AF_INET &&
 	    sin->sin_addr.s_addr == want.s_addr &&
 	    ntohs(sin->sin_port) == port;
 }
@@ -129,9 +129,9 @@ is_v4(const struct load_conf *lc, const char *addr, int port)
 static bool
 is_v6_loopback(const struct load_conf *lc, int port)
 {
-	const struct sockaddr_in6 *sin6 = (const void *)&lc->addr;
+	const struct sockaddr_in6 *sin6 = (const void *)&lc->targets[0].addr;
 
-	return lc->addrlen == sizeof(*sin6) && sin6->sin6_family == AF_INET6 &&
+	return lc->targets[0].addrlen == sizeof(*sin6) && sin6->sin6_family == AF_INET6 &&
 	    memcmp(&sin6->sin6_addr, &in6addr_loopback,
 	    sizeof(in6addr_loopback)) == 0 && ntohs(sin6->sin6_port) == port;
 }
@@ -767,7 +767,18 @@ test_dup_equal(void **state)
 	CHANGED(nodelay, true);
 	CHANGED(name[0], 'P');
 	CHANGED(target[1], '0');
-	CHANGED(addrlen, sizeof(struct sockaddr_in));
+	CHANGED(targets[0].addrlen, sizeof(struct sockaddr_in));
+	CHANGED(protocol, PROTO_TLS);
+	CHANGED(ntargets, 2);
+	CHANGED(tls.verify, false);
+	CHANGED(tls.resume, true);
+	CHANGED(lifetime, 3);
+	CHANGED(lifetime_jitter, 0.5);
+	CHANGED(messages_per_connection, 5);
+	CHANGED(close, CLOSE_RESET);
+	CHANGED(burst, 4);
+	CHANGED(idle, true);
+	CHANGED(keepalive, 30);
 	CHANGED(expect, EXPECT_ECHO);
 	CHANGED(expect_size, 3);
 	CHANGED(inflight, 2);
@@ -778,7 +789,7 @@ test_dup_equal(void **state)
 	{
 		struct load_conf	*c = load_conf_dup(lit);
 
-		((struct sockaddr_in6 *)&c->addr)->sin6_port = htons(9999);
+		((struct sockaddr_in6 *)&c->targets[0].addr)->sin6_port = htons(9999);
 		assert_false(load_conf_equal(c, lit));
 		load_conf_free(c);
 	}
