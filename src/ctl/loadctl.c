@@ -267,6 +267,19 @@ print_status(json_t *o)
 		    human(ctr_rate(l, KC_bytes_received), "B", c,
 		    sizeof(c)));
 	}
+	/* What a load does beyond plain TCP, and what it does not check. */
+	json_array_foreach(loads, i, l) {
+		json_t	*tls = json_object_get(l, "tls");
+		json_t	*tg = json_object_get(l, "targets");
+
+		if (json_array_size(tg) > 1)
+			printf("%s: %zu targets, %s and more\n",
+			    gets_(l, "name"), json_array_size(tg),
+			    gets_(l, "target"));
+		if (tls != NULL && json_object_get(tls, "warning") != NULL)
+			printf("%s: TLS: %s\n", gets_(l, "name"),
+			    gets_(tls, "warning"));
+	}
 }
 
 static void

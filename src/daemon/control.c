@@ -263,8 +263,7 @@ control_load_reply(const struct load *l)
 	json_object_set_new(o, "connections_target",
 	    json_integer(l->state == LOAD_RUNNING ? l->target : 0));
 	json_object_set_new(o, "connections_scale", json_integer(l->target));
-	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
-	    "flood"));
+	json_object_set_new(o, "mode", json_string(views_mode(l)));
 	json_object_set_new(o, "rate", json_real(l->rate));
 	views_ramp(o, l);
 	return o;

@@ -344,6 +344,12 @@ load_set_rate(struct load *l, double rate, char *why, size_t whylen)
 {
 	char	 cause[64];
 
+	if (l->conf->idle) {
+		snprintf(why, whylen, "load %s is idle (rate = 0 or pattern = "
+		    "\"idle\" in its profile): it sends nothing, at any rate",
+		    l->conf->name);
+		return -1;
+	}
 	if ((rate == 0 && l->conf->max_rate < RATE_LIMIT) ||
 	    rate > l->conf->max_rate) {
 		snprintf(why, whylen, "%s is above the ceiling of load %s "

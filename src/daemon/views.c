@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "daemon/daemon.h"
 #include "daemon/views.h"
+#include "model/tlsconf.h"
 #include "measure/counters.h"
 #include "measure/hist.h"
 
@@ -127,6 +128,70 @@ views_epoch(const struct load *l, const struct stats_snap *s)
 	    KEY_ERRORS, (json_int_t)errs);
 }
 
+static const char *const views_protocol_names[] = {
+	[PROTO_TCP] = "tcp",
+	[PROTO_TLS] = "tls",
+	[PROTO_UDP] = "udp",
+};
+
+const char *
+views_mode(const struct load *l)
+{
+	if (l->conf->idle)
+		return "idle";
+	return l->rate > 0 ? "paced" : "flood";
+}
+
+/*
+ * Each target with its connections: the main thread's split keeps the
+ * connection counts of targets at most one apart.
+ */
+static json_t *
+views_targets(const struct load *l)
+{
+	json_t			*a = json_array();
+	struct target_snap	 t;
+
+	for (int i = 0; i < l->conf->ntargets; i++) {
+		load_shared_target(l->sh, i, &t);
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I}",
+		    "target", l->conf->targets[i].str,
+		    key_gauges[KG_active].key, (json_int_t)t.active,
+		    key_counters[KC_connects_ok].key,
+		    (json_int_t)t.connects_ok,
+		    key_counters[KC_connects_failed].key,
+		    (json_int_t)t.connects_failed,
+		    key_counters[KC_disconnects].key,
+		    (json_int_t)t.disconnects));
+	}
+	return a;
+}
+
+/* What a TLS load checks and offers; an unverified one says so. */
+static json_t *
+views_tls(const struct load_conf *lc)
+{
+	const struct tls_conf	*t = &lc->tls;
+	json_t			*o = json_object();
+
+	json_object_set_new(o, "verify", json_boolean(t->verify));
+	if (!t->verify)
+		json_object_set_new(o, "warning", json_string("certificates "
+		    "are not verified (tls_verify = false)"));
+	json_object_set_new(o, "ca", t->ca != NULL ? json_string(t->ca) :
+	    json_string("system"));
+	if (t->server_name != NULL)
+		json_object_set_new(o, "server_name",
+		    json_string(t->server_name));
+	json_object_set_new(o, "resume", json_boolean(t->resume));
+	json_object_set_new(o, "client_cert", json_boolean(t->cert != NULL));
+	json_object_set_new(o, "min_version",
+	    json_string(tls_version_name(t->min_version)));
+	json_object_set_new(o, "max_version",
+	    json_string(tls_version_name(t->max_version)));
+	return o;
+}
+
 /* The load's source addresses as strings; [] when the kernel chooses. */
 static json_t *
 views_sources(const struct load_conf *lc)
@@ -171,9 +236,13 @@ views_load(const struct load *l, bool counters)
 	json_object_set_new(o, "connections_scale", json_integer(l->target));
 	json_object_set_new(o, "max_connections",
 	    json_integer(l->conf->max_connections));
-	json_object_set_new(o, "mode", json_string(l->rate > 0 ? "paced" :
-	    "flood"));
+	json_object_set_new(o, "mode", json_string(views_mode(l)));
 	json_object_set_new(o, "rate", json_real(l->rate));
+	json_object_set_new(o, "protocol", json_string(
+	    views_protocol_names[l->conf->protocol]));
+	json_object_set_new(o, "targets", views_targets(l));
+	if (l->conf->protocol == PROTO_TLS)
+		json_object_set_new(o, "tls", views_tls(l->conf));
 	json_object_set_new(o, "message_size",
 	    json_integer((json_int_t)l->conf->size));
 	json_object_set_new(o, "connects_inflight",

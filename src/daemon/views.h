@@ -19,6 +19,8 @@ json_t	*views_hist(const struct hist *);
 json_t	*views_load(const struct load *, bool counters);
 /* While a `scale --over` runs: where it goes and the time left. */
 void	 views_ramp(json_t *, const struct load *);
+/* "flood", "paced" or "idle". */
+const char *views_mode(const struct load *);
 /* The stats reply: one load, or NULL for all, and the total. */
 json_t	*views_stats(const char *only);
 

@@ -332,6 +332,20 @@ tls_close(struct conn *c)
 		c->fd = -1;
 		return;
 	}
+	/*
+	 * An established connection ends with a close_notify (none for
+	 * close = "reset"), and its session stays resumable: OpenSSL marks a
+	 * session not resumable when its connection is freed without one.
+	 */
+	if (c->state == CONN_UP && !c->handshaking) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		if (ssl != NULL && c->wl->conf->close == CLOSE_RESET)
+			SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN);
+		else if (ssl != NULL)
+			(void)SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
 	stream_close(c);
 	if (!owned && fd >= 0)
 		close(fd);
