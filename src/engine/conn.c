@@ -961,6 +961,12 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	struct wload	*wl = c->wl;
 
+	/*
+	 * A connect that succeeds at once (a unix socket) has libevent call
+	 * the write callback before the connection is reported: not ready.
+	 */
+	if (c->state != CONN_UP)
+		return;
 	if (wl->rate == 0 && wl->conf->expect == EXPECT_NONE &&
 	    !wl->conf->idle)
 		conn_fill(c);
