@@ -626,15 +626,15 @@ conn_lifecb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_retire_soon(struct conn *c)
 {
-	static const struct timeval	 now = { 0, 0 };
-
 	if (c->state != CONN_UP)
 		return;
 	c->retiring = true;
 	if (c->retry == NULL &&
 	    (c->retry = evtimer_new(c->wl->w->base, conn_lifecb, c)) == NULL)
 		return;
-	evtimer_add(c->retry, &now);
+	/* Run it in this pass of the loop: no timer to arm. */
+	evtimer_del(c->retry);
+	event_active(c->retry, EV_TIMEOUT, 1);
 }
 
 /*
