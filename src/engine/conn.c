@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,6 +31,8 @@
 
 /* EXPECT_UNTIL: a reply with no delimiter within this many bytes is bad. */
 #define UNTIL_MAX	(1024 * 1024)
+/* Template loads: output space reserved at a time, and send()'s buffer. */
+#define TMPL_CHUNK	(64 * 1024)
 
 static void	conn_readcb(struct bufferevent *, void *);
 static void	conn_writecb(struct bufferevent *, void *);
@@ -40,14 +43,12 @@ static void	conn_retire_soon(struct conn *);
 static void	conn_refill(struct conn *, uint64_t);
 static void	conn_open_failed(struct conn *, enum err_kind);
 
-static void
-conn_written(struct conn *c, size_t n)
+/* n more bytes went to the kernel, which makes msgs whole messages. */
+static inline void
+conn_count(struct conn *c, size_t n, uint64_t msgs)
 {
 	struct wload	*wl = c->wl;
-	uint64_t	 msgs;
 
-	c->written += n;
-	msgs = c->written / wl->conf->size;
 	CTR_ADD(wl->ctr->bytes_sent, n);
 	CTR_ADD(wl->ctr->messages_sent, msgs - c->msgs);
 	c->msgs = msgs;
@@ -57,20 +58,87 @@ conn_written(struct conn *c, size_t n)
 }
 
 /*
- * messages_per_connection: how many more whole messages this connection
- * may queue.  Those written, queued and gathered all count.
+ * conn_written() when messages vary in length: a list's are counted by
+ * its cycle, a template load's by their lengths, oldest first, taken off
+ * as c->written passes them.  Out of line (and reached by a tail call),
+ * so that the one-length path stays a division with nothing to save.
  */
+static __attribute__((noinline)) void
+conn_written_varying(struct conn *c, size_t n)
+{
+	struct conn_tmpl	*tx;
+	uint64_t		 msgs = c->msgs;
+
+	if (c->wl->tmpl == NULL) {
+		conn_count(c, n, wload_msgs_in_list(c->wl, c->written));
+		return;
+	}
+	tx = conn_tmpl(c);
+	while (tx->n > 0 && c->written - tx->done >= tx->len[tx->head]) {
+		tx->done += tx->len[tx->head];
+		tx->head = (tx->head + 1) % TMPL_QUEUE;
+		tx->n--;
+		msgs++;
+	}
+	conn_count(c, n, msgs);
+}
+
+static void
+conn_written(struct conn *c, size_t n)
+{
+	struct wload	*wl = c->wl;
+
+	c->written += n;
+	if (!wl->uniform) {
+		conn_written_varying(c, n);
+		return;
+	}
+	conn_count(c, n, c->written / wl->size);
+}
+
+/* conn_quota() of a template load: its queue of lengths must not fill. */
 static uint64_t
-conn_quota(const struct conn *c)
+conn_tmpl_quota(const struct conn *c)
+{
+	const struct wload	*wl = c->wl;
+	const struct conn_tmpl	*tx = conn_tmpl(c);
+	uint64_t		 room = TMPL_QUEUE - tx->n, left;
+
+	if (wl->msg_limit != UINT64_MAX) {
+		left = tx->seq >= wl->msg_limit ? 0 : wl->msg_limit - tx->seq;
+		if (left < room)
+			room = left;
+	}
+	return room;
+}
+
+/* conn_quota() of a load with messages_per_connection. */
+static __attribute__((noinline)) uint64_t
+conn_quota_limited(const struct conn *c)
 {
 	const struct wload	*wl = c->wl;
 	uint64_t		 queued;
 
-	if (wl->msg_limit == UINT64_MAX)
-		return UINT64_MAX;
-	queued = (c->written + c->outlen + c->sq_len + c->sq_rest) /
-	    wl->conf->size;
+	if (wl->tmpl != NULL)
+		return conn_tmpl_quota(c);
+	queued = wload_msgs_in(wl, c->written + c->outlen + c->sq_len +
+	    c->sq_rest);
 	return queued >= wl->msg_limit ? 0 : wl->msg_limit - queued;
+}
+
+/*
+ * messages_per_connection: how many more whole messages this connection
+ * may queue.  Those written, queued and gathered all count.  A template
+ * load also stops when its queue of lengths is full.
+ */
+static inline uint64_t
+conn_quota(const struct conn *c)
+{
+	const struct wload	*wl = c->wl;
+
+	if (wl->msg_limit == UINT64_MAX && wl->tmpl == NULL)
+		return UINT64_MAX;
+	return conn_quota_limited(c);
 }
 
 /*
@@ -240,23 +308,195 @@ conn_queue_write(struct conn *c, struct evbuffer *out, size_t len,
 	conn_queue(c, out, nbytes);
 }
 
+/*
+ * Template loads: what payload_expand() knows of a connection.  The wall
+ * clock is read once per call (a fill, a paced send, a request), and only
+ * if some message has {time_us}.
+ */
+static void
+conn_tmpl_vars(struct conn *c, struct payload_vars *v)
+{
+	struct wload	*wl = c->wl;
+	struct timespec	 ts;
+
+	v->seq = conn_tmpl(c)->seq;
+	v->conn = conn_tmpl(c)->id;
+	v->load = wl->conf->name;
+	v->load_len = strlen(wl->conf->name);
+	v->time_us = 0;
+	if (wl->tmpl_clock) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v->time_us = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
+	/* xorshift's state is never 0: worker_start seeds it so. */
+	v->rng = &wl->w->rng;
+}
+
+/*
+ * Expand the connection's next message into buf (at least room bytes,
+ * room >= its max_len) and queue its length; returns the length.
+ */
+static size_t
+conn_tmpl_next(struct conn *c, struct payload_vars *v, char *buf,
+    size_t room)
+{
+	struct conn_tmpl		*tx = conn_tmpl(c);
+	const struct payload_tmpl	*t = payload_pick(c->wl->tmpl, tx->seq);
+	size_t				 n;
+
+	v->seq = tx->seq;
+	n = payload_expand(t, v, buf, room);
+	tx->len[(tx->head + tx->n) % TMPL_QUEUE] = (uint32_t)n;
+	tx->n++;
+	tx->seq++;
+	return n;
+}
+
+/* The room the next message needs: its template's ceiling. */
+static size_t
+conn_tmpl_need(const struct conn *c)
+{
+	return payload_pick(c->wl->tmpl, conn_tmpl(c)->seq)->max_len;
+}
+
+/*
+ * Expand k messages straight into the output's own space: the expansion
+ * is the only copy.  keep (expect echo: one message) is where the request
+ * is kept for its reply, and the bytes are copied from there.
+ */
+static size_t
+conn_tmpl_queue(struct conn *c, struct evbuffer *out, uint64_t k,
+    char *keep, struct payload_vars *v)
+{
+	struct evbuffer_iovec	 iov;
+	size_t			 want, used, n = 0;
+
+	if (keep != NULL) {
+		n = conn_tmpl_next(c, v, keep, c->wl->size);
+		evbuffer_add(out, keep, n);
+		c->outlen += n;
+		return n;
+	}
+	while (k > 0) {
+		want = k * c->wl->size;
+		if (want > TMPL_CHUNK)
+			want = TMPL_CHUNK > c->wl->size ? TMPL_CHUNK :
+			    c->wl->size;
+		if (evbuffer_reserve_space(out, (ev_ssize_t)want, &iov, 1) < 1)
+			return n;	/* no memory: the rest stays owed */
+		used = 0;
+		while (k > 0 && iov.iov_len - used >= conn_tmpl_need(c)) {
+			used += conn_tmpl_next(c, v, (char *)iov.iov_base +
+			    used, iov.iov_len - used);
+			k--;
+		}
+		iov.iov_len = used;
+		evbuffer_commit_space(out, &iov, 1);
+		c->outlen += used;
+		n += used;
+	}
+	return n;
+}
+
+/*
+ * Template loads: expand and send k messages (k within conn_quota).  With
+ * nothing queued on a plain socket (paced sends, requests) they are
+ * expanded into the worker's buffer (or keep) and handed to send() at
+ * once; what the kernel does not take is copied to the output.  Never
+ * gathered for io_uring: a gathered send points at bytes that must stay
+ * put until the tick's submission completes, which the payload ring's do
+ * and a reused buffer's would not.  Returns the bytes of the messages.
+ */
+static __attribute__((noinline)) size_t
+conn_tmpl_send(struct conn *c, struct evbuffer *out, size_t len, uint64_t k,
+    char *keep)
+{
+	struct wload		*wl = c->wl;
+	struct worker		*w = wl->w;
+	struct payload_vars	 v;
+	size_t			 cap, used = 0;
+	ssize_t			 sent;
+	char			*buf;
+
+	conn_tmpl_vars(c, &v);
+	if (len > 0 || wl->tp != &transport_tcp)
+		return conn_tmpl_queue(c, out, k, keep, &v);
+	if (keep != NULL) {
+		buf = keep;
+		used = conn_tmpl_next(c, &v, keep, wl->size);
+		k = 0;
+	} else {
+		cap = TMPL_CHUNK > wl->size ? TMPL_CHUNK : wl->size;
+		if (w->tbuf_len < cap) {
+			free(w->tbuf);
+			w->tbuf = xmalloc(cap);
+			w->tbuf_len = cap;
+		}
+		buf = w->tbuf;
+		while (k > 0 && cap - used >= conn_tmpl_need(c)) {
+			used += conn_tmpl_next(c, &v, buf + used, cap - used);
+			k--;
+		}
+	}
+	sent = send(c->fd, buf, used, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sent < 0)
+		sent = 0;	/* libevent's write will report it */
+	if ((size_t)sent < used) {
+		evbuffer_add(out, buf + sent, used - (size_t)sent);
+		c->outlen += used - (size_t)sent;
+	}
+	if (sent > 0)
+		conn_written(c, (size_t)sent);
+	if (k > 0)
+		used += conn_tmpl_queue(c, out, k, NULL, &v);
+	return used;
+}
+
+/*
+ * Send the next k messages: from the payload ring, or expanded.  One
+ * length for all (a template load is never uniform) is asked first.
+ */
+static void
+conn_send(struct conn *c, struct evbuffer *out, size_t len, uint64_t k)
+{
+	struct wload	*wl = c->wl;
+
+	if (wl->uniform)
+		wl->tp->write(c, out, len, (size_t)k * wl->size);
+	else if (wl->tmpl == NULL)
+		wl->tp->write(c, out, len, wload_msgs_bytes_list(wl, c->pos,
+		    k));
+	else
+		(void)conn_tmpl_send(c, out, len, k, NULL);
+}
+
 /* Flood: top the output buffer up to the high watermark. */
 static void
 stream_fill(struct conn *c)
 {
+	struct wload	*wl = c->wl;
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	size_t		 len = evbuffer_get_length(out), size = c->wl->conf->size;
+	size_t		 len = evbuffer_get_length(out), size = wl->size;
 	uint64_t	 want, quota;
+	struct payload_vars v;
 
 	conn_account(c, len);
 	if (len >= OUT_HIGH_WATER)
 		return;
-	/* Whole messages, at least one. */
+	/* Whole messages, at least one (size is the longest). */
 	want = (OUT_HIGH_WATER - len + size - 1) / size;
 	if ((quota = conn_quota(c)) < want)
 		want = quota;
-	if (want > 0)
-		conn_queue(c, out, want * size);
+	if (want == 0)
+		return;
+	if (wl->tmpl == NULL)
+		conn_queue(c, out, wload_msgs_bytes(wl, c->pos, want));
+	else {
+		/* libevent writes it: expanded into the output, no send(). */
+		conn_tmpl_vars(c, &v);
+		(void)conn_tmpl_queue(c, out, want, NULL, &v);
+	}
 }
 
 /*
@@ -272,11 +512,14 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	size_t			 len = evbuffer_get_length(out);
 	struct request_slot	*r;
+	unsigned		 i;
+	char			*keep;
 
 	if (c->rq_n >= cap || conn_quota(c) == 0)
 		return false;
 	conn_account(c, len);
-	r = &c->rq[(c->rq_head + c->rq_n) % cap];
+	i = (c->rq_head + c->rq_n) % cap;
+	r = &c->rq[i];
 	r->intended = intended;
 	r->sent = now;
 	r->off = c->pos;
@@ -285,7 +528,15 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
 		c->first_send = now;
 		c->ttfb_pending = true;
 	}
-	wl->tp->write(c, out, len, wl->conf->size);
+	if (wl->tmpl == NULL) {
+		wl->tp->write(c, out, len, wload_msgs_bytes(wl, c->pos, 1));
+		return true;
+	}
+	/* An echo is checked against the request as it was expanded. */
+	keep = conn_tmpl(c)->echo;
+	if (keep != NULL)
+		keep += (size_t)i * wl->size;
+	r->off = conn_tmpl_send(c, out, len, 1, keep);
 	return true;
 }
 
@@ -321,7 +572,7 @@ stream_send_due(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
 	struct evbuffer	*out;
-	size_t		 len, size = wl->conf->size;
+	size_t		 len, size = wl->size;
 	uint64_t	 n, room, quota, msgs, burst;
 
 	if (wl->conf->expect != EXPECT_NONE) {
@@ -352,7 +603,7 @@ stream_send_due(struct conn *c, uint64_t now)
 	if (msgs == 0)
 		return;
 	c->next_due += n * wl->interval_ns;
-	wl->tp->write(c, out, len, msgs * size);
+	conn_send(c, out, len, msgs);
 }
 
 /*
@@ -437,16 +688,25 @@ stream_sockopts(const struct load_conf *lc, int fd, int family)
 	}
 }
 
-/* A new socket's tallies: it starts on a message boundary. */
+/* A new socket's tallies: it starts on a cycle's first message. */
 void
 conn_prepare(struct conn *c)
 {
-	const struct load_conf	*lc = c->wl->conf;
+	struct wload		*wl = c->wl;
+	const struct load_conf	*lc = wl->conf;
+	struct conn_tmpl	*tx;
 
 	/* A message cut short by the last socket is not counted. */
 	c->outlen = 0;
 	c->written = c->msgs = 0;
-	c->pos -= c->pos % lc->size;
+	c->pos -= c->pos % wl->cyc_len;
+	if (wl->tmpl != NULL) {
+		tx = conn_tmpl(c);
+		tx->seq = tx->done = 0;
+		tx->head = tx->n = 0;
+		if (lc->expect == EXPECT_ECHO && tx->echo == NULL)
+			tx->echo = xmalloc((size_t)lc->inflight * wl->size);
+	}
 	c->heap_idx = HEAP_NONE;
 	c->rq_head = c->rq_n = 0;
 	c->reply_got = 0;
@@ -570,6 +830,8 @@ void
 conn_free(struct conn *c)
 {
 	conn_close(c);
+	if (c->wl->tmpl != NULL)
+		free(conn_tmpl(c)->echo);
 	free(c->rq);
 	free(c);
 }
@@ -678,7 +940,7 @@ conn_up(struct conn *c, uint64_t now)
 	} else if (lc->expect != EXPECT_NONE)
 		conn_refill(c, now);
 	else
-		conn_fill(c);
+		wl->tp->fill(c);
 }
 
 /* Delay before the next attempt: exponential, capped, with jitter. */
@@ -832,9 +1094,16 @@ conn_read_replies(struct conn *c, struct evbuffer *in, uint64_t now)
 			break;
 		case EXPECT_ECHO:
 		case EXPECT_MATCH:
-			if (lc->expect == EXPECT_ECHO) {
+			if (lc->expect == EXPECT_ECHO && wl->tmpl != NULL) {
+				/* The request as it was expanded. */
+				ref = conn_tmpl(c)->echo +
+				    (size_t)c->rq_head * wl->size;
+				total = c->rq[c->rq_head].off;
+			} else if (lc->expect == EXPECT_ECHO) {
+				/* Its own message, whatever its length. */
 				ref = wl->payload + c->rq[c->rq_head].off;
-				total = lc->size;
+				total = wload_msgs_bytes(wl,
+				    c->rq[c->rq_head].off, 1);
 			} else {
 				ref = lc->expect_bytes;
 				total = lc->expect_len;

@@ -63,6 +63,8 @@ worker_main(void *arg)
 		wload_free(w->wloads);
 	free(w->heap);
 	w->heap = NULL;
+	free(w->tbuf);
+	w->tbuf = NULL;
 	mem_cache_flush();
 	if (w->ring != NULL) {
 		io_uring_queue_exit(w->ring);
@@ -270,35 +272,128 @@ worker_find(struct worker *w, int id)
 	return NULL;
 }
 
-/* Build the payload ring: whole messages back to back. */
+/*
+ * The shape of the load's messages: one length for all (uniform), or a
+ * cycle of the list with each message's start in it.  A template load
+ * (a field in some message) has no ring: its messages are expanded as
+ * they are sent.
+ */
+static void
+wload_cycle(struct wload *wl)
+{
+	const struct load_conf	*lc = wl->conf;
+	const struct payload	*pl = &lc->payload;
+
+	wl->size = lc->size;
+	wl->uniform = !lc->varying;
+	wl->cyc_n = 1;
+	wl->cyc_len = lc->size;
+	if (lc->content != CONTENT_MESSAGES)
+		return;
+	if (!pl->is_static) {
+		wl->tmpl = pl;
+		wl->uniform = false;
+		wl->cyc_len = 1;	/* conn_prepare's alignment: none */
+		for (unsigned i = 0; i < pl->nmsgs; i++) {
+			for (unsigned j = 0; j < pl->msgs[i].nsegs; j++) {
+				if (pl->msgs[i].segs[j].kind == PF_TIME_US)
+					wl->tmpl_clock = true;
+			}
+		}
+		return;
+	}
+	wl->cyc_n = pl->nmsgs;
+	wl->cyc_len = 0;
+	for (unsigned i = 0; i < pl->nmsgs; i++)
+		wl->cyc_len += pl->msgs[i].nbytes;
+	if (wl->uniform)
+		return;
+	wl->cyc_off = xcalloc((size_t)wl->cyc_n + 1, sizeof(*wl->cyc_off));
+	for (unsigned i = 0; i < pl->nmsgs; i++)
+		wl->cyc_off[i + 1] = wl->cyc_off[i] + pl->msgs[i].nbytes;
+}
+
+/* Build the payload ring: whole cycles of messages back to back. */
 static void
 wload_payload(struct wload *wl)
 {
 	const struct load_conf	*lc = wl->conf;
-	size_t			 nmsg, i;
+	const struct payload	*pl = &lc->payload;
+	size_t			 ncyc, i, at;
 
+	wload_cycle(wl);
+	if (wl->tmpl != NULL)
+		return;
 	/* Enough that one reference covers many small messages. */
-	nmsg = (512 * 1024) / lc->size;
-	if (nmsg < 2)
-		nmsg = 2;
-	wl->payload_len = nmsg * lc->size;
+	ncyc = (512 * 1024) / wl->cyc_len;
+	if (ncyc < 2 && wl->cyc_n == 1)
+		ncyc = 2;
+	if (ncyc < 1)
+		ncyc = 1;	/* a cycle of several is long enough */
+	wl->payload_len = ncyc * wl->cyc_len;
 	wl->payload = xmalloc(wl->payload_len);
+	if (lc->content == CONTENT_MESSAGES) {
+		for (at = 0; at < wl->payload_len; ) {
+			for (unsigned m = 0; m < pl->nmsgs; m++) {
+				memcpy(wl->payload + at, pl->msgs[m].bytes,
+				    pl->msgs[m].nbytes);
+				at += pl->msgs[m].nbytes;
+			}
+		}
+		return;
+	}
 	for (i = 0; i < wl->payload_len; i++) {
 		uint64_t r = worker_random(wl->w) >> 33;
 
-		switch (lc->content) {
-		case CONTENT_LETTERS:
+		if (lc->content == CONTENT_LETTERS) {
 			r %= 52;
 			wl->payload[i] = (char)(r < 26 ? 'a' + r : 'A' + r - 26);
-			break;
-		case CONTENT_BYTES:
+		} else
 			wl->payload[i] = (char)(r & 0xff);
-			break;
-		case CONTENT_LITERAL:
-			wl->payload[i] = lc->literal[i % lc->literal_len];
-			break;
-		}
 	}
+}
+
+/*
+ * Entries of cyc_off[0 .. cyc_n] that are <= off: 1 + the index of the
+ * message that off falls in.
+ */
+static unsigned
+wload_cyc_upper(const struct wload *wl, size_t off)
+{
+	unsigned	 lo = 0, hi = wl->cyc_n + 1;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (wl->cyc_off[mid] <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* wload_msgs_in() for a list of several lengths. */
+uint64_t
+wload_msgs_in_list(const struct wload *wl, uint64_t b)
+{
+	return b / wl->cyc_len * wl->cyc_n +
+	    wload_cyc_upper(wl, (size_t)(b % wl->cyc_len)) - 1;
+}
+
+/* wload_msgs_bytes() for a list of several lengths. */
+size_t
+wload_msgs_bytes_list(const struct wload *wl, size_t pos, uint64_t k)
+{
+	unsigned	 i, j;
+	size_t		 n;
+
+	i = wload_cyc_upper(wl, pos % wl->cyc_len) - 1;
+	n = (size_t)(k / wl->cyc_n) * wl->cyc_len;
+	j = i + (unsigned)(k % wl->cyc_n);
+	if (j <= wl->cyc_n)
+		return n + wl->cyc_off[j] - wl->cyc_off[i];
+	return n + wl->cyc_len - wl->cyc_off[i] + wl->cyc_off[j - wl->cyc_n];
 }
 
 static void
@@ -433,6 +528,7 @@ wload_free(struct wload *wl)
 		event_free(wl->reply_check);
 	free(wl->h);
 	free(wl->payload);
+	free(wl->cyc_off);
 	tls_wload_free(wl);
 	load_conf_free(wl->conf);
 	/* The main thread may have dropped its reference already. */
@@ -547,6 +643,23 @@ wload_drop(struct wload *wl, struct conn_list *list, int t, int n,
 }
 
 /*
+ * A template load's slot carries a struct conn_tmpl behind its request
+ * ring, and a number for {conn}: unique in the load, since each worker
+ * numbers its own slots in a stride of the workers.
+ */
+static void
+wload_tmpl_slot(struct wload *wl, struct conn *c)
+{
+	struct conn_tmpl	*tx;
+	int			 nw = wl->w->engine->nworkers;
+
+	c->rq = xcalloc(1, (size_t)wl->conf->inflight * sizeof(*c->rq) +
+	    sizeof(*tx));
+	tx = conn_tmpl(c);
+	tx->id = wl->next_slot++ * (uint32_t)nw + (uint32_t)wl->w->id;
+}
+
+/*
  * Bring the number of slots of each target to this worker's split of it
  * (the main thread splits a load so that, over all workers, targets are
  * never more than one connection apart).  Scaling down closes the
@@ -580,6 +693,8 @@ wload_adjust(struct wload *wl)
 			c->fd = -1;
 			c->tgt = (uint16_t)t;
 			c->heap_idx = HEAP_NONE;
+			if (wl->tmpl != NULL)
+				wload_tmpl_slot(wl, c);
 			TAILQ_INSERT_TAIL(&wl->idle, c, entry);
 			wl->nconns++;
 			wl->tgt_have[t]++;

@@ -52,6 +52,9 @@ struct worker {
 	unsigned		 heap_cap;
 	uint64_t		 pace_last;	/* ns of the last pace run */
 	uint64_t		 rng;		/* xorshift state */
+	/* template loads: a paced send's messages, expanded for send() */
+	char			*tbuf;
+	size_t			 tbuf_len;
 	/*
 	 * While the pace timer runs, sends are gathered here and go to the
 	 * kernel in one io_uring_enter(); NULL when io_uring is off or
@@ -121,8 +124,12 @@ struct conn {
 	uint32_t		 sq_len;	/* 0: none gathered */
 	uint32_t		 sq_rest;
 	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
-	/* request/response: a ring of wl->conf->inflight requests */
-	struct request_slot	*rq;		/* allocated at connect */
+	/*
+	 * request/response: a ring of wl->conf->inflight requests; for a
+	 * template load, followed by its struct conn_tmpl (conn_tmpl()).
+	 */
+	struct request_slot	*rq;		/* allocated at connect, or
+						   with the slot (template) */
 	unsigned		 rq_head;	/* oldest outstanding */
 	unsigned		 rq_n;		/* outstanding */
 	size_t			 reply_got;	/* bytes of the oldest reply */
@@ -134,7 +141,29 @@ struct conn {
 struct request_slot {
 	uint64_t		 intended;	/* ns: when it was due */
 	uint64_t		 sent;		/* ns: when it was written */
-	size_t			 off;		/* its bytes in the payload ring */
+	size_t			 off;		/* its bytes in the payload ring;
+						   template: their length, kept
+						   in the conn_tmpl's echo */
+};
+
+/* Messages of a template load queued and not yet handed to the kernel. */
+#define TMPL_QUEUE	256
+
+/*
+ * A template load's connection: what struct conn has no room for (it
+ * stays at 152 bytes), allocated with the slot behind its request ring.
+ * Its messages vary in length, so which are out is known from their
+ * lengths, oldest first, as the kernel takes the bytes.
+ */
+struct conn_tmpl {
+	uint64_t		 seq;		/* messages queued on the socket */
+	uint64_t		 done;		/* bytes of the messages counted */
+	uint32_t		 id;		/* {conn}: the slot's number */
+	uint16_t		 head;		/* oldest in len[] */
+	uint16_t		 n;		/* messages in len[] */
+	uint32_t		 len[TMPL_QUEUE]; /* each message's bytes */
+	char			*echo;		/* expect echo: [inflight] x
+						   max_len, the requests sent */
 };
 
 /*
@@ -195,9 +224,24 @@ struct wload {
 	double			 tokens;
 	uint64_t		 tokens_at;
 	struct event		*opener;	/* retries opening when limited */
-	/* payload ring: whole messages back to back */
+	/*
+	 * payload ring: whole cycles of the load's messages back to back
+	 * (msg 0, 1 ... cyc_n - 1, msg 0 ...), a connection starting at a
+	 * cycle's start; NULL for a template load, whose messages are
+	 * expanded into each connection's output as they are sent.
+	 */
 	char			*payload;
-	size_t			 payload_len;	/* a multiple of size */
+	size_t			 payload_len;	/* a multiple of cyc_len */
+	size_t			 size;		/* conf->size */
+	bool			 uniform;	/* every message is size bytes */
+	unsigned		 cyc_n;		/* messages in a cycle */
+	size_t			 cyc_len;	/* bytes of a cycle */
+	size_t			*cyc_off;	/* [cyc_n + 1]: where each
+						   message starts in a cycle;
+						   NULL when uniform */
+	const struct payload	*tmpl;		/* &conf->payload if expanded */
+	bool			 tmpl_clock;	/* some message has {time_us} */
+	uint32_t		 next_slot;	/* {conn} of the next slot */
 	/* this interval's histograms [LAT_MAX]; NULL without expect */
 	struct hist		*h;
 	struct event		*reply_check;	/* reply_timeout sweep */
@@ -252,6 +296,37 @@ enum err_kind stream_error_kind(struct conn *, short what, int err);
 void	 conn_queue_write(struct conn *, struct evbuffer *, size_t len,
 	    size_t nbytes);
 uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
+uint64_t wload_msgs_in_list(const struct wload *, uint64_t);
+size_t	 wload_msgs_bytes_list(const struct wload *, size_t, uint64_t);
+
+/*
+ * Whole messages in the first b bytes of a connection, which starts at
+ * a cycle's start.  A load whose messages are all one length (generated
+ * content, one literal) keeps the division it always had.
+ */
+static inline uint64_t
+wload_msgs_in(const struct wload *wl, uint64_t b)
+{
+	if (wl->uniform)
+		return b / wl->size;
+	return wload_msgs_in_list(wl, b);
+}
+
+/* Bytes of the k messages from ring position pos, a message's start. */
+static inline size_t
+wload_msgs_bytes(const struct wload *wl, size_t pos, uint64_t k)
+{
+	if (wl->uniform)
+		return (size_t)k * wl->size;
+	return wload_msgs_bytes_list(wl, pos, k);
+}
+
+/* A template load's per-connection part, behind its request ring. */
+static inline struct conn_tmpl *
+conn_tmpl(const struct conn *c)
+{
+	return (struct conn_tmpl *)(c->rq + c->wl->conf->inflight);
+}
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */
 #define OUT_LOW_WATER	(256 * 1024)

@@ -40,6 +40,8 @@
 #define PROFILE_INFLIGHT_MAX	4096
 #define PROFILE_BURST_MAX	65536
 #define PROFILE_ALPN_MAX	32	/* protocols in tls_alpn */
+/* template with expect echo: each request in flight kept, per connection */
+#define PROFILE_ECHO_KEEP_MAX	(64.0 * 1024 * 1024)
 
 /* An error held back until all are found, to be given in file order. */
 struct profile_error {
@@ -114,6 +116,10 @@ static int	profile_read_content(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_literal(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_messages(struct profile_ctx *,
+		    const config_setting_t *, void *);
+static int	profile_read_payload_file(struct profile_ctx *,
+		    const config_setting_t *, void *);
 static int	profile_read_rate(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_reconnect(struct profile_ctx *,
@@ -175,6 +181,10 @@ static const struct profile_key profile_load_keys[] = {
 	    NULL },
 	{ "content", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_content },
 	{ "literal", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_literal },
+	{ "messages", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_messages },
+	{ "payload_file", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_payload_file },
+	{ "template", PROFILE_BOOL, LOFF(template), 0, 0, false, NULL },
 	{ "rate", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_rate },
 	{ "max_rate", PROFILE_NUMBER, LOFF(max_rate), 0, RATE_LIMIT, true,
 	    NULL },
@@ -1237,14 +1247,12 @@ profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
 
 	if ((str = profile_string(ctx, s)) == NULL)
 		return -1;
-	/* A literal sets CONTENT_LITERAL itself; do not undo it. */
-	if (strcmp(str, "letters") == 0) {
-		if (lc->literal == NULL)
-			lc->content = CONTENT_LETTERS;
-	} else if (strcmp(str, "bytes") == 0) {
-		if (lc->literal == NULL)
-			lc->content = CONTENT_BYTES;
-	} else {
+	/* With messages too it is an error (profile_read_payload). */
+	if (strcmp(str, "letters") == 0)
+		lc->content = CONTENT_LETTERS;
+	else if (strcmp(str, "bytes") == 0)
+		lc->content = CONTENT_BYTES;
+	else {
 		profile_err(ctx, s, "unknown content \"%s\" (use \"letters\" "
 		    "or \"bytes\"; for a fixed message give literal = "
 		    "\"...\")", str);
@@ -1256,33 +1264,85 @@ profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
 /*
  * libconfig has already decoded the escapes of the string (\n \r \t \f \"
  * \\ \xHH, adjacent strings joined) and hands back a C string, so a NUL
- * byte cannot be part of a literal: libconfig silently drops \x00.  Hence
- * nothing decodes the string again: "\\n" must stay two bytes.
+ * byte cannot be part of a literal: libconfig silently drops \x00 (write
+ * it in hex: "hex:00").  Hence nothing decodes the string again: "\\n"
+ * must stay two bytes.  The readers of literal, messages and payload_file
+ * only check their shape: the messages are made once the whole group is
+ * read (profile_read_payload), since template may come after them.
  */
+static int
+profile_message_string(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *what)
+{
+	const char	*str = config_setting_get_string(s);
+	size_t		 len;
+
+	if (str == NULL) {
+		profile_err(ctx, s, "wrong type: %s must be a string", what);
+		return -1;
+	}
+	if ((len = strlen(str)) == 0) {
+		profile_err(ctx, s, "%s must not be empty", what);
+		return -1;
+	}
+	if (len > PROFILE_SIZE_MAX) {
+		profile_err(ctx, s, "%s is too long (%zu bytes, at most "
+		    "%.15g)", what, len, PROFILE_SIZE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 profile_read_literal(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
 {
-	struct load_conf	*lc = obj;
-	const char		*str;
-	size_t			 len;
+	return profile_message_string(ctx, s, "literal");
+}
+
+static int
+profile_read_messages(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	char	 what[32];
+	int	 n, rv = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		profile_err(ctx, s, "wrong type: messages must be a list of "
+		    "strings ( \"...\", \"...\" )");
+		return -1;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		profile_err(ctx, s, "messages must not be empty");
+		return -1;
+	}
+	if (n > PAYLOAD_MSGS_MAX) {
+		profile_err(ctx, s, "too many messages (%d, at most %d)", n,
+		    PAYLOAD_MSGS_MAX);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(what, sizeof(what), "messages[%d]", i);
+		if (profile_message_string(ctx, config_setting_get_elem(s,
+		    (unsigned)i), what) == -1)
+			rv = -1;
+	}
+	return rv;
+}
+
+static int
+profile_read_payload_file(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	const char	*str;
 
 	if ((str = profile_string(ctx, s)) == NULL)
 		return -1;
-	if ((len = strlen(str)) == 0) {
-		profile_err(ctx, s, "literal must not be empty");
+	if (*str == '\0') {
+		profile_err(ctx, s, "payload_file must not be empty");
 		return -1;
 	}
-	if (len > PROFILE_SIZE_MAX) {
-		profile_err(ctx, s, "literal is too long (%zu bytes, at most "
-		    "%.15g)", len, PROFILE_SIZE_MAX);
-		return -1;
-	}
-	free(lc->literal);
-	lc->literal = xstrdup(str);
-	lc->literal_len = len;
-	lc->size = len;
-	lc->content = CONTENT_LITERAL;
 	return 0;
 }
 
@@ -1470,7 +1530,6 @@ profile_load_defaults(struct load_conf *lc)
 	lc->connects_inflight = 1024;
 	lc->size = 1024;
 	lc->content = CONTENT_LETTERS;
-	lc->literal = NULL;
 	lc->rate = 0;
 	lc->max_rate = RATE_LIMIT;
 	lc->duration = 0;
@@ -1490,6 +1549,130 @@ profile_load_defaults(struct load_conf *lc)
 	lc->tls.handshake_timeout = 10;
 	lc->close = CLOSE_NORMAL;
 	lc->burst = 1;
+}
+
+/* One message of a load, from a string of literal or messages. */
+static void
+profile_payload_add(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *what, struct load_conf *lc)
+{
+	struct payload_tmpl	 t;
+	char			 why[512];
+
+	if (payload_msg_parse(config_setting_get_string(s), lc->template, &t,
+	    why, sizeof(why)) == -1 ||
+	    payload_add(&lc->payload, &t, why, sizeof(why)) == -1) {
+		profile_err(ctx, s, "%s: %s", what, why);
+		payload_tmpl_free(&t);
+	}
+}
+
+/* payload_file: relative to the profile's directory, as @include is. */
+static void
+profile_payload_file(struct profile_ctx *ctx, const config_setting_t *s,
+    struct load_conf *lc)
+{
+	const char		*name = config_setting_get_string(s);
+	struct payload_tmpl	 t;
+	char			*path, *buf, why[1024];
+	size_t			 len;
+	int			 rv;
+
+	if (name[0] == '/')
+		path = xstrdup(name);
+	else
+		path = xasprintf("%s/%s", ctx->dir, name);
+	if (payload_file_read(path, PAYLOAD_FILE_MAX, &buf, &len, why,
+	    sizeof(why)) == -1) {
+		profile_err(ctx, s, "payload_file: %s", why);
+		free(path);
+		return;
+	}
+	if (lc->template)
+		rv = payload_tmpl_parse(buf, len, &t, why, sizeof(why));
+	else
+		rv = payload_tmpl_bytes(buf, len, &t, why, sizeof(why));
+	if (rv == -1 || payload_add(&lc->payload, &t, why, sizeof(why)) == -1) {
+		profile_err(ctx, s, "payload_file: %s: %s", path, why);
+		payload_tmpl_free(&t);
+	}
+	free(buf);
+	free(path);
+}
+
+/*
+ * What a load sends when it is told: literal, messages or payload_file,
+ * at most one of them, and then neither size nor content.  Every string
+ * goes through payload_msg_parse, so "hex:..." works in each, and fields
+ * are looked for only with template = true.
+ */
+static void
+profile_read_payload(struct profile_ctx *ctx, const config_setting_t *group,
+    uint64_t bad, struct load_conf *lc)
+{
+	static const char *const srcs[] = { "literal", "messages",
+	    "payload_file" };
+	const config_setting_t	*given = NULL, *s;
+	const char		*name;
+	bool			 same = true;
+	char			 what[32];
+
+	for (size_t i = 0; i < NKEYS(srcs); i++) {
+		if ((s = config_setting_get_member(group, srcs[i])) == NULL)
+			continue;
+		if (given == NULL)
+			given = s;
+		else
+			profile_err(ctx, s, "%s and %s cannot be combined "
+			    "(give one of literal, messages, payload_file)",
+			    config_setting_name(given), srcs[i]);
+	}
+	if (given == NULL) {
+		if (lc->template &&
+		    (s = config_setting_get_member(group, "template")) != NULL)
+			profile_err(ctx, s, "template = true has nothing to "
+			    "expand: give literal, messages or payload_file");
+		return;
+	}
+	name = config_setting_name(given);
+	if (config_setting_get_member(group, "size") != NULL)
+		profile_err(ctx, given, "%s and size cannot be combined (the "
+		    "messages are as long as they are written; size is the "
+		    "length of generated content)", name);
+	if (config_setting_get_member(group, "content") != NULL)
+		profile_err(ctx, given, "%s and content cannot be combined",
+		    name);
+	if (!profile_key_ok(profile_load_keys, NKEYS(profile_load_keys), bad,
+	    name))
+		return;		/* its shape was wrong, and said so */
+
+	if (strcmp(name, "payload_file") == 0)
+		profile_payload_file(ctx, given, lc);
+	else if (strcmp(name, "literal") == 0)
+		profile_payload_add(ctx, given, "literal", lc);
+	else {
+		for (int i = 0; i < config_setting_length(given); i++) {
+			snprintf(what, sizeof(what), "messages[%d]", i);
+			profile_payload_add(ctx, config_setting_get_elem(given,
+			    (unsigned)i), what, lc);
+		}
+	}
+	if (lc->payload.nmsgs == 0)
+		return;
+	lc->content = CONTENT_MESSAGES;
+	lc->size = lc->payload.max_len;
+	for (unsigned i = 1; i < lc->payload.nmsgs; i++) {
+		if (lc->payload.msgs[i].max_len != lc->payload.msgs[0].max_len)
+			same = false;
+	}
+	lc->varying = !lc->payload.is_static || !same;
+	if (!lc->payload.is_static && lc->expect == EXPECT_ECHO &&
+	    (double)lc->inflight * (double)lc->size > PROFILE_ECHO_KEEP_MAX)
+		profile_err(ctx, given, "a template with expect = \"echo\" "
+		    "keeps each request in flight to check its reply: "
+		    "inflight x the longest message (%d x %zu bytes) must be "
+		    "at most %.15g bytes", lc->inflight, lc->size,
+		    PROFILE_ECHO_KEEP_MAX);
 }
 
 /* The setting of key a if written, else of b, else the load itself. */
@@ -1620,10 +1803,25 @@ profile_check_transport(struct profile_ctx *ctx,
 			profile_err(ctx, profile_blame(group, "target",
 			    "targets"), "protocol = \"udp\" needs HOST:PORT "
 			    "targets, not unix:");
+		static const char *const what[] = { "size", "literal",
+		    "messages", "payload_file" };
+
+		if ((s = profile_given(group, what, NKEYS(what))) == NULL)
+			s = group;
 		if (lc->size > UDP_SIZE_MAX)
-			profile_err(ctx, profile_blame(group, "size",
-			    "literal"), "a UDP message is at most %d bytes "
-			    "(size is %zu)", UDP_SIZE_MAX, lc->size);
+			profile_err(ctx, s, "a UDP message is at most %d bytes "
+			    "(%s is %zu)", UDP_SIZE_MAX, lc->varying ?
+			    "the longest message" : "size", lc->size);
+		/*
+		 * dgram.c sends each datagram as size bytes of the payload
+		 * ring; messages of several lengths, or expanded as they are
+		 * sent, are for stream transports until it learns them.
+		 */
+		if (lc->varying)
+			profile_err(ctx, s, "protocol = \"udp\" sends messages "
+			    "of one length, not expanded: messages of "
+			    "different lengths or a template are for tcp, "
+			    "tls and unix: targets");
 		if (lc->expect == EXPECT_UNTIL)
 			profile_err(ctx, config_setting_get_member(group,
 			    "expect"), "expect until has no meaning for "
@@ -1673,7 +1871,7 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 {
 	const struct profile_key	*keys = profile_load_keys;
 	size_t				 nkeys = NKEYS(profile_load_keys);
-	const config_setting_t		*s, *lit;
+	const config_setting_t		*s;
 	char				 what[LOAD_NAME_MAX + 16];
 	uint64_t			 bad;
 
@@ -1704,15 +1902,7 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 	    (s = config_setting_get_member(group, "targets")) != NULL)
 		profile_err(ctx, s, "target and targets cannot be combined");
 
-	if ((lit = config_setting_get_member(group, "literal")) != NULL) {
-		if (config_setting_get_member(group, "size") != NULL)
-			profile_err(ctx, lit, "literal and size cannot be "
-			    "combined (the message is the literal, its size "
-			    "the literal's length)");
-		if (config_setting_get_member(group, "content") != NULL)
-			profile_err(ctx, lit, "literal and content cannot be "
-			    "combined");
-	}
+	profile_read_payload(ctx, group, bad, lc);
 
 	if (profile_key_ok(keys, nkeys, bad, "connections") &&
 	    profile_key_ok(keys, nkeys, bad, "max_connections") &&
@@ -2032,13 +2222,9 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	    a->connect_rate != b->connect_rate ||
 	    a->connects_inflight != b->connects_inflight)
 		return false;
-	if (a->size != b->size || a->content != b->content)
-		return false;
-	if (a->literal_len != b->literal_len ||
-	    (a->literal == NULL) != (b->literal == NULL))
-		return false;
-	if (a->literal != NULL &&
-	    memcmp(a->literal, b->literal, a->literal_len) != 0)
+	if (a->size != b->size || a->content != b->content ||
+	    a->template != b->template || a->varying != b->varying ||
+	    !payload_equal(&a->payload, &b->payload))
 		return false;
 	if (a->rate != b->rate || a->max_rate != b->max_rate ||
 	    a->duration != b->duration)
@@ -2069,12 +2255,7 @@ load_conf_dup(const struct load_conf *lc)
 	struct load_conf	*copy = xmalloc(sizeof(*copy));
 
 	memcpy(copy, lc, sizeof(*copy));
-	if (lc->literal != NULL) {
-		/* Keep the trailing NUL so the copy is a C string too. */
-		copy->literal = xmalloc(lc->literal_len + 1);
-		memcpy(copy->literal, lc->literal, lc->literal_len);
-		copy->literal[lc->literal_len] = '\0';
-	}
+	payload_dup(&copy->payload, &lc->payload);
 	if (lc->expect_bytes != NULL)
 		copy->expect_bytes = xstrdup(lc->expect_bytes);
 	copy->targets = xcalloc((size_t)lc->ntargets, sizeof(*copy->targets));
@@ -2118,7 +2299,7 @@ load_conf_clear(struct load_conf *lc)
 		free(strs[i]);
 	free(lc->tls.alpn);
 	free(lc->targets);
-	free(lc->literal);
+	payload_free(&lc->payload);
 	free(lc->expect_bytes);
 	free(lc->sources);
 }

@@ -18,6 +18,7 @@
 
 #include "common/cmd.h"
 #include "common/util.h"
+#include "model/payload.h"
 
 #define SOURCES_MAX		64	/* source addresses per load */
 #define TARGETS_MAX		64	/* targets per load */
@@ -67,7 +68,7 @@ struct tls_conf {
 enum content_kind {
 	CONTENT_LETTERS = 0,	/* random ASCII letters, as the classic tool */
 	CONTENT_BYTES,		/* random bytes 0..255 */
-	CONTENT_LITERAL,	/* a literal string with escapes */
+	CONTENT_MESSAGES,	/* payload: literal, messages or payload_file */
 };
 
 enum expect_kind {
@@ -111,10 +112,17 @@ struct load_conf {
 	double			 connect_rate;	/* new connections per second */
 	int			 connects_inflight; /* connects at once, all
 						   workers together */
-	size_t			 size;		/* message size in bytes */
+	/*
+	 * Bytes of a message: of every message for generated content and
+	 * a single static one; the longest (payload.max_len) when varying.
+	 */
+	size_t			 size;
 	enum content_kind	 content;
-	char			*literal;	/* CONTENT_LITERAL: the bytes */
-	size_t			 literal_len;
+	struct payload		 payload;	/* CONTENT_MESSAGES: owned */
+	bool			 template;	/* fields are expanded */
+	bool			 varying;	/* messages differ in length or
+						   have fields (are expanded
+						   as they are sent) */
 	double			 rate;		/* msgs/s/conn; 0 = flood */
 	double			 max_rate;	/* ceiling for `rate` */
 	double			 duration;	/* seconds; 0 = until stopped */
@@ -175,7 +183,7 @@ const struct load_conf *profile_find_load(const struct profile *,
 /* True if two load declarations describe the same traffic. */
 bool		 load_conf_equal(const struct load_conf *,
 		    const struct load_conf *);
-/* Deep copy of a load_conf (the literal is duplicated). */
+/* Deep copy of a load_conf (the messages are duplicated). */
 struct load_conf *load_conf_dup(const struct load_conf *);
 void		 load_conf_free(struct load_conf *);
 /* True if the load keeps latency histograms (replies, or TLS). */

@@ -55,6 +55,20 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* The load sends one static message: these bytes. */
+static void
+assert_one_message(const struct load_conf *lc, const char *bytes, size_t len)
+{
+	assert_int_equal(lc->payload.nmsgs, 1);
+	assert_true(lc->payload.is_static);
+	assert_true(lc->payload.msgs[0].is_static);
+	assert_int_equal(lc->payload.msgs[0].nbytes, len);
+	assert_memory_equal(lc->payload.msgs[0].bytes, bytes, len);
+	assert_int_equal(lc->payload.msgs[0].bytes[len], '\0');
+	assert_int_equal(lc->size, len);
+	assert_false(lc->varying);
+}
+
 static void
 print_errors(const struct errlist *errs)
 {
@@ -297,8 +311,10 @@ test_minimal_defaults(void **state)
 	assert_null(lc->sources);
 	assert_int_equal(lc->size, 1024);
 	assert_int_equal(lc->content, CONTENT_LETTERS);
-	assert_null(lc->literal);
-	assert_int_equal(lc->literal_len, 0);
+	assert_int_equal(lc->payload.nmsgs, 0);
+	assert_null(lc->payload.msgs);
+	assert_false(lc->template);
+	assert_false(lc->varying);
 	assert_near(lc->rate, 0);
 	assert_near(lc->max_rate, RATE_LIMIT);
 	assert_near(lc->duration, 0);
@@ -344,9 +360,8 @@ test_full(void **state)
 	assert_false(lc->autostart);
 	assert_near(lc->connect_rate, 12.5);
 	assert_int_equal(lc->connects_inflight, 3);
-	assert_int_equal(lc->content, CONTENT_LITERAL);
-	assert_int_equal(lc->literal_len, 9);
-	assert_memory_equal(lc->literal, "PING\r\nA\"\\", 9);
+	assert_int_equal(lc->content, CONTENT_MESSAGES);
+	assert_one_message(lc, "PING\r\nA\"\\", 9);
 	assert_int_equal(lc->size, 9);
 	assert_near(lc->rate, 20);
 	assert_near(lc->max_rate, 100);
@@ -366,7 +381,7 @@ test_full(void **state)
 	assert_int_equal(lc->max_connections, CONNECTIONS_LIMIT);
 	assert_true(lc->autostart);
 	assert_int_equal(lc->content, CONTENT_BYTES);
-	assert_null(lc->literal);
+	assert_int_equal(lc->payload.nmsgs, 0);
 	assert_int_equal(lc->size, 65536);
 	assert_near(lc->rate, 0);
 	assert_near(lc->max_rate, RATE_LIMIT);
@@ -376,6 +391,97 @@ test_full(void **state)
 	assert_near(lc->reconnect.max_delay, 10);
 	assert_near(lc->reconnect.backoff, 1.5);
 	assert_near(lc->reconnect.jitter, 1);
+
+	profile_free(prof);
+	free(path);
+}
+
+/* Message i of a load: these bytes, static or not. */
+static void
+assert_message(const struct load_conf *lc, unsigned i, const char *bytes,
+    size_t len, bool is_static)
+{
+	assert_true(i < lc->payload.nmsgs);
+	assert_int_equal(lc->payload.msgs[i].nbytes, len);
+	assert_memory_equal(lc->payload.msgs[i].bytes, bytes, len);
+	assert_int_equal(lc->payload.msgs[i].is_static, is_static);
+}
+
+/* payload_file, messages, hex and templates. */
+static void
+test_payload(void **state)
+{
+	char			*path = path_join(confdir, "good/payload.conf");
+	struct profile		*prof = load_good(path);
+	const struct load_conf	*lc;
+	struct load_conf	*c;
+
+	(void)state;
+	assert_int_equal(prof->nloads, 8);
+
+	/* A file is bytes, braces and all, unless template = true. */
+	lc = profile_find_load(prof, "file");
+	assert_int_equal(lc->content, CONTENT_MESSAGES);
+	assert_one_message(lc, "HELLO {seq}\n", 12);
+	assert_false(lc->template);
+	lc = profile_find_load(prof, "filetmpl");
+	assert_true(lc->template);
+	assert_true(lc->varying);
+	assert_int_equal(lc->payload.nmsgs, 1);
+	assert_false(lc->payload.is_static);
+	assert_message(lc, 0, "HELLO \n", 7, false);
+	assert_int_equal(lc->size, lc->payload.max_len);
+	assert_int_equal(lc->size, 7 + 20);
+
+	/* A list of several lengths: size is the longest. */
+	lc = profile_find_load(prof, "list");
+	assert_int_equal(lc->payload.nmsgs, 3);
+	assert_true(lc->payload.is_static);
+	assert_message(lc, 0, "a", 1, true);
+	assert_message(lc, 1, "bb", 2, true);
+	assert_message(lc, 2, "\0\377", 2, true);
+	assert_int_equal(lc->size, 2);
+	assert_true(lc->varying);
+	/* One length: not varying, whatever the count. */
+	lc = profile_find_load(prof, "same");
+	assert_int_equal(lc->payload.nmsgs, 2);
+	assert_message(lc, 1, "cd", 2, true);
+	assert_int_equal(lc->size, 2);
+	assert_false(lc->varying);
+
+	lc = profile_find_load(prof, "hexlit");
+	assert_one_message(lc, "\0\1\2\3", 4);
+	lc = profile_find_load(prof, "braces");
+	assert_one_message(lc, "{\"a\": {seq}}", 12);
+
+	lc = profile_find_load(prof, "tmpl");
+	assert_true(lc->template);
+	assert_true(lc->varying);
+	assert_false(lc->payload.is_static);
+	/* "GET /" seq " " conn " " load " " time_us " " rand:4 " {}\n" */
+	assert_int_equal(lc->size, 5 + 20 + 1 + 20 + 1 + (LOAD_NAME_MAX - 1) +
+	    1 + 20 + 1 + 4 + 4);
+	assert_int_equal(lc->expect, EXPECT_UNTIL);
+
+	/* A template list: hex stays bytes, static messages are kept. */
+	lc = profile_find_load(prof, "tmplecho");
+	assert_int_equal(lc->payload.nmsgs, 3);
+	assert_message(lc, 1, "{}", 2, true);
+	assert_message(lc, 2, "static", 6, true);
+	assert_false(lc->payload.msgs[0].is_static);
+	assert_int_equal(lc->size, 20);
+	assert_int_equal(lc->expect, EXPECT_ECHO);
+
+	/* A copy owns its messages and is equal; a change is seen. */
+	c = load_conf_dup(lc);
+	assert_true(load_conf_equal(c, lc));
+	assert_ptr_not_equal(c->payload.msgs[2].bytes,
+	    lc->payload.msgs[2].bytes);
+	c->payload.msgs[2].bytes[0] = 'S';
+	assert_false(load_conf_equal(c, lc));
+	load_conf_free(c);
+	assert_false(load_conf_equal(profile_find_load(prof, "file"),
+	    profile_find_load(prof, "filetmpl")));
 
 	profile_free(prof);
 	free(path);
@@ -467,7 +573,7 @@ test_example_classic(void **state)
 	assert_near(lc->connect_rate, 1000);
 	assert_int_equal(lc->content, CONTENT_LETTERS);
 	assert_int_equal(lc->size, 1024);
-	assert_null(lc->literal);
+	assert_int_equal(lc->payload.nmsgs, 0);
 	assert_near(lc->rate, 0);
 	assert_near(lc->max_rate, RATE_LIMIT);
 	assert_near(lc->duration, 0);
@@ -499,8 +605,8 @@ test_example_paced(void **state)
 	lc = profile_find_load(prof, "ping");
 	assert_non_null(lc);
 	assert_true(is_v4(lc, "127.0.0.1", 9000));
-	assert_int_equal(lc->content, CONTENT_LITERAL);
-	assert_string_equal(lc->literal, "PING\r\n");
+	assert_int_equal(lc->content, CONTENT_MESSAGES);
+	assert_one_message(lc, "PING\r\n", 6);
 	assert_int_equal(lc->size, 6);
 	assert_true(lc->rate > 0 && lc->rate <= lc->max_rate);
 	lc = profile_find_load(prof, "bulk");
@@ -721,14 +827,16 @@ test_dup_equal(void **state)
 	struct load_conf	*a, *b;
 
 	(void)state;
-	/* A copy is equal, and owns its literal. */
+	/* A copy is equal, and owns its messages. */
 	a = load_conf_dup(lit);
 	assert_true(load_conf_equal(a, lit));
-	assert_ptr_not_equal(a->literal, lit->literal);
-	assert_memory_equal(a->literal, lit->literal, lit->literal_len);
-	assert_int_equal(a->literal[a->literal_len], '\0');
+	assert_ptr_not_equal(a->payload.msgs, lit->payload.msgs);
+	assert_ptr_not_equal(a->payload.msgs[0].bytes,
+	    lit->payload.msgs[0].bytes);
+	assert_one_message(a, lit->payload.msgs[0].bytes,
+	    lit->payload.msgs[0].nbytes);
 	b = load_conf_dup(&prof->loads[1]);
-	assert_null(b->literal);
+	assert_null(b->payload.msgs);
 	assert_true(load_conf_equal(b, &prof->loads[1]));
 	assert_false(load_conf_equal(a, b));
 
@@ -737,9 +845,9 @@ test_dup_equal(void **state)
 	assert_true(load_conf_equal(a, lit));
 
 	/* Every field that shapes traffic does. */
-	a->literal[0] = 'X';
+	a->payload.msgs[0].bytes[0] = 'X';
 	assert_false(load_conf_equal(a, lit));
-	a->literal[0] = lit->literal[0];
+	a->payload.msgs[0].bytes[0] = lit->payload.msgs[0].bytes[0];
 	assert_true(load_conf_equal(a, lit));
 #define CHANGED(field, v) do {						\
 	struct load_conf *c_ = load_conf_dup(lit);			\
@@ -756,7 +864,10 @@ test_dup_equal(void **state)
 	CHANGED(connect_rate, 12);
 	CHANGED(connects_inflight, 7);
 	CHANGED(size, 8);
-	CHANGED(literal_len, 8);
+	CHANGED(payload.msgs[0].nbytes, 8);
+	CHANGED(payload.msgs[0].segs[0].len, 3);
+	CHANGED(template, true);
+	CHANGED(varying, true);
 	CHANGED(content, CONTENT_BYTES);
 	CHANGED(duration, 1);
 	CHANGED(reconnect.delay, 1);
@@ -895,6 +1006,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_rr),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_error),
 		cmocka_unit_test(test_example_classic),
