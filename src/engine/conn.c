@@ -39,8 +39,6 @@ static void	conn_writecb(struct bufferevent *, void *);
 static void	conn_eventcb(struct bufferevent *, short, void *);
 static void	conn_retrycb(evutil_socket_t, short, void *);
 static void	conn_lifecb(evutil_socket_t, short, void *);
-static void	conn_retire_soon(struct conn *);
-static void	conn_refill(struct conn *, uint64_t);
 static void	conn_open_failed(struct conn *, enum err_kind);
 
 /* n more bytes went to the kernel, which makes msgs whole messages. */
@@ -645,7 +643,7 @@ conn_set_state(struct conn *c, enum conn_state state)
  * 28 000 sockets per address, whatever the targets.  Returns 0, or -1 with
  * errno set by bind().
  */
-static int
+int
 conn_bind(struct conn *c, int fd)
 {
 	struct wload			*wl = c->wl;
@@ -885,7 +883,7 @@ conn_lifecb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The connection's last message is out: end it from the loop, not here. */
-static void
+void
 conn_retire_soon(struct conn *c)
 {
 	if (c->state != CONN_UP)
@@ -934,11 +932,11 @@ conn_up(struct conn *c, uint64_t now)
 		 * in the latency instead of vanishing from it.
 		 */
 		if (lc->expect != EXPECT_NONE)
-			conn_refill(c, now);
+			wl->tp->refill(c, now);
 		else
 			pace_push(c);
 	} else if (lc->expect != EXPECT_NONE)
-		conn_refill(c, now);
+		wl->tp->refill(c, now);
 	else
 		wl->tp->fill(c);
 }
@@ -1159,7 +1157,7 @@ conn_read_replies(struct conn *c, struct evbuffer *in, uint64_t now)
  * to hold requests back sends them now, each still timed from its intended
  * moment and counted as late, and returns to the timer.
  */
-static void
+void
 conn_refill(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
@@ -1360,6 +1358,7 @@ const struct transport transport_tcp = {
 	.send_due = stream_send_due,
 	.fill = stream_fill,
 	.check_replies = stream_check_replies,
+	.refill = conn_refill,
 	.write = conn_write,
 	.connected = stream_connected,
 	.error_kind = stream_error_kind,
@@ -1373,6 +1372,7 @@ const struct transport transport_tls = {
 	.send_due = stream_send_due,
 	.fill = stream_fill,
 	.check_replies = stream_check_replies,
+	.refill = conn_refill,
 	.write = conn_queue_write,
 	.connected = tls_connected,
 	.error_kind = tls_error_kind,

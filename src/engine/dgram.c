@@ -95,34 +95,6 @@ dgram_want_write(struct conn *c, bool on)
 		log_warnx("%s: event_add", __func__);
 }
 
-static void
-dgram_lifecb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn	*c = arg;
-
-	if (c->state != CONN_UP)
-		return;
-	/* Its last requests are answered (or lost) first. */
-	if (c->retiring && c->rq_n > 0)
-		return;
-	conn_recycle(c);
-}
-
-/* messages_per_connection is reached: end it from the loop, not here. */
-static void
-dgram_retire_soon(struct conn *c)
-{
-	static const struct timeval	 now = { 0, 0 };
-
-	if (c->state != CONN_UP)
-		return;
-	c->retiring = true;
-	if (c->retry == NULL &&
-	    (c->retry = evtimer_new(c->wl->w->base, dgram_lifecb, c)) == NULL)
-		return;
-	evtimer_add(c->retry, &now);
-}
-
 /* Messages this connection may still send (messages_per_connection). */
 static uint64_t
 dgram_quota(const struct conn *c)
@@ -149,7 +121,7 @@ dgram_sent(struct conn *c, unsigned n)
 	c->msgs += n;
 	/* Requests retire when answered (dgram_reply_done), others now. */
 	if (c->msgs >= wl->msg_limit && wl->conf->expect == EXPECT_NONE)
-		dgram_retire_soon(c);
+		conn_retire_soon(c);
 }
 
 /*
@@ -434,7 +406,7 @@ dgram_reply_done(struct conn *c, unsigned k, uint64_t now)
 	c->rq_n--;
 	/* churn: its last request is answered */
 	if (c->rq_n == 0 && c->msgs >= wl->msg_limit)
-		dgram_retire_soon(c);
+		conn_retire_soon(c);
 }
 
 /*
@@ -581,32 +553,10 @@ dgram_check_replies(struct conn *c, uint64_t now)
 		c->rq_n--;
 	}
 	if (c->rq_n == 0 && c->msgs >= wl->msg_limit) {
-		dgram_retire_soon(c);
+		conn_retire_soon(c);
 		return;
 	}
 	dgram_refill(c, now);
-}
-
-/*
- * Bind a new socket to the load's next source address, round-robin (a
- * copy of conn.c's conn_bind, which is private to it).  Port 0, chosen at
- * connect().  Returns 0, or -1 with errno set by bind().
- */
-static int
-dgram_bind(struct conn *c, int fd)
-{
-	struct wload			*wl = c->wl;
-	const struct load_conf		*lc = wl->conf;
-	const struct sockaddr_storage	*src;
-	int				 one = 1;
-
-	src = &lc->sources[wl->next_source % (unsigned)lc->nsources];
-	wl->next_source = (wl->next_source + 1) % (unsigned)lc->nsources;
-	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-	    sizeof(one));
-	return bind(fd, (const struct sockaddr *)src,
-	    src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in));
 }
 
 static void
@@ -615,46 +565,6 @@ dgram_open_failed(struct conn *c, enum err_kind kind)
 	CTR_ADD(c->wl->ctr->connects_failed, 1);
 	CTR_ADD(c->wl->tctr[c->tgt].connects_failed, 1);
 	conn_fail(c, kind);
-}
-
-/*
- * Ready: start what the load sends, and arm the end of its lifetime.  The
- * same as conn.c's conn_up but that the catch-up of requests goes through
- * this transport (conn_up's refill is the stream one).
- */
-static void
-dgram_up(struct conn *c, uint64_t now)
-{
-	struct wload		*wl = c->wl;
-	const struct load_conf	*lc = wl->conf;
-
-	conn_set_state(c, CONN_UP);
-	c->up_since = now;
-	if (lc->lifetime > 0 &&
-	    (c->retry = evtimer_new(wl->w->base, dgram_lifecb, c)) != NULL) {
-		double		 u, d;
-		struct timeval	 tv;
-
-		u = (double)(worker_random(wl->w) >> 11) / 9007199254740992.0;
-		d = lc->lifetime * (1.0 + lc->lifetime_jitter *
-		    (2.0 * u - 1.0));
-		tv = tv_from_s(d);
-		evtimer_add(c->retry, &tv);
-	}
-	if (lc->idle)
-		return;
-	if (wl->rate > 0 && c->next_due == 0)
-		pace_start(c, now);
-	else if (wl->rate > 0) {
-		/* A schedule from its last socket: what fell due is owed. */
-		if (lc->expect != EXPECT_NONE)
-			dgram_refill(c, now);
-		else
-			pace_push(c);
-	} else if (lc->expect != EXPECT_NONE)
-		dgram_refill(c, now);
-	else
-		dgram_fill(c);
 }
 
 /*
@@ -676,7 +586,7 @@ dgram_open(struct conn *c)
 		dgram_open_failed(c, err_kind_from_errno(errno));
 		return;
 	}
-	if (lc->nsources > 0 && dgram_bind(c, fd) == -1) {
+	if (lc->nsources > 0 && conn_bind(c, fd) == -1) {
 		saved = errno;
 		close(fd);
 		dgram_open_failed(c, err_kind_from_bind_errno(saved));
@@ -700,7 +610,7 @@ dgram_open(struct conn *c)
 	CTR_ADD(wl->tctr[c->tgt].connects_ok, 1);
 	if (wl->h != NULL)
 		hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
-	dgram_up(c, now);
+	conn_up(c, now);
 }
 
 /* The socket only; conn_close does the rest.  Datagrams are counted as
@@ -725,4 +635,5 @@ const struct transport transport_udp = {
 	.send_due = dgram_send_due,
 	.fill = dgram_fill,
 	.check_replies = dgram_check_replies,
+	.refill = dgram_refill,
 };

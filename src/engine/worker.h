@@ -180,6 +180,8 @@ struct transport {
 	void		(*send_due)(struct conn *, uint64_t now); /* paced */
 	void		(*fill)(struct conn *);	/* flood */
 	void		(*check_replies)(struct conn *, uint64_t now);
+	/* replies freed slots (or a schedule resumes): send what may go */
+	void		(*refill)(struct conn *, uint64_t now);
 	/* stream only: make the bufferevent; write nbytes of whole messages
 	   with len bytes already in out */
 	void		(*write)(struct conn *, struct evbuffer *out,
@@ -283,6 +285,9 @@ void	 conn_reset(struct conn *, enum err_kind); /* our verdict */
 void	 conn_up(struct conn *, uint64_t now);	/* ready: start traffic */
 void	 conn_recycle(struct conn *);	/* churn: close and open again */
 void	 conn_prepare(struct conn *);	/* a new socket's tallies */
+void	 conn_retire_soon(struct conn *); /* churn: its last is out */
+int	 conn_bind(struct conn *, int fd); /* to the next source */
+void	 conn_refill(struct conn *, uint64_t now); /* stream */
 /* TLS (tls.c) */
 int	 tls_wload_init(struct wload *);	/* 0, or -1 logged */
 void	 tls_wload_free(struct wload *);
