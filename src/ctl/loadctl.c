@@ -226,9 +226,12 @@ gets_(json_t *o, const char *k)
 static void
 print_rate_col(json_t *l, char *buf, size_t len)
 {
-	double	 r = json_number_value(json_object_get(l, "rate"));
+	double		 r = json_number_value(json_object_get(l, "rate"));
+	const char	*mode = gets_(l, "mode");
 
-	if (r > 0)
+	if (strcmp(mode, "idle") == 0)
+		snprintf(buf, len, "idle");
+	else if (r > 0)
 		snprintf(buf, len, "%g/s", r);
 	else
 		snprintf(buf, len, "flood");
@@ -395,6 +398,60 @@ print_latency(json_t *loads)
 		print_hist_row(label, json_object_get(json_object_get(l,
 		    "connect_us"), "run"));
 	}
+	/* TLS loads: the handshake, timed apart from the connect. */
+	json_array_foreach(loads, i, l) {
+		if ((lat = json_object_get(l, "tls_handshake_us")) == NULL)
+			continue;
+		if (header != 2) {
+			printf("\nconnect and TLS handshake in us\n");
+			print_hist_header();
+			header = 2;
+		}
+		printf("%s\n", gets_(l, "name"));
+		print_hist_row("connect, whole run", json_object_get(
+		    json_object_get(l, "connect_us"), "run"));
+		print_hist_row("tls handshake, whole run",
+		    json_object_get(lat, "run"));
+	}
+}
+
+/*
+ * What plain TCP does not have: TLS handshakes and resumption, churn, UDP
+ * datagrams, and each target's share of a load with several.
+ */
+static void
+print_transports(json_t *loads)
+{
+	json_t	*l, *t;
+	size_t	 i, j;
+	char	 a[32];
+
+	json_array_foreach(loads, i, l) {
+		const char	*proto = gets_(l, "protocol");
+		json_t		*tg = json_object_get(l, "targets");
+
+		if (strcmp(proto, "tls") == 0)
+			printf("%s: tls: %lld handshakes (%lld resumed), %s/s\n",
+			    gets_(l, "name"), ctr(l, KC_tls_handshakes),
+			    ctr(l, KC_tls_resumed), human(ctr_rate(l,
+			    KC_tls_handshakes), "", a, sizeof(a)));
+		if (strcmp(proto, "udp") == 0)
+			printf("%s: udp: %lld datagrams received, %lld lost\n",
+			    gets_(l, "name"), ctr(l, KC_datagrams_received),
+			    ctr(l, KC_lost));
+		if (ctr(l, KC_recycled) > 0)
+			printf("%s: %lld connections recycled (churn), "
+			    "%s connects/s\n", gets_(l, "name"),
+			    ctr(l, KC_recycled), human(ctr_rate(l,
+			    KC_connects_ok), "", a, sizeof(a)));
+		if (json_array_size(tg) < 2)
+			continue;
+		json_array_foreach(tg, j, t)
+			printf("%s: target %s: %lld active, %lld connects ok, "
+			    "%lld failed\n", gets_(l, "name"),
+			    gets_(t, "target"), gauge(t, KG_active),
+			    ctr(t, KC_connects_ok), ctr(t, KC_connects_failed));
+	}
 }
 
 static void
@@ -409,6 +466,7 @@ print_stats(json_t *o)
 	json_array_foreach(loads, i, l)
 		print_stats_row(gets_(l, "name"), l);
 	print_stats_row("total", json_object_get(o, "total"));
+	print_transports(loads);
 	printf("\nerrors:\n");
 	json_array_foreach(loads, i, l) {
 		printf("  %-14s ", gets_(l, "name"));

@@ -23,6 +23,24 @@
 #include "measure/hist.h"
 #include "model/profile.h"
 
+/*
+ * The histograms a load keeps that mean something for it: request
+ * latency, service time and time to first byte with replies to wait for,
+ * the handshake with TLS, the connect time for both.
+ */
+static inline bool
+load_lat_kept(const struct load_conf *lc, int kind)
+{
+	switch (kind) {
+	case LAT_HANDSHAKE:
+		return lc->protocol == PROTO_TLS;
+	case LAT_CONNECT:
+		return true;
+	default:
+		return lc->expect != EXPECT_NONE;
+	}
+}
+
 struct event_base;
 struct event;
 

@@ -281,7 +281,8 @@ metrics_page(struct evbuffer *b)
 		metrics_i64(b, "loadd_connections_target", l->conf->name,
 		    l->state == LOAD_RUNNING ? l->target : 0);
 	metrics_head(b, "loadd_rate_per_connection", "gauge",
-	    "Messages per second per connection; 0 means flood.");
+	    "Messages per second per connection; 0 means flood, or idle for "
+	    "a load declared idle (rate = 0 or pattern = \"idle\").");
 	TAILQ_FOREACH(l, &d->loads, entry)
 		metrics_dbl(b, "loadd_rate_per_connection", l->conf->name,
 		    l->rate);
@@ -304,7 +305,8 @@ metrics_page(struct evbuffer *b)
 			TAILQ_FOREACH(l, &d->loads, entry) {
 				const struct hist *h;
 
-				if (l->run == NULL)
+				if (l->run == NULL || !load_lat_kept(l->conf,
+				    metrics_latencies[k].kind))
 					continue;
 				h = &l->run[metrics_latencies[k].kind];
 				metrics_summary(b, name, l->conf->name, h);
@@ -315,7 +317,8 @@ metrics_page(struct evbuffer *b)
 		TAILQ_FOREACH(l, &d->loads, entry) {
 			const struct hist *h;
 
-			if (l->run == NULL)
+			if (l->run == NULL || !load_lat_kept(l->conf,
+			    LAT_LATENCY))
 				continue;
 			h = &l->run[LAT_LATENCY];
 			metrics_dbl(b, "loadd_latency_max_seconds",

@@ -94,8 +94,11 @@ static void
 views_latency(json_t *o, const struct load *l)
 {
 	for (int k = 0; k < LAT_MAX; k++) {
-		json_t	*h = json_object();
+		json_t	*h;
 
+		if (!load_lat_kept(l->conf, k))
+			continue;
+		h = json_object();
 		if (k == LAT_LATENCY || k == LAT_SERVICE) {
 			json_object_set_new(h, "interval",
 			    views_hist(&l->ival[k]));
