@@ -790,11 +790,20 @@ stream_setcb(struct conn *c)
 void
 stream_close(struct conn *c)
 {
+	static const struct linger	 lg = { 1, 0 };
+
 	if (c->bev == NULL)
 		return;
 	if (c->state == CONN_UP)
 		conn_account(c,
 		    evbuffer_get_length(bufferevent_get_output(c->bev)));
+	/*
+	 * close = "reset": every close loadd makes (churn, scale down, stop)
+	 * is a reset, which leaves no TIME_WAIT behind.
+	 */
+	if (c->wl->conf->close == CLOSE_RESET && c->fd >= 0)
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
 	/*
 	 * libevent allows freeing a bufferevent from its own callback: the
 	 * free is deferred until the callback returns.
@@ -844,12 +853,8 @@ void
 conn_recycle(struct conn *c)
 {
 	struct wload	*wl = c->wl;
-	struct linger	 lg = { 1, 0 };
 
 	CTR_ADD(wl->ctr->recycled, 1);
-	if (wl->conf->close == CLOSE_RESET && c->fd >= 0)
-		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
-		    sizeof(lg));
 	conn_close(c);
 	c->attempts = 0;
 	c->next_due = 0;
@@ -1336,9 +1341,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	kind = wl->tp->error_kind(c, what, saved);
-	if (c->state == CONN_CONNECTING && c->handshaking)
-		;	/* connected: the handshake's failure is its kind */
-	else if (c->state == CONN_CONNECTING) {
+	if (c->state == CONN_CONNECTING) {
 		CTR_ADD(wl->ctr->connects_failed, 1);
 		CTR_ADD(wl->tctr[c->tgt].connects_failed, 1);
 	} else {

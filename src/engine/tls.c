@@ -52,12 +52,29 @@ tls_log_ctx_error(const struct wload *wl, const char *what)
 /*
  * The client context of a load on this worker, from its profile: what to
  * trust, what to offer, and whether to keep sessions for resumption.
- * The files were checked when the profile was read; they are read again
- * here, and a failure now (a file changed since) leaves the load without
- * connections, logged, rather than connecting without what was asked.
+ * Every setting was checked when the profile was read (tls_conf_check);
+ * the files are read again here.
+ */
+static int	tls_wload_setup(struct wload *);
+
+/*
+ * A context that cannot be built (a file changed since the profile was
+ * checked) leaves the load without one: each of its connects then fails
+ * as tls_handshake_failed, logged, rather than connecting without what
+ * the profile asked for.
  */
 int
 tls_wload_init(struct wload *wl)
+{
+	if (tls_wload_setup(wl) == 0)
+		return 0;
+	SSL_CTX_free(wl->ssl_ctx);
+	wl->ssl_ctx = NULL;
+	return -1;
+}
+
+static int
+tls_wload_setup(struct wload *wl)
 {
 	const struct tls_conf	*tc = &wl->conf->tls;
 	SSL_CTX			*ctx;
@@ -187,16 +204,22 @@ tls_connected(struct conn *c, uint64_t now)
 	if (c->handshaking) {
 		ssl = bufferevent_openssl_get_ssl(c->bev);
 		c->handshaking = false;
+		/* For TLS a connect is done when its handshake is. */
+		CTR_ADD(wl->ctr->connects_ok, 1);
+		CTR_ADD(wl->tctr[c->tgt].connects_ok, 1);
 		CTR_ADD(wl->ctr->tls_handshakes, 1);
 		if (SSL_session_reused(ssl))
 			CTR_ADD(wl->ctr->tls_resumed, 1);
 		hist_record(&wl->h[LAT_HANDSHAKE], now - c->up_since);
 		return true;
 	}
-	CTR_ADD(wl->ctr->connects_ok, 1);
-	CTR_ADD(wl->tctr[c->tgt].connects_ok, 1);
 	hist_record(&wl->h[LAT_CONNECT], now - c->connect_start);
 	c->up_since = now;	/* the handshake's start, until it is done */
+	if (wl->ssl_ctx == NULL) {
+		tls_log(c, "tls_handshake_failed", "no TLS context (see the "
+		    "load's first error)");
+		goto fail;
+	}
 	if ((ssl = SSL_new(wl->ssl_ctx)) == NULL)
 		goto fail;
 	SSL_set_ex_data(ssl, tls_conn_index, c);
@@ -236,7 +259,11 @@ fail_ssl:
 	SSL_free(ssl);
 fail:
 	ERR_clear_error();
-	tls_log(c, "tls_handshake_failed", "cannot start the handshake");
+	if (wl->ssl_ctx != NULL)
+		tls_log(c, "tls_handshake_failed", "cannot start the "
+		    "handshake");
+	CTR_ADD(wl->ctr->connects_failed, 1);
+	CTR_ADD(wl->tctr[c->tgt].connects_failed, 1);
 	conn_fail(c, ERR_TLS_HANDSHAKE);
 	return false;
 }

@@ -461,11 +461,9 @@ wload_new(struct worker *w, struct wcmd *cmd)
 		wl->tp = &transport_tcp;
 		break;
 	}
-	if (wl->conf->protocol == PROTO_TLS && tls_wload_init(wl) == -1) {
-		/* Logged; the load holds no connection rather than bad ones. */
-		cmd->target = 0;
-		memset(cmd->tgt, 0, sizeof(cmd->tgt));
-	}
+	/* Logged if it fails; then each connect fails, counted and logged. */
+	if (wl->conf->protocol == PROTO_TLS)
+		(void)tls_wload_init(wl);
 	if (load_conf_timed(wl->conf)) {
 		wl->h = xcalloc(LAT_MAX, sizeof(*wl->h));
 		for (int i = 0; i < LAT_MAX; i++)

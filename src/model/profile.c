@@ -234,7 +234,8 @@ static const struct profile_key profile_load_keys[] = {
 	{ "burst", PROFILE_UINT, LOFF(burst), 1, PROFILE_BURST_MAX, false,
 	    NULL },
 	{ "pattern", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_pattern },
-	{ "keepalive", PROFILE_DURATION, LOFF(keepalive), 1, 86400 * 7, false,
+	/* Linux takes at most 32767 s for TCP_KEEPIDLE. */
+	{ "keepalive", PROFILE_DURATION, LOFF(keepalive), 1, 32767, false,
 	    NULL },
 };
 _Static_assert(NKEYS(profile_load_keys) <= 64, "bad masks are 64 bits");
@@ -1785,6 +1786,21 @@ profile_check_transport(struct profile_ctx *ctx,
 			profile_err(ctx, profile_blame(group,
 			    "tls_min_version", "tls_max_version"),
 			    "tls_min_version is above tls_max_version");
+		if (!lc->tls.verify && (s = config_setting_get_member(group,
+		    "tls_ca")) != NULL)
+			profile_err(ctx, s, "tls_ca has no effect with "
+			    "tls_verify = false");
+		/* Settings OpenSSL refuses are found now, not at each connect. */
+		if ((lc->tls.cert == NULL) == (lc->tls.key == NULL)) {
+			const char	*key;
+			char		 why[256];
+
+			if (tls_conf_check(&lc->tls, &key, why,
+			    sizeof(why)) == -1)
+				profile_err(ctx, profile_blame(group, key,
+				    "protocol"), "%s: OpenSSL refuses it: %s",
+				    key, why);
+		}
 		if (unix_target && lc->tls.verify &&
 		    lc->tls.server_name == NULL)
 			profile_err(ctx, profile_blame(group, "target",
@@ -1860,6 +1876,11 @@ profile_check_transport(struct profile_ctx *ctx,
 	    (s = config_setting_get_member(group, "burst")) != NULL)
 		profile_err(ctx, s, "burst needs a rate (flood sends back "
 		    "to back already)");
+	else if (lc->expect != EXPECT_NONE && lc->burst > (unsigned)lc->inflight &&
+	    (s = config_setting_get_member(group, "burst")) != NULL)
+		profile_err(ctx, s, "burst (%u) is above inflight (%d): a burst "
+		    "of requests goes out whole, so inflight must hold it",
+		    lc->burst, lc->inflight);
 	if (lc->lifetime == 0 &&
 	    (s = config_setting_get_member(group, "lifetime_jitter")) != NULL)
 		profile_err(ctx, s, "lifetime_jitter needs a lifetime");

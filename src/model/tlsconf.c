@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "model/profile.h"
 #include "model/tlsconf.h"
 
 /* Certificates and keys are small; anything larger is not one. */
@@ -75,6 +76,57 @@ tls_pem_check(const char *path, enum tls_pem_kind kind, char *why,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+tls_conf_fail(const char **key, const char *k, char *why, size_t whylen)
+{
+	char	 buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	ERR_clear_error();
+	*key = k;
+	snprintf(why, whylen, "%s", buf);
+	return -1;
+}
+
+int
+tls_conf_check(const struct tls_conf *tc, const char **key, char *why,
+    size_t whylen)
+{
+	SSL_CTX	*ctx;
+	int	 rc = -1;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return tls_conf_fail(key, "protocol", why, whylen);
+	if (tc->ciphers != NULL &&
+	    SSL_CTX_set_cipher_list(ctx, tc->ciphers) != 1)
+		tls_conf_fail(key, "tls_ciphers", why, whylen);
+	else if (tc->ciphersuites != NULL &&
+	    SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites) != 1)
+		tls_conf_fail(key, "tls_ciphersuites", why, whylen);
+	else if (tc->groups != NULL &&
+	    SSL_CTX_set1_groups_list(ctx, tc->groups) != 1)
+		tls_conf_fail(key, "tls_groups", why, whylen);
+	else if (tc->min_version != 0 &&
+	    SSL_CTX_set_min_proto_version(ctx, tc->min_version) != 1)
+		tls_conf_fail(key, "tls_min_version", why, whylen);
+	else if (tc->max_version != 0 &&
+	    SSL_CTX_set_max_proto_version(ctx, tc->max_version) != 1)
+		tls_conf_fail(key, "tls_max_version", why, whylen);
+	else if (tc->cert != NULL &&
+	    SSL_CTX_use_certificate_chain_file(ctx, tc->cert) != 1)
+		tls_conf_fail(key, "tls_cert", why, whylen);
+	else if (tc->cert != NULL && (SSL_CTX_use_PrivateKey_file(ctx,
+	    tc->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1))
+		tls_conf_fail(key, "tls_key", why, whylen);
+	else
+		rc = 0;
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
 }
 
 int

@@ -108,6 +108,15 @@ refused() {
 wait_for "no client certificate: refused" 10 refused nocert
 wait_for "client certificate of another CA: refused" 10 refused badcert
 J=$(ctlj stats)
+# A connect that never became a TLS connection is a failed connect: the
+# kinds add up to connects_failed (plus disconnects for the refusals that
+# TLS 1.3 sends after the client's handshake).
+for l in untrusted expired wrongname plain stall; do
+	echo "$J" | jq -e ".loads[] | select(.name == \"$l\") |
+	    .connects_ok == 0 and .connects_failed >= 4 and
+	    ([.errors[]] | add) == .connects_failed + .disconnects" >/dev/null ||
+	    fail "$l counts: $(echo "$J" | jq -c ".loads[] | select(.name == \"$l\")")"
+done
 for l in untrusted expired wrongname plain stall nocert badcert; do
 	echo "$J" | jq -e ".loads[] | select(.name == \"$l\") |
 	    .replies == 0 and .connections_active <= 2" >/dev/null ||
@@ -168,4 +177,9 @@ bad "tls_ca = \"$TMP/ca.pem\";" "tls_ca needs protocol = \"tls\""
 bad "protocol = \"tls\"; tls_min_version = \"1.1\";" "tls_min_version: unknown TLS version \"1.1\""
 bad "protocol = \"tls\"; tls_min_version = \"1.3\"; tls_max_version = \"1.2\";" "tls_min_version is above tls_max_version"
 bad "protocol = \"ssl\";" "unknown protocol \"ssl\""
+bad "protocol = \"tls\"; tls_ciphers = \"NOPE\";" "tls_ciphers: OpenSSL refuses it"
+bad "protocol = \"tls\"; tls_groups = \"bogus\";" "tls_groups: OpenSSL refuses it"
+bad "protocol = \"tls\"; tls_ciphersuites = \"TLS_NOPE\";" "tls_ciphersuites: OpenSSL refuses it"
+bad "protocol = \"tls\"; tls_cert = \"$TMP/client.pem\"; tls_key = \"$TMP/server.key\";" "tls_key: OpenSSL refuses it"
+bad "protocol = \"tls\"; tls_verify = false; tls_ca = \"$TMP/ca.pem\";" "tls_ca has no effect with tls_verify = false"
 say ok

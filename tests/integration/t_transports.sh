@@ -116,6 +116,18 @@ start_loadd "$P"
 wait_for "rst: recycled" 10 stat_ge recycled 20 rst
 [ "$(tw "$R")" -eq 0 ] || fail "close = reset: $(tw "$R") sockets in TIME_WAIT"
 stop_loadd
+# without churn too: a scale down and a stop close with a reset
+write "loads = (
+  { name = \"rst2\"; target = \"127.0.0.1:$R\"; connections = 6; rate = 5.0;
+    size = 10; close = \"reset\"; } );"
+start_loadd "$P"
+wait_for "rst2: 6 connections" 10 sink_is r active 6
+ctl scale rst2 2 >/dev/null
+wait_for "rst2: 2 connections" 10 sink_is r active 2
+ctl stop rst2 >/dev/null
+wait_for "rst2: none" 10 sink_is r active 0
+[ "$(tw "$R")" -eq 0 ] || fail "close = reset at scale/stop: $(tw "$R") in TIME_WAIT"
+stop_loadd
 write "loads = (
   { name = \"fin\"; target = \"127.0.0.1:$F\"; connections = 2; rate = 20.0;
     size = 10; messages_per_connection = 2; } );"
@@ -183,4 +195,6 @@ bad "target = \"127.0.0.1:$A\"; burst = 4;" "burst needs a rate"
 bad "target = \"127.0.0.1:$A\"; rate = 0; expect = \"echo\";" "expect has no meaning for an idle load"
 bad "target = \"127.0.0.1:$A\"; close = \"abort\";" "unknown close \"abort\""
 bad "target = \"127.0.0.1:$A\"; lifetime_jitter = 0.5;" "lifetime_jitter needs a lifetime"
+bad "target = \"127.0.0.1:$A\"; rate = 10.0; expect = \"echo\"; burst = 4;" "burst (4) is above inflight (1)"
+bad "target = \"127.0.0.1:$A\"; keepalive = \"10h\";" "keepalive must be at most 32767s"
 say ok
