@@ -521,7 +521,7 @@ load_interval(struct load *l, double dt)
 		l->epoch_base = l->epoch_next_base;
 		if (l->epoch_h != NULL) {
 			for (int i = 0; i < LAT_MAX; i++)
-				hist_reset(&l->epoch_h[i]);
+				hist_clear(&l->epoch_h[i]);
 		}
 	}
 }

@@ -258,7 +258,8 @@ conn_sent(struct conn *c, int res)
 }
 
 /*
- * Send nbytes (whole messages) from the payload ring.  The usual paced
+ * Send nbytes (whole messages) from the payload ring; out may be NULL
+ * when len is 0 (the caller knew the output empty without asking).  The usual paced
  * case has nothing queued, so the bytes go straight to the kernel with one
  * send(): no evbuffer chain is allocated, and libevent need not arm the
  * write event and come back for it.  Only what the kernel does not take
@@ -276,6 +277,8 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 		if (conn_gather(c, nbytes))
 			return;
 		/* A flush may have queued a remainder ahead of these bytes. */
+		if (out == NULL)
+			out = bufferevent_get_output(c->bev);
 		len = evbuffer_get_length(out);
 	}
 	if (len == 0) {
@@ -292,6 +295,10 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 			nbytes -= (size_t)sent;
 		}
 	}
+	if (nbytes == 0)
+		return;
+	if (out == NULL)
+		out = bufferevent_get_output(c->bev);
 	conn_queue(c, out, nbytes);
 }
 
@@ -565,28 +572,20 @@ conn_request_burst(struct conn *c, uint64_t intended, uint64_t now)
  * stays owed, and the caller takes the connection off the timer until it
  * can send again.
  */
-static void
-stream_send_due(struct conn *c, uint64_t now)
+/*
+ * n due moments of a load that is not plain: bursts, varying messages,
+ * messages_per_connection.  Apart, so that the plain path stays short.
+ */
+static void __attribute__((noinline))
+stream_send_owed(struct conn *c, struct evbuffer *out, size_t len,
+    uint64_t n)
 {
 	struct wload	*wl = c->wl;
-	struct evbuffer	*out;
-	size_t		 len, size = wl->size;
-	uint64_t	 n, room, quota, msgs, burst;
+	size_t		 size = wl->size;
+	uint64_t	 room, quota, msgs, burst;
 
-	if (wl->conf->expect != EXPECT_NONE) {
-		while (c->next_due <= now &&
-		    conn_request_burst(c, c->next_due, now))
-			c->next_due += wload_gap(wl);
-		return;
-	}
-	out = bufferevent_get_output(c->bev);
-	len = evbuffer_get_length(out);
-	conn_account(c, len);
-	if (now < c->next_due)
-		return;
 	/* Each due moment is a burst of messages (1 unless told). */
 	burst = wl->conf->burst;
-	n = (now - c->next_due) / wl->interval_ns + 1;
 	room = len >= OUT_HIGH_WATER ? 0 :
 	    (OUT_HIGH_WATER - len + size - 1) / size;
 	if (len == 0 && room < burst)
@@ -602,6 +601,54 @@ stream_send_due(struct conn *c, uint64_t now)
 		return;
 	c->next_due += n * wl->interval_ns;
 	conn_send(c, out, len, msgs);
+}
+
+static inline __attribute__((always_inline)) void
+stream_send_due(struct conn *c, uint64_t now, bool direct, bool plain)
+{
+	struct wload	*wl = c->wl;
+	struct evbuffer	*out;
+	size_t		 len, size = wl->size;
+	uint64_t	 n, room;
+
+	if (wl->conf->expect != EXPECT_NONE) {
+		while (c->next_due <= now &&
+		    conn_request_burst(c, c->next_due, now))
+			c->next_due += wload_gap(wl);
+		return;
+	}
+	if (plain && direct && c->outlen == 0) {
+		/*
+		 * Nothing was queued since the output was last seen empty,
+		 * and only this connection's own queueing adds to it: it is
+		 * still empty, and the usual paced send asks libevent nothing.
+		 */
+		out = NULL;
+		len = 0;
+	} else {
+		out = bufferevent_get_output(c->bev);
+		len = evbuffer_get_length(out);
+		conn_account(c, len);
+	}
+	if (now < c->next_due)
+		return;
+	n = (now - c->next_due) / wl->interval_ns + 1;
+	if (plain) {
+		/* One message a due moment, of one size, without end. */
+		room = len >= OUT_HIGH_WATER ? 0 :
+		    (OUT_HIGH_WATER - len + size - 1) / size;
+		if (n > room)
+			n = room;
+		if (n == 0)
+			return;
+		c->next_due += n * wl->interval_ns;
+		if (direct)
+			conn_write(c, out, len, n * size);
+		else
+			conn_queue_write(c, out, len, n * size);
+		return;
+	}
+	stream_send_owed(c, out, len, n);
 }
 
 /*
@@ -1354,11 +1401,41 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	conn_fail(c, kind);
 }
 
+/*
+ * The paced path, made once for each way of writing (see conn_write) and
+ * once more for a plain load (wload_new picks it), which then pays for
+ * none of the other cases.
+ */
+static void
+tcp_send_due(struct conn *c, uint64_t now)
+{
+	stream_send_due(c, now, true, false);
+}
+
+static void
+tcp_send_due_plain(struct conn *c, uint64_t now)
+{
+	stream_send_due(c, now, true, true);
+}
+
+static void
+tls_send_due(struct conn *c, uint64_t now)
+{
+	stream_send_due(c, now, false, false);
+}
+
+static void
+tls_send_due_plain(struct conn *c, uint64_t now)
+{
+	stream_send_due(c, now, false, true);
+}
+
 const struct transport transport_tcp = {
 	.name = "tcp",
 	.open = stream_open,
 	.close = stream_close,
-	.send_due = stream_send_due,
+	.send_due = tcp_send_due,
+	.send_due_plain = tcp_send_due_plain,
 	.fill = stream_fill,
 	.check_replies = stream_check_replies,
 	.refill = conn_refill,
@@ -1372,7 +1449,8 @@ const struct transport transport_tls = {
 	.name = "tls",
 	.open = stream_open,
 	.close = tls_close,
-	.send_due = stream_send_due,
+	.send_due = tls_send_due,
+	.send_due_plain = tls_send_due_plain,
 	.fill = stream_fill,
 	.check_replies = stream_check_replies,
 	.refill = conn_refill,

@@ -96,7 +96,7 @@ load_shared_take(struct load_shared *sh, struct hist **into)
 	*into = sh->pend;
 	sh->pend = tmp;
 	for (int i = 0; i < LAT_MAX; i++)
-		hist_reset(&sh->pend[i]);
+		hist_clear(&sh->pend[i]);
 	pthread_mutex_unlock(&sh->hist_lock);
 }
 

@@ -498,6 +498,11 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	if (wl->opener == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	wload_payload(wl);
+	/* The common case, which the paced path serves without a detour. */
+	wl->plain = wl->uniform && wl->tmpl == NULL && wl->conf->burst == 1 &&
+	    wl->msg_limit == UINT64_MAX;
+	wl->send_due = wl->plain && wl->tp->send_due_plain != NULL ?
+	    wl->tp->send_due_plain : wl->tp->send_due;
 	wl->next = w->wloads;
 	w->wloads = wl;
 	wload_set_rate(wl, cmd->rate);
@@ -965,7 +970,7 @@ worker_collect(struct worker *w)
 			hist_add(&wl->shared->pend[i], &wl->h[i]);
 		pthread_mutex_unlock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
-			hist_reset(&wl->h[i]);
+			hist_clear(&wl->h[i]);
 	}
 	if (atomic_fetch_sub(&w->engine->collect_pending, 1) == 1)
 		w->engine->collected(w->engine->collected_arg);

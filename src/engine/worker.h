@@ -178,6 +178,8 @@ struct transport {
 	void		(*open)(struct conn *);	/* socket and connect */
 	void		(*close)(struct conn *); /* the socket only */
 	void		(*send_due)(struct conn *, uint64_t now); /* paced */
+	/* the same for a plain load (wl->plain), if the transport has one */
+	void		(*send_due_plain)(struct conn *, uint64_t now);
 	void		(*fill)(struct conn *);	/* flood */
 	void		(*check_replies)(struct conn *, uint64_t now);
 	/* replies freed slots (or a schedule resumes): send what may go */
@@ -207,6 +209,8 @@ struct wload {
 	struct target_counters	*tctr;		/* this worker's [ntargets] */
 	struct load_conf	*conf;		/* owned copy */
 	const struct transport	*tp;		/* by conf->protocol */
+	/* tp's send_due, or its plain one: the pace timer's call */
+	void			(*send_due)(struct conn *, uint64_t now);
 	int			 target;	/* this worker's share */
 	int			 tgt_want[TARGETS_MAX]; /* its split by
 						   destination */
@@ -236,6 +240,8 @@ struct wload {
 	size_t			 payload_len;	/* a multiple of cyc_len */
 	size_t			 size;		/* conf->size */
 	bool			 uniform;	/* every message is size bytes */
+	bool			 plain;		/* uniform, no template, burst 1,
+						   no messages_per_connection */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
 	size_t			*cyc_off;	/* [cyc_n + 1]: where each
@@ -263,7 +269,7 @@ conn_open(struct conn *c)
 static inline void
 conn_send_due(struct conn *c, uint64_t now)
 {
-	c->wl->tp->send_due(c, now);
+	c->wl->send_due(c, now);
 }
 static inline void
 conn_fill(struct conn *c)

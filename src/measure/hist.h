@@ -32,7 +32,8 @@ struct hist {
 	uint64_t	 counts[HIST_COUNTS];
 };
 
-void	 hist_reset(struct hist *);
+void	 hist_reset(struct hist *);	/* all of it: a new histogram */
+void	 hist_clear(struct hist *);	/* one hist_reset() made, cheaply */
 void	 hist_record(struct hist *, uint64_t ns);
 void	 hist_record_n(struct hist *, uint64_t ns, uint64_t n);
 void	 hist_add(struct hist *dst, const struct hist *src);

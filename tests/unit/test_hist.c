@@ -388,6 +388,22 @@ test_empty_and_reset(void **state)
 	hist_reset(h);
 	assert_memory_equal(h, fresh, sizeof(*h));
 	assert_int_equal(hist_percentile(h, 99), 0);
+
+	/*
+	 * hist_clear, the per-interval reset, clears only the counts between
+	 * min and max, and must leave what hist_reset leaves: values at both
+	 * ends of the range, clamped ones, and a histogram cleared twice.
+	 */
+	for (int round = 0; round < 3; round++) {
+		hist_record(h, HIST_LOWEST_NS - 1);
+		hist_record(h, 7777777);
+		hist_record_n(h, HIST_HIGHEST_NS + 5, 3);
+		hist_record(h, 1000 + (uint64_t)round);
+		hist_clear(h);
+		assert_memory_equal(h, fresh, sizeof(*h));
+	}
+	hist_clear(h);
+	assert_memory_equal(h, fresh, sizeof(*h));
 	free(fresh);
 	free(h);
 }
