@@ -495,7 +495,13 @@ stream_fill(struct conn *c)
 		want = quota;
 	if (want == 0)
 		return;
-	if (wl->tmpl == NULL)
+	if (wl->tmpl == NULL && quota != UINT64_MAX && len == 0)
+		/*
+		 * Churn: a connection's few messages go at once (a send()
+		 * for TCP), so that it may end in this pass of the loop.
+		 */
+		wl->tp->write(c, out, len, wload_msgs_bytes(wl, c->pos, want));
+	else if (wl->tmpl == NULL)
 		conn_queue(c, out, wload_msgs_bytes(wl, c->pos, want));
 	else {
 		/* libevent writes it: expanded into the output, no send(). */
@@ -1370,7 +1376,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	int		 saved = EVUTIL_SOCKET_ERROR();
 
 	if ((what & BEV_EVENT_CONNECTED) && !c->handshaking &&
-	    conn_self_connected(c)) {
+	    wl->self_check && conn_self_connected(c)) {
 		/*
 		 * Nothing listens on the target, and the kernel picked the
 		 * target's own port as our local port: on loopback a connect

@@ -6,6 +6,8 @@
  */
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -198,6 +200,14 @@ worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 	if ((cfg = event_config_new()) == NULL)
 		return -1;
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	/*
+	 * epoll changes made within one pass of the loop go to the kernel
+	 * once, at its end: a connection that is enabled, written and closed
+	 * in one pass (churn) costs no epoll_ctl() for it.  libevent's caveat
+	 * (a descriptor dup()ed and closed meanwhile) does not arise here:
+	 * a worker never dup()s.
+	 */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	/*
 	 * Only this worker's thread touches its base, so the base needs no
 	 * lock: libevent would otherwise take one around every event added,
@@ -433,6 +443,48 @@ wload_set_rate(struct wload *wl, double rate)
 	pace_schedule(wl->w);
 }
 
+/* The IP address of a socket address, and its length; NULL if none. */
+static const void *
+wload_ip(const struct sockaddr_storage *ss, size_t *len)
+{
+	if (ss->ss_family == AF_INET) {
+		*len = sizeof(struct in_addr);
+		return &((const struct sockaddr_in *)ss)->sin_addr;
+	}
+	if (ss->ss_family == AF_INET6) {
+		*len = sizeof(struct in6_addr);
+		return &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	}
+	return NULL;
+}
+
+/*
+ * A TCP connect can meet itself (simultaneous open) only from the
+ * target's own address: with sources that all differ from every target's
+ * address, the check (two system calls a connect) is skipped.
+ */
+static bool
+wload_may_self_connect(const struct load_conf *lc)
+{
+	const void	*a, *b;
+	size_t		 alen, blen;
+
+	if (lc->protocol == PROTO_UDP)
+		return false;
+	for (int t = 0; t < lc->ntargets; t++) {
+		if ((a = wload_ip(&lc->targets[t].addr, &alen)) == NULL)
+			continue;	/* unix: never */
+		if (lc->nsources == 0)
+			return true;
+		for (int i = 0; i < lc->nsources; i++) {
+			b = wload_ip(&lc->sources[i], &blen);
+			if (b != NULL && alen == blen && memcmp(a, b, alen) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static struct wload *
 wload_new(struct worker *w, struct wcmd *cmd)
 {
@@ -499,6 +551,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 		fatalx("%s: evtimer_new", __func__);
 	wload_payload(wl);
 	/* The common case, which the paced path serves without a detour. */
+	wl->self_check = wload_may_self_connect(wl->conf);
 	wl->plain = wl->uniform && wl->tmpl == NULL && wl->conf->burst == 1 &&
 	    wl->msg_limit == UINT64_MAX;
 	wl->send_due = wl->plain && wl->tp->send_due_plain != NULL ?

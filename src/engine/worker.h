@@ -242,6 +242,7 @@ struct wload {
 	bool			 uniform;	/* every message is size bytes */
 	bool			 plain;		/* uniform, no template, burst 1,
 						   no messages_per_connection */
+	bool			 self_check;	/* a connect may meet itself */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
 	size_t			*cyc_off;	/* [cyc_n + 1]: where each
