@@ -106,18 +106,17 @@ dgram_quota(const struct conn *c)
 	return c->msgs >= limit ? 0 : limit - c->msgs;
 }
 
-/* n datagrams the kernel took. */
+/* n datagrams the kernel took, of bytes in all. */
 static void
-dgram_sent(struct conn *c, unsigned n)
+dgram_sent(struct conn *c, unsigned n, uint64_t bytes)
 {
 	struct wload	*wl = c->wl;
-	size_t		 size = wl->conf->size;
 
 	if (n == 0)
 		return;
-	CTR_ADD(wl->ctr->bytes_sent, (uint64_t)n * size);
+	CTR_ADD(wl->ctr->bytes_sent, bytes);
 	CTR_ADD(wl->ctr->messages_sent, n);
-	c->written += (uint64_t)n * size;
+	c->written += bytes;
 	c->msgs += n;
 	/* Requests retire when answered (dgram_reply_done), others now. */
 	if (c->msgs >= wl->msg_limit && wl->conf->expect == EXPECT_NONE)
@@ -126,19 +125,21 @@ dgram_sent(struct conn *c, unsigned n)
 
 /*
  * Point batch entry i at the message at pos in the ring, and return the
- * next message's place.  Messages never wrap: the ring is whole messages.
+ * next message's place.  Messages never wrap: the ring is whole messages
+ * (whole rounds of a list, whose messages may differ in length).
  */
 static size_t
 dgram_prep(struct conn *c, struct mmsghdr *m, struct iovec *iov, size_t pos)
 {
 	struct wload	*wl = c->wl;
+	size_t		 len = wload_msgs_bytes(wl, pos, 1);
 
 	iov->iov_base = wl->payload + pos;
-	iov->iov_len = wl->conf->size;
+	iov->iov_len = len;
 	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
 	m->msg_hdr.msg_iov = iov;
 	m->msg_hdr.msg_iovlen = 1;
-	pos += wl->conf->size;
+	pos += len;
 	return pos == wl->payload_len ? 0 : pos;
 }
 
@@ -160,6 +161,7 @@ dgram_flush(struct conn *c, struct mmsghdr *m, unsigned k, unsigned *taken)
 {
 	struct wload	*wl = c->wl;
 	unsigned	 done = 0;
+	uint64_t	 bytes = 0;
 	int		 r;
 
 	*taken = 0;
@@ -178,7 +180,9 @@ dgram_flush(struct conn *c, struct mmsghdr *m, unsigned k, unsigned *taken)
 		if (errno != ECONNREFUSED)
 			return k;
 	}
-	dgram_sent(c, *taken);
+	for (unsigned i = 0; i < *taken; i++)
+		bytes += m[i].msg_hdr.msg_iov[0].iov_len;
+	dgram_sent(c, *taken, bytes);
 	return done;
 }
 
@@ -289,7 +293,6 @@ dgram_flood(struct conn *c)
 	for (int b = 0; b < DGRAM_FLOOD_BATCHES; b++) {
 		uint64_t	 quota = dgram_quota(c);
 		unsigned	 k, settled, taken;
-		size_t		 pos0 = c->pos;
 
 		for (k = 0; k < DGRAM_BATCH && k < quota; k++)
 			c->pos = dgram_prep(c, &m[k], &iov[k], c->pos);
@@ -297,8 +300,9 @@ dgram_flood(struct conn *c)
 			return;
 		settled = dgram_flush(c, m, k, &taken);
 		/* The ring goes on after what the kernel took. */
-		c->pos = (pos0 + (size_t)taken * c->wl->conf->size) %
-		    c->wl->payload_len;
+		if (taken < k)
+			c->pos = (size_t)((char *)iov[taken].iov_base -
+			    c->wl->payload);
 		if (settled < k || c->state != CONN_UP)
 			return;
 	}
@@ -433,13 +437,12 @@ dgram_reply(struct conn *c, const char *p, size_t len, uint64_t now)
 	switch (lc->expect) {
 	case EXPECT_ECHO:
 		/* Whichever request it echoes, oldest first. */
-		if (len != lc->size)
-			break;
 		for (unsigned k = 0; k < c->rq_n; k++) {
 			const struct request_slot *r =
 			    &c->rq[(c->rq_head + k) % cap];
 
-			if (memcmp(wl->payload + r->off, p, len) == 0) {
+			if (len == wload_msgs_bytes(wl, r->off, 1) &&
+			    memcmp(wl->payload + r->off, p, len) == 0) {
 				dgram_reply_done(c, k, now);
 				return true;
 			}

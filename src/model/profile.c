@@ -1829,14 +1829,14 @@ profile_check_transport(struct profile_ctx *ctx,
 			    "(%s is %zu)", UDP_SIZE_MAX, lc->varying ?
 			    "the longest message" : "size", lc->size);
 		/*
-		 * dgram.c sends each datagram as size bytes of the payload
-		 * ring; messages of several lengths, or expanded as they are
-		 * sent, are for stream transports until it learns them.
+		 * dgram.c sends datagrams by reference from the payload
+		 * ring: a list of messages of any lengths, but not messages
+		 * expanded as they are sent.
 		 */
-		if (lc->varying)
+		if (!lc->payload.is_static &&
+		    (s = config_setting_get_member(group, "template")) != NULL)
 			profile_err(ctx, s, "protocol = \"udp\" sends messages "
-			    "of one length, not expanded: messages of "
-			    "different lengths or a template are for tcp, "
+			    "as they are written: template = true is for tcp, "
 			    "tls and unix: targets");
 		if (lc->expect == EXPECT_UNTIL)
 			profile_err(ctx, config_setting_get_member(group,

@@ -47,7 +47,11 @@ P=$(profile udp "loads = (
     connections = 4; rate = 50.0; size = 48; expect = \"echo\";
     inflight = 4; reply_timeout = \"200ms\"; autostart = false; },
   { name = \"closed\"; protocol = \"udp\"; target = \"127.0.0.1:$CLOSED\";
-    connections = 10; rate = 10.0; size = 32; autostart = false; }
+    connections = 10; rate = 10.0; size = 32; autostart = false; },
+  { name = \"queries\"; protocol = \"udp\"; target = \"127.0.0.1:$UP\";
+    connections = 2; rate = 40.0; expect = \"echo\"; inflight = 4;
+    messages = ( \"q1\", \"query-two\", \"hex:00 01 02 03 04 05 06\" );
+    reply_timeout = \"500ms\"; autostart = false; }
 );")
 start_loadd "$P"
 
@@ -89,6 +93,20 @@ snap
 [ "$(jv echo '.lost')" = 0 ] || fail "lost on a healthy echo: $(jv echo .lost)"
 [ "$(jv echo '.datagrams_received')" -ge "$(jv echo .replies)" ] ||
     fail "datagrams_received below replies"
+
+say "a list of queries of three lengths, one datagram each, echoed"
+ctl start queries >/dev/null
+wait_for "queries: replies" 20 stat_ge replies 60 queries
+ctl stop queries >/dev/null
+snap
+[ "$(jv queries '.errors.mismatch')" = 0 ] || fail "queries: $(jv queries .errors)"
+# bytes are whole rounds of 2 + 9 + 7 bytes, and what a round began
+m=$(jv queries .messages_sent)
+b=$(jv queries .bytes_sent)
+[ "$(jv queries .replies)" -ge $((m - 8)) ] || fail "queries: $(jv queries .replies) replies to $m"
+per=$(( m / 2 ))	# two connections, each from the list's start
+[ "$b" -ge $((per * 2 * 2)) ] && [ "$b" -le $((m * 9)) ] ||
+    fail "queries: $b bytes for $m messages"
 
 say "replies that never come: lost grows, the load keeps its pace"
 sink_mode u discard
