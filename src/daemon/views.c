@@ -255,7 +255,7 @@ views_load(const struct load *l, bool counters)
 	if (l->run != NULL) {
 		if (counters)
 			views_latency(o, l);
-		else {
+		else if (load_lat_kept(l->conf, LAT_LATENCY)) {
 			/* status: the last interval's p50 and p99 only */
 			json_object_set_new(o, "latency_p50_us", json_real(
 			    (double)hist_percentile(&l->ival[LAT_LATENCY],

@@ -146,7 +146,7 @@ dgram_prep(struct conn *c, struct mmsghdr *m, struct iovec *iov, size_t pos)
 /*
  * Hand k prepared datagrams to the kernel.  Returns how many are settled:
  * the first *taken went out, and after an error the rest of the batch is
- * dropped (counted once, as its kind).  Fewer than k are settled only when
+ * dropped (each of its datagrams counted as the error's kind).  Fewer than k are settled only when
  * the socket buffer is full: those are still owed.
  *
  * sendmmsg() that fails after the first datagram returns the count and
@@ -176,9 +176,14 @@ dgram_flush(struct conn *c, struct mmsghdr *m, unsigned k, unsigned *taken)
 			break;
 		if (errno == EINTR)
 			continue;
-		CTR_ADD(wl->ctr->errors[err_kind_from_errno(errno)], 1);
-		if (errno != ECONNREFUSED)
-			return k;
+		if (errno != ECONNREFUSED) {
+			/* Each datagram the error leaves unsent counts. */
+			CTR_ADD(wl->ctr->errors[err_kind_from_errno(errno)],
+			    k - done);
+			done = k;	/* settled: dropped, not owed */
+			break;
+		}
+		CTR_ADD(wl->ctr->errors[ERR_REFUSED], 1);
 	}
 	for (unsigned i = 0; i < *taken; i++)
 		bytes += m[i].msg_hdr.msg_iov[0].iov_len;

@@ -1660,6 +1660,20 @@ profile_read_payload(struct profile_ctx *ctx, const config_setting_t *group,
 	}
 	if (lc->payload.nmsgs == 0)
 		return;
+	if (lc->template && lc->payload.is_static)
+		profile_err(ctx, config_setting_get_member(group, "template"),
+		    "template = true, but no message has a field ({seq}, "
+		    "{conn}, {load}, {time_us}, {rand:N}): leave it out");
+	{
+		/* A list is held whole by each worker: one ceiling in all. */
+		double total = 0;
+
+		for (unsigned i = 0; i < lc->payload.nmsgs; i++)
+			total += (double)lc->payload.msgs[i].nbytes;
+		if (total > PAYLOAD_FILE_MAX)
+			profile_err(ctx, given, "%s holds %.0f bytes in all, "
+			    "at most %u", name, total, PAYLOAD_FILE_MAX);
+	}
 	lc->content = CONTENT_MESSAGES;
 	lc->size = lc->payload.max_len;
 	for (unsigned i = 1; i < lc->payload.nmsgs; i++) {
@@ -1760,8 +1774,9 @@ profile_check_transport(struct profile_ctx *ctx,
 	    "tls_max_version", "tls_ciphers", "tls_ciphersuites",
 	    "tls_groups", "tls_cert", "tls_key", "tls_resume",
 	    "tls_handshake_timeout" };
+	/* A UDP connect() sends nothing and cannot wait or time out. */
 	static const char *const stream_keys[] = { "nodelay", "keepalive",
-	    "close" };
+	    "close", "connect_timeout", "connects_inflight" };
 	const config_setting_t	*s;
 	bool			 unix_target = false;
 
