@@ -808,8 +808,8 @@ stream_open(struct conn *c)
 		return;
 	}
 	stream_sockopts(lc, fd, tc->addr.ss_family);
-	c->bev = bufferevent_socket_new(wl->w->base, fd,
-	    lc->protocol == PROTO_TLS ? 0 : BEV_OPT_CLOSE_ON_FREE);
+	/* The socket is closed by its transport (worker_close_later). */
+	c->bev = bufferevent_socket_new(wl->w->base, fd, 0);
 	if (c->bev == NULL) {
 		close(fd);
 		conn_open_failed(c, ERR_OTHER);
@@ -859,10 +859,13 @@ stream_close(struct conn *c)
 		    sizeof(lg));
 	/*
 	 * libevent allows freeing a bufferevent from its own callback: the
-	 * free is deferred until the callback returns.
+	 * free is deferred until the callback returns.  The socket outlives
+	 * it by a pass of the loop (worker_close_later).
 	 */
 	bufferevent_free(c->bev);
 	c->bev = NULL;
+	if (c->fd >= 0)
+		worker_close_later(c->wl->w, c->fd);
 	c->fd = -1;
 }
 

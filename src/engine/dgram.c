@@ -631,7 +631,8 @@ dgram_close(struct conn *c)
 		c->rev = NULL;
 	}
 	if (c->fd >= 0) {
-		close(c->fd);
+		/* Its event's removal may still be pending: next pass. */
+		worker_close_later(c->wl->w, c->fd);
 		c->fd = -1;
 	}
 }

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,8 +37,18 @@
 static int	tls_new_session(SSL *, SSL_SESSION *);
 static void	tls_log(struct conn *, const char *, const char *);
 
-/* Where a connection hangs on its SSL, for the new-session callback. */
-static int	tls_conn_index = -1;
+/*
+ * Where a connection hangs on its SSL, for the new-session callback: one
+ * index for the process, taken once, whichever worker comes first.
+ */
+static int		tls_conn_index = -1;
+static pthread_once_t	tls_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_init_once(void)
+{
+	tls_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
 
 static void
 tls_log_ctx_error(const struct wload *wl, const char *what)
@@ -79,9 +90,7 @@ tls_wload_setup(struct wload *wl)
 	const struct tls_conf	*tc = &wl->conf->tls;
 	SSL_CTX			*ctx;
 
-	if (tls_conn_index == -1)
-		tls_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
-		    NULL);
+	(void)pthread_once(&tls_once, tls_init_once);
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		tls_log_ctx_error(wl, "context");
 		return -1;
@@ -344,18 +353,17 @@ plain:
 }
 
 /*
- * The connect's bufferevent does not own the socket (the TLS one does):
- * close it by hand until the handshake has started.
+ * Neither bufferevent closes the socket: stream_close hands it to
+ * worker_close_later.  The TLS one frees its SSL (BEV_OPT_CLOSE_ON_FREE)
+ * but finds no socket in the SSL's BIO to close.
  */
 void
 tls_close(struct conn *c)
 {
-	bool	 owned = c->handshaking || c->state == CONN_UP;
-	int	 fd = c->fd;
-
 	if (c->bev == NULL) {
-		if (fd >= 0 && !owned)
-			close(fd);
+		/* Between the connect's bufferevent and the TLS one. */
+		if (c->fd >= 0)
+			worker_close_later(c->wl->w, c->fd);
 		c->fd = -1;
 		return;
 	}
@@ -373,7 +381,12 @@ tls_close(struct conn *c)
 			(void)SSL_shutdown(ssl);
 		ERR_clear_error();
 	}
+	if (c->handshaking || c->state == CONN_UP) {
+		SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+		BIO	*bio = ssl != NULL ? SSL_get_rbio(ssl) : NULL;
+
+		if (bio != NULL)
+			(void)BIO_set_fd(bio, -1, BIO_NOCLOSE);
+	}
 	stream_close(c);
-	if (!owned && fd >= 0)
-		close(fd);
 }

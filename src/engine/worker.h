@@ -46,6 +46,16 @@ struct worker {
 	struct wload		*wloads;	/* this worker's loads */
 	struct event		*pace;		/* the one paced-traffic timer */
 	struct event		*trim;		/* gives memory back */
+	/*
+	 * Sockets to close in the next pass of the loop, after libevent has
+	 * handed that pass's epoll changes to the kernel (the changelist):
+	 * a number closed sooner could meanwhile be another worker's new
+	 * socket, and a late epoll_ctl() would name it.
+	 */
+	int			*closing;
+	unsigned		 nclosing;
+	unsigned		 closing_cap;
+	struct event		*closer;
 	/* paced connections of every load, a min-heap on next_due */
 	struct conn		**heap;
 	unsigned		 heap_n;
@@ -78,6 +88,8 @@ int	 worker_start(struct worker *, struct engine *, int id,
 void	 worker_free(struct worker *);	/* after its thread is joined */
 void	 worker_flush(struct worker *);	/* submit gathered sends */
 void	 worker_give_back(struct worker *); /* memory, after closes */
+/* Close a socket whose events libevent may still hold: next pass. */
+void	 worker_close_later(struct worker *, int fd);
 /* Connections freed at once that make a worker give memory back. */
 #define TRIM_AFTER_FREED	64
 void	 worker_post(struct worker *, struct wcmd *);
