@@ -318,7 +318,7 @@ conn_queue_write(struct conn *c, struct evbuffer *out, size_t len,
  * clock is read once per call (a fill, a paced send, a request), and only
  * if some message has {time_us}.
  */
-static void
+void
 conn_tmpl_vars(struct conn *c, struct payload_vars *v)
 {
 	struct wload	*wl = c->wl;

@@ -124,6 +124,40 @@ dgram_sent(struct conn *c, unsigned n, uint64_t bytes)
 }
 
 /*
+ * A template load: expand the connection's next message into scratch
+ * slot k (the load's max_len bytes each) and point batch entry k at it.
+ * The scratch lives as long as the batch: sendmmsg() copies the bytes.
+ */
+static void
+dgram_prep_tmpl(struct conn *c, struct mmsghdr *m, struct iovec *iov,
+    unsigned k, struct payload_vars *v)
+{
+	struct wload		*wl = c->wl;
+	struct conn_tmpl	*tx = conn_tmpl(c);
+	size_t			 room = wl->conf->size;
+	char			*buf = wl->dscratch + (size_t)k * room;
+
+	v->seq = tx->seq;
+	iov->iov_base = buf;
+	iov->iov_len = payload_expand(payload_pick(wl->tmpl, tx->seq), v, buf,
+	    room);
+	tx->seq++;
+	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
+	m->msg_hdr.msg_iov = iov;
+	m->msg_hdr.msg_iovlen = 1;
+}
+
+/* Where the next message comes from after datagram j of a batch. */
+static void
+dgram_rewind(struct conn *c, struct iovec *iov, unsigned j, unsigned k)
+{
+	if (c->wl->tmpl != NULL)
+		conn_tmpl(c)->seq -= k - j;	/* expanded anew, same seq */
+	else
+		c->pos = (size_t)((char *)iov[j].iov_base - c->wl->payload);
+}
+
+/*
  * Point batch entry i at the message at pos in the ring, and return the
  * next message's place.  Messages never wrap: the ring is whole messages
  * (whole rounds of a list, whose messages may differ in length).
@@ -236,7 +270,10 @@ dgram_pay(struct conn *c, uint64_t now, bool late)
 	struct iovec		 iov[DGRAM_BATCH];
 	uint64_t		 due[DGRAM_BATCH];
 	bool			 first[DGRAM_BATCH];
+	struct payload_vars	 v;
 
+	if (wl->tmpl != NULL)
+		conn_tmpl_vars(c, &v);
 	for (;;) {
 		unsigned	 k = 0, settled, taken;
 		uint64_t	 quota = dgram_quota(c);
@@ -256,7 +293,10 @@ dgram_pay(struct conn *c, uint64_t now, bool late)
 			} else
 				first[k] = false;
 			due[k] = due_cur;
-			c->pos = dgram_prep(c, &m[k], &iov[k], c->pos);
+			if (wl->tmpl != NULL)
+				dgram_prep_tmpl(c, &m[k], &iov[k], k, &v);
+			else
+				c->pos = dgram_prep(c, &m[k], &iov[k], c->pos);
 			k++;
 			total++;
 			left--;
@@ -267,15 +307,16 @@ dgram_pay(struct conn *c, uint64_t now, bool late)
 		settled = dgram_flush(c, m, k, &taken);
 		for (unsigned i = 0; i < settled; i++) {
 			if (i < taken && rr)
-				dgram_request(c, due[i], now, (size_t)
-				    ((char *)iov[i].iov_base - wl->payload));
+				dgram_request(c, due[i], now, wl->tmpl != NULL ?
+				    0 : (size_t)((char *)iov[i].iov_base -
+				    wl->payload));
 			if (first[i] && late)
 				CTR_ADD(wl->ctr->late, 1);
 		}
 		if (settled == k)
 			continue;
 		/* The socket is full: the unsettled datagrams stay owed. */
-		c->pos = (char *)iov[settled].iov_base - wl->payload;
+		dgram_rewind(c, iov, settled, k);
 		if (!closed) {
 			unsigned j = settled;
 
@@ -292,22 +333,28 @@ dgram_pay(struct conn *c, uint64_t now, bool late)
 static void
 dgram_flood(struct conn *c)
 {
-	struct mmsghdr	 m[DGRAM_BATCH];
-	struct iovec	 iov[DGRAM_BATCH];
+	struct mmsghdr		 m[DGRAM_BATCH];
+	struct iovec		 iov[DGRAM_BATCH];
+	struct payload_vars	 v;
 
+	if (c->wl->tmpl != NULL)
+		conn_tmpl_vars(c, &v);
 	for (int b = 0; b < DGRAM_FLOOD_BATCHES; b++) {
 		uint64_t	 quota = dgram_quota(c);
 		unsigned	 k, settled, taken;
 
-		for (k = 0; k < DGRAM_BATCH && k < quota; k++)
-			c->pos = dgram_prep(c, &m[k], &iov[k], c->pos);
+		for (k = 0; k < DGRAM_BATCH && k < quota; k++) {
+			if (c->wl->tmpl != NULL)
+				dgram_prep_tmpl(c, &m[k], &iov[k], k, &v);
+			else
+				c->pos = dgram_prep(c, &m[k], &iov[k], c->pos);
+		}
 		if (k == 0)
 			return;
 		settled = dgram_flush(c, m, k, &taken);
 		/* The ring goes on after what the kernel took. */
 		if (taken < k)
-			c->pos = (size_t)((char *)iov[taken].iov_base -
-			    c->wl->payload);
+			dgram_rewind(c, iov, taken, k);
 		if (settled < k || c->state != CONN_UP)
 			return;
 	}
@@ -602,6 +649,9 @@ dgram_open(struct conn *c)
 	}
 	c->fd = fd;
 	conn_prepare(c);
+	/* A template load expands a batch of datagrams here, once a load. */
+	if (wl->tmpl != NULL && wl->dscratch == NULL)
+		wl->dscratch = xmalloc((size_t)DGRAM_BATCH * lc->size);
 	conn_set_state(c, CONN_CONNECTING);
 	if (connect(fd, (const struct sockaddr *)&tc->addr,
 	    tc->addrlen) == -1) {

@@ -627,6 +627,7 @@ wload_free(struct wload *wl)
 		event_free(wl->reply_check);
 	free(wl->h);
 	free(wl->payload);
+	free(wl->dscratch);
 	free(wl->cyc_off);
 	tls_wload_free(wl);
 	load_conf_free(wl->conf);

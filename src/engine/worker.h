@@ -261,6 +261,8 @@ struct wload {
 						   message starts in a cycle;
 						   NULL when uniform */
 	const struct payload	*tmpl;		/* &conf->payload if expanded */
+	char			*dscratch;	/* UDP template: a batch's
+						   datagrams, expanded */
 	bool			 tmpl_clock;	/* some message has {time_us} */
 	uint32_t		 next_slot;	/* {conn} of the next slot */
 	/* this interval's histograms [LAT_MAX]; NULL without expect */
@@ -306,6 +308,8 @@ void	 conn_recycle(struct conn *);	/* churn: close and open again */
 void	 conn_prepare(struct conn *);	/* a new socket's tallies */
 void	 conn_retire_soon(struct conn *); /* churn: its last is out */
 int	 conn_bind(struct conn *, int fd); /* to the next source */
+struct payload_vars;
+void	 conn_tmpl_vars(struct conn *, struct payload_vars *);
 void	 conn_refill(struct conn *, uint64_t now); /* stream */
 /* TLS (tls.c) */
 int	 tls_wload_init(struct wload *);	/* 0, or -1 logged */

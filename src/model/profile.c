@@ -1844,15 +1844,14 @@ profile_check_transport(struct profile_ctx *ctx,
 			    "(%s is %zu)", UDP_SIZE_MAX, lc->varying ?
 			    "the longest message" : "size", lc->size);
 		/*
-		 * dgram.c sends datagrams by reference from the payload
-		 * ring: a list of messages of any lengths, but not messages
-		 * expanded as they are sent.
+		 * An echo is matched to the request it repeats, by its
+		 * bytes; an expanded request's bytes are not kept for UDP.
 		 */
-		if (!lc->payload.is_static &&
+		if (!lc->payload.is_static && lc->expect == EXPECT_ECHO &&
 		    (s = config_setting_get_member(group, "template")) != NULL)
-			profile_err(ctx, s, "protocol = \"udp\" sends messages "
-			    "as they are written: template = true is for tcp, "
-			    "tls and unix: targets");
+			profile_err(ctx, s, "protocol = \"udp\" with template = "
+			    "true cannot check echo replies (use expect size "
+			    "or match, or no template)");
 		if (lc->expect == EXPECT_UNTIL)
 			profile_err(ctx, config_setting_get_member(group,
 			    "expect"), "expect until has no meaning for "

@@ -179,6 +179,24 @@ else
 	say "IPv6: no ::1 on lo, skipped"
 fi
 
+say "templates: each datagram expanded, every one counted on both sides"
+start_sink ut -u 127.0.0.1:0
+UT=$(udp_port ut)
+P=$(profile udptmpl "loads = (
+  { name = \"ids\"; protocol = \"udp\"; target = \"127.0.0.1:$UT\";
+    connections = 3; rate = 200.0; template = true;
+    messages = ( \"id={seq} conn={conn} r={rand:6}\", \"hex:00 01\",
+      \"{load}@{time_us}\" ); } );")
+start_loadd "$P"
+wait_for "templated datagrams" 10 stat_ge messages_sent 300 ids
+ctl stop ids >/dev/null
+wait_for "ids: stopped sending" 10 stable ids messages_sent
+wait_for "the sink has every datagram" 10 sink_is ut datagrams_received \
+    "$(stat_of messages_sent ids)"
+[ "$(sink_stat ut udp_bytes_received)" = "$(stat_of bytes_sent ids)" ] ||
+    fail "templates: sink got $(sink_stat ut udp_bytes_received) bytes, loadd sent $(stat_of bytes_sent ids)"
+stop_loadd
+
 say "profile limits"
 bad() {
 	local name=$1 keys=$2 want=$3 f out rc=0
@@ -192,5 +210,6 @@ bad() {
 }
 bad size 'size = 65508;' 'a UDP message is at most 65507 bytes (size is 65508)'
 bad until 'expect = { until = "\\n"; };' 'expect until has no meaning for protocol = "udp"'
+bad tmplecho 'literal = "q{seq}"; template = true; expect = "echo";' 'with template = true cannot check echo replies'
 "$LOADD" -n -f "$TOP/conf/udp.conf" >/dev/null || fail "conf/udp.conf refused"
 say ok
