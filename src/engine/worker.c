@@ -64,7 +64,9 @@ worker_main(void *arg)
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while (w->wloads != NULL)
 		wload_free(w->wloads);
-	worker_closercb(-1, 0, w);	/* the loop is over: close them now */
+	/* The loop is over: no change is pending, close them all now. */
+	worker_closercb(-1, 0, w);
+	worker_closercb(-1, 0, w);
 	free(w->heap);
 	w->heap = NULL;
 	free(w->tbuf);
@@ -267,18 +269,34 @@ worker_close_later(struct worker *w, int fd)
 		w->closing_cap = cap;
 	}
 	w->closing[w->nclosing++] = fd;
-	/* A timer runs after the next pass has applied the changes. */
-	if (w->nclosing == 1)
+	if (!evtimer_pending(w->closer, NULL))
 		evtimer_add(w->closer, &now);
 }
 
+/*
+ * The closer runs once a pass at most (a timer).  What it finds queued
+ * may have been queued earlier in this very pass, with its epoll change
+ * still pending: it only ripens now, and is closed on the next run, by
+ * when a pass has begun and applied every change made before it.
+ */
 static void
 worker_closercb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w = arg;
+	static const struct timeval	 now = { 0, 0 };
+	struct worker			*w = arg;
+	int				*v;
+	unsigned			 cap;
 
-	for (unsigned i = 0; i < w->nclosing; i++)
-		close(w->closing[i]);
+	for (unsigned i = 0; i < w->nripe; i++)
+		close(w->ripe[i]);
+	/* The closing list becomes the ripe one; the emptied one is reused. */
+	v = w->ripe;
+	cap = w->ripe_cap;
+	w->ripe = w->closing;
+	w->ripe_cap = w->closing_cap;
+	w->nripe = w->nclosing;
+	w->closing = v;
+	w->closing_cap = cap;
 	w->nclosing = 0;
 	if (w->closing_cap > 4096) {
 		/* After a mass close, not the per-connection path. */
@@ -286,6 +304,8 @@ worker_closercb(evutil_socket_t fd, short what, void *arg)
 		w->closing = NULL;
 		w->closing_cap = 0;
 	}
+	if (w->nripe > 0 && what != 0)	/* 0: called at the end, by hand */
+		evtimer_add(w->closer, &now);
 }
 
 /* After the thread has been joined: what the main thread made for it. */
@@ -298,6 +318,7 @@ worker_free(struct worker *w)
 	event_free(w->trim);
 	event_free(w->closer);
 	free(w->closing);
+	free(w->ripe);
 	event_base_free(w->base);
 	pthread_mutex_destroy(&w->lock);
 }

@@ -52,9 +52,12 @@ struct worker {
 	 * a number closed sooner could meanwhile be another worker's new
 	 * socket, and a late epoll_ctl() would name it.
 	 */
-	int			*closing;
+	int			*closing;	/* queued this pass or later */
 	unsigned		 nclosing;
 	unsigned		 closing_cap;
+	int			*ripe;		/* queued a pass ago or more */
+	unsigned		 nripe;
+	unsigned		 ripe_cap;
 	struct event		*closer;
 	/* paced connections of every load, a min-heap on next_due */
 	struct conn		**heap;
