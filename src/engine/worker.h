@@ -47,8 +47,9 @@ struct worker {
 	struct event		*pace;		/* the one paced-traffic timer */
 	struct event		*trim;		/* gives memory back */
 	/*
-	 * Sockets to close in the next pass of the loop, after libevent has
-	 * handed that pass's epoll changes to the kernel (the changelist):
+	 * Sockets to close once a whole pass of the loop has gone by, so
+	 * that libevent has handed their epoll changes to the kernel (the
+	 * changelist; see worker_closercb):
 	 * a number closed sooner could meanwhile be another worker's new
 	 * socket, and a late epoll_ctl() would name it.
 	 */
@@ -91,7 +92,7 @@ int	 worker_start(struct worker *, struct engine *, int id,
 void	 worker_free(struct worker *);	/* after its thread is joined */
 void	 worker_flush(struct worker *);	/* submit gathered sends */
 void	 worker_give_back(struct worker *); /* memory, after closes */
-/* Close a socket whose events libevent may still hold: next pass. */
+/* Close a socket whose events libevent may still hold: a pass later. */
 void	 worker_close_later(struct worker *, int fd);
 /* Connections freed at once that make a worker give memory back. */
 #define TRIM_AFTER_FREED	64
