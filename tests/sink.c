@@ -1354,13 +1354,42 @@ listener_open_unix(struct listener *l, const char *path)
 	return listener_event(l);
 }
 
+/*
+ * The address a socket got (port 0 picks one): its port, and its name
+ * as "ADDR:PORT" or "[ADDR]:PORT" for messages.  -1 after a warning.
+ */
+static int
+bound_name(int fd, const char *spec, int *port, char *name, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	char			 host[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		sink_warn("getsockname %s", spec);
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		*port = ntohs(sin6->sin6_port);
+		snprintf(name, len, "[%s]:%d", host, *port);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		*port = ntohs(sin->sin_port);
+		snprintf(name, len, "%s:%d", host, *port);
+	}
+	return 0;
+}
+
 static int
 listener_open(struct listener *l, const char *spec)
 {
 	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
 	int			 len, one = 1;
-	char			 host[INET6_ADDRSTRLEN];
 
 	if (listen_parse(spec, &ss, &len) == -1) {
 		fprintf(stderr, "loadd-sink: bad listen address: %s\n", spec);
@@ -1388,24 +1417,8 @@ listener_open(struct listener *l, const char *spec)
 		sink_warn("listen %s", spec);
 		return -1;
 	}
-	sslen = sizeof ss;
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		sink_warn("getsockname %s", spec);
+	if (bound_name(l->fd, spec, &l->port, l->name, sizeof l->name) == -1)
 		return -1;
-	}
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-		l->port = ntohs(sin6->sin6_port);
-		snprintf(l->name, sizeof l->name, "[%s]:%d", host, l->port);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		l->port = ntohs(sin->sin_port);
-		snprintf(l->name, sizeof l->name, "%s:%d", host, l->port);
-	}
 	return listener_event(l);
 }
 
@@ -1500,9 +1513,7 @@ static int
 udp_open(struct udp *u, const char *spec)
 {
 	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
 	int			 len, one = 1, size = UDP_BUF_SIZE;
-	char			 host[INET6_ADDRSTRLEN];
 
 	if (listen_parse(spec, &ss, &len) == -1) {
 		fprintf(stderr, "loadd-sink: bad UDP address: %s\n", spec);
@@ -1533,24 +1544,8 @@ udp_open(struct udp *u, const char *spec)
 		sink_warn("bind udp %s", spec);
 		return -1;
 	}
-	sslen = sizeof ss;
-	if (getsockname(u->fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		sink_warn("getsockname %s", spec);
+	if (bound_name(u->fd, spec, &u->port, u->name, sizeof u->name) == -1)
 		return -1;
-	}
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-		u->port = ntohs(sin6->sin6_port);
-		snprintf(u->name, sizeof u->name, "[%s]:%d", host, u->port);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		u->port = ntohs(sin->sin_port);
-		snprintf(u->name, sizeof u->name, "%s:%d", host, u->port);
-	}
 	u->ev = event_new(sink.base, u->fd, EV_READ | EV_PERSIST, udp_cb, u);
 	if (u->ev == NULL || event_add(u->ev, NULL) == -1) {
 		fprintf(stderr, "loadd-sink: event_new failed\n");
