@@ -41,7 +41,8 @@ HZ=$(getconf CLK_TCK)
 UDPBLAST=${UDPBLAST:-$B/loadd-udpblast}
 if [ ! -x "$UDPBLAST" ]; then
 	UDPBLAST=$TMP/udpblast
-	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -o "$UDPBLAST" bench/udpblast.c
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -o "$UDPBLAST" bench/udpblast.c \
+	    $(pkg-config --cflags --libs liburing)
 fi
 
 cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -109,6 +110,15 @@ printf '{"bench":"udp_paced","sockets":%d,"rate_per_socket":%d,"size":%d,"second
     "$ref_sent" "$ref_rcv" "$(echo "100 * $ref_sent / $INTENDED" | bc -l)" \
     "$(echo "100 * $ref_rcv / $ref_sent" | bc -l)" "$ref_per" \
     "$(echo "$per / $ref_per" | bc -l)"
+
+# The same bare loop submitting each tick's datagrams through io_uring
+# (one send a datagram, one submission a tick): is io_uring cheaper than
+# sendmmsg for UDP?
+sink reset >/dev/null
+timeout $((DUR + 30)) "$UDPBLAST" -u -p "$PORT" -c "$CONNS" -r "$RATE" \
+    -s "$SIZE" -d "$DUR" | jq -c '{bench: "udp_paced_ref_io_uring",
+    sent: .datagrams, cpu_s_per_million, vs_sendmmsg:
+    (.cpu_s_per_million / '"$ref_per"')}'
 
 # iperf3 -u at the same packet rate and size, for its CPU (its own server
 # receives: 10 streams of 64-byte datagrams at 20,000/s each).  The
