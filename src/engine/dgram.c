@@ -22,6 +22,8 @@
 
 #include <event2/event.h>
 
+#include <liburing.h>
+
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/worker.h"
@@ -225,6 +227,53 @@ dgram_flush(struct conn *c, struct mmsghdr *m, unsigned k, unsigned *taken)
 	return done;
 }
 
+/*
+ * Inside the pace timer, with the worker's ring: the k prepared datagrams
+ * join the tick's io_uring submission, one send each (bench/udp.sh: a
+ * tick's datagrams as one submission cost less than a sendmmsg() per
+ * socket).  The bytes are the payload ring's, stable until the flush at
+ * the end of the tick; each is counted when its completion says the
+ * kernel took it (dgram_completed).  Returns how many joined; the rest
+ * (the ring gone after a failed submission) take the sendmmsg() way.
+ */
+static unsigned
+dgram_gather(struct conn *c, struct mmsghdr *m, unsigned k)
+{
+	struct worker		*w = c->wl->w;
+	struct io_uring_sqe	*sqe;
+	unsigned		 i;
+
+	for (i = 0; i < k; i++) {
+		if ((sqe = io_uring_get_sqe(w->ring)) == NULL) {
+			worker_flush(w);
+			if (w->ring == NULL ||
+			    (sqe = io_uring_get_sqe(w->ring)) == NULL)
+				break;
+		}
+		io_uring_prep_send(sqe, c->fd, m[i].msg_hdr.msg_iov[0].iov_base,
+		    m[i].msg_hdr.msg_iov[0].iov_len, MSG_DONTWAIT);
+		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)c | 1));
+		/* tagged here too, for worker_ring_abandon */
+		w->sq_conns[w->sq_n++] = (struct conn *)((uintptr_t)c | 1);
+	}
+	return i;
+}
+
+/* A gathered datagram's result: counted as a sendmmsg() one would be. */
+void
+dgram_completed(struct conn *c, int res)
+{
+	struct wload	*wl = c->wl;
+
+	if (res >= 0) {
+		dgram_sent(c, 1, (uint64_t)res);
+		return;
+	}
+	/* A full buffer too: the tick has moved on, the datagram is gone. */
+	CTR_ADD(wl->ctr->errors[res == -EAGAIN ? ERR_OTHER :
+	    err_kind_from_errno(-res)], 1);
+}
+
 /* A request went out: it takes the next slot of the in-flight ring. */
 static void
 dgram_request(struct conn *c, uint64_t intended, uint64_t now, size_t off)
@@ -304,7 +353,16 @@ dgram_pay(struct conn *c, uint64_t now, bool late)
 		if (k == 0)
 			return total >= DGRAM_PAY_MAX && !closed &&
 			    c->next_due <= now;
-		settled = dgram_flush(c, m, k, &taken);
+		settled = taken = 0;
+		if (wl->w->batching && wl->tmpl == NULL)
+			settled = taken = dgram_gather(c, m, k);
+		if (settled < k) {
+			unsigned more;
+
+			settled += dgram_flush(c, m + settled, k - settled,
+			    &more);
+			taken += more;
+		}
 		for (unsigned i = 0; i < settled; i++) {
 			if (i < taken && rr)
 				dgram_request(c, due[i], now, wl->tmpl != NULL ?
@@ -676,6 +734,11 @@ dgram_open(struct conn *c)
 static void
 dgram_close(struct conn *c)
 {
+	struct worker	*w = c->wl->w;
+
+	/* Gathered datagrams name the connection: complete them first. */
+	if (w->sq_n > 0)
+		worker_flush(w);
 	if (c->rev != NULL) {
 		event_free(c->rev);
 		c->rev = NULL;

@@ -110,6 +110,21 @@ worker_ring_init(struct worker *w)
 }
 
 /*
+ * A gathered send's result, to its transport: a datagram's entry is
+ * tagged in its low bit (dgram.c), a stream's is the bare connection.
+ */
+static void
+worker_completed(void *data, int res)
+{
+	uintptr_t	 p = (uintptr_t)data;
+
+	if (p & 1)
+		dgram_completed((struct conn *)(p & ~(uintptr_t)1), res);
+	else
+		conn_sent(data, res);
+}
+
+/*
  * A submission failed (the kernel refused io_uring_enter, say ENOMEM):
  * the daemon carries on without the ring.  Sends already completed are
  * counted; the rest go to each connection's output buffer, by reference
@@ -125,13 +140,23 @@ worker_ring_abandon(struct worker *w, int err)
 	log_warnx("worker %d: io_uring submission failed (%s): paced sends "
 	    "are one send() each from now on", w->id, strerror(err));
 	io_uring_for_each_cqe(w->ring, head, cqe) {
-		conn_sent(io_uring_cqe_get_data(cqe), cqe->res);
+		worker_completed(io_uring_cqe_get_data(cqe), cqe->res);
 		n++;
 	}
 	io_uring_cq_advance(w->ring, n);
 	for (unsigned i = 0; i < w->sq_n; i++) {
-		if (w->sq_conns[i]->sq_len > 0)
-			conn_sent(w->sq_conns[i], 0);
+		uintptr_t	 p = (uintptr_t)w->sq_conns[i];
+		struct conn	*c = (struct conn *)(p & ~(uintptr_t)1);
+
+		/*
+		 * A datagram (tagged) whose entry the kernel never took: the
+		 * first n entries were consumed, in order, and completed
+		 * above; the rest are lost, and counted so.
+		 */
+		if ((p & 1) && i >= n)
+			CTR_ADD(c->wl->ctr->errors[ERR_OTHER], 1);
+		else if (!(p & 1) && c->sq_len > 0)
+			conn_sent(c, 0);
 	}
 	w->sq_n = 0;
 	io_uring_queue_exit(w->ring);
@@ -169,7 +194,7 @@ worker_flush(struct worker *w)
 	CTR_ADD(w->batches, 1);
 	CTR_ADD(w->batched, w->sq_n);
 	io_uring_for_each_cqe(w->ring, head, cqe) {
-		conn_sent(io_uring_cqe_get_data(cqe), cqe->res);
+		worker_completed(io_uring_cqe_get_data(cqe), cqe->res);
 		n++;
 	}
 	io_uring_cq_advance(w->ring, n);

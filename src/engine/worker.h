@@ -79,7 +79,8 @@ struct worker {
 	atomic_bool		 ring_ready;	/* ring is set up */
 	bool			 batching;	/* inside the pace timer */
 	unsigned		 sq_n;		/* sends gathered, not reaped */
-	/* whose they are, to hand back to send() if a submission fails */
+	/* whose they are, to hand back to send() if a submission fails;
+	   a datagram's (dgram.c) is tagged in its low bit */
 	struct conn		*sq_conns[WORKER_RING_SIZE];
 	/* test hook (LOADD_TEST_URING_FAIL): fail this submission */
 	uint64_t		 fail_at;
@@ -303,6 +304,7 @@ conn_check_replies(struct conn *c, uint64_t now)
 void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
 void	 conn_free(struct conn *);
 void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
+void	 dgram_completed(struct conn *, int res); /* a gathered datagram's */
 /* What every transport shares: state, failure and backoff, churn. */
 void	 conn_set_state(struct conn *, enum conn_state);
 void	 conn_fail(struct conn *, enum err_kind);

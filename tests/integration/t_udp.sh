@@ -197,6 +197,27 @@ wait_for "the sink has every datagram" 10 sink_is ut datagrams_received \
     fail "templates: sink got $(sink_stat ut udp_bytes_received) bytes, loadd sent $(stat_of bytes_sent ids)"
 stop_loadd
 
+say "paced datagrams through io_uring, and on when a submission fails"
+# Paced UDP sends join the pace tick's io_uring submission; when one is
+# refused (the LOADD_TEST_URING_FAIL hook) the datagrams the kernel never
+# took are counted as errors, not as sent, and sendmmsg() carries on.
+sink_reset ut
+P=$(profile udpring "loads = (
+  { name = \"ring\"; protocol = \"udp\"; target = \"127.0.0.1:$UT\";
+    connections = 10; rate = 200.0; size = 40; } );")
+: >"$TMP/loadd.log"
+LOADD_TEST_URING_FAIL=20 start_loadd "$P"
+wait_for "on sendmmsg after the failed submission" 20 sh -c \
+    "[ \$('$LOADCTL' -j status | jq -r .paced_sends) = send ]"
+grep -q 'io_uring submission failed' "$TMP/loadd.log" ||
+    fail "no warning for the failed submission"
+wait_for "datagrams after the fallback" 10 stat_ge messages_sent 2000 ring
+ctl stop ring >/dev/null
+wait_for "ring: stopped sending" 10 stable ring messages_sent
+wait_for "the sink has every datagram counted as sent" 10 sink_is ut \
+    datagrams_received "$(stat_of messages_sent ring)"
+stop_loadd
+
 say "profile limits"
 bad() {
 	local name=$1 keys=$2 want=$3 f out rc=0
