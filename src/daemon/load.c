@@ -113,7 +113,6 @@ load_post(struct load *l, enum wcmd_type type, int n, double rate)
 
 		cmd->type = type;
 		cmd->load_id = l->id;
-		cmd->target = load_share(l, n, i);
 		load_split(l, n, i, cmd->tgt);
 		cmd->rate = rate;
 		if (type == WCMD_ADD_LOAD) {

@@ -93,8 +93,8 @@ struct wcmd {
 	struct load_shared	*shared;	/* ADD_LOAD: a reference, the
 						   worker's to drop */
 	struct load_conf	*conf;		/* ADD_LOAD: owned by worker */
-	int			 target;	/* SET_TARGET, ADD_LOAD */
-	int			 tgt[TARGETS_MAX]; /* its split by target */
+	int			 tgt[TARGETS_MAX]; /* SET_TARGET, ADD_LOAD: this
+						   worker's share by target */
 	double			 rate;
 	TAILQ_ENTRY(wcmd)	 entry;
 };

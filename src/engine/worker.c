@@ -578,6 +578,7 @@ static struct wload *
 wload_new(struct worker *w, struct wcmd *cmd)
 {
 	struct wload	*wl = xcalloc(1, sizeof(*wl));
+	bool		 plain;
 
 	wl->w = w;
 	wl->id = cmd->load_id;
@@ -639,11 +640,14 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	if (wl->opener == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	wload_payload(wl);
-	/* The common case, which the paced path serves without a detour. */
 	wl->self_check = wload_may_self_connect(wl->conf);
-	wl->plain = wl->uniform && wl->tmpl == NULL && wl->conf->burst == 1 &&
+	/*
+	 * A plain load (one size, no template, burst 1, no
+	 * messages_per_connection): the paced path serves it without a detour.
+	 */
+	plain = wl->uniform && wl->tmpl == NULL && wl->conf->burst == 1 &&
 	    wl->msg_limit == UINT64_MAX;
-	wl->send_due = wl->plain && wl->tp->send_due_plain != NULL ?
+	wl->send_due = plain && wl->tp->send_due_plain != NULL ?
 	    wl->tp->send_due_plain : wl->tp->send_due;
 	wl->next = w->wloads;
 	w->wloads = wl;
@@ -658,7 +662,6 @@ wload_free(struct wload *wl)
 	struct worker	*w = wl->w;
 	struct wload	**pp;
 
-	wl->target = 0;
 	memset(wl->tgt_want, 0, sizeof(wl->tgt_want));
 	wload_adjust(wl);
 	/* wload_adjust emptied both lists: target 0 frees every slot. */
@@ -754,11 +757,10 @@ wload_openercb(evutil_socket_t fd, short what, void *arg)
 	wload_open_pending(arg);
 }
 
-/* This worker's share, and its split by destination, from a command. */
+/* This worker's share, split by destination, from a command. */
 static void
 wload_set_target(struct wload *wl, const struct wcmd *cmd)
 {
-	wl->target = cmd->target;
 	memcpy(wl->tgt_want, cmd->tgt, sizeof(wl->tgt_want));
 	wload_adjust(wl);
 }

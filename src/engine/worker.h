@@ -195,7 +195,7 @@ struct transport {
 	void		(*open)(struct conn *);	/* socket and connect */
 	void		(*close)(struct conn *); /* the socket only */
 	void		(*send_due)(struct conn *, uint64_t now); /* paced */
-	/* the same for a plain load (wl->plain), if the transport has one */
+	/* the same for a plain load (see wload_new), if the transport has one */
 	void		(*send_due_plain)(struct conn *, uint64_t now);
 	void		(*fill)(struct conn *);	/* flood */
 	void		(*check_replies)(struct conn *, uint64_t now);
@@ -228,7 +228,6 @@ struct wload {
 	const struct transport	*tp;		/* by conf->protocol */
 	/* tp's send_due, or its plain one: the pace timer's call */
 	void			(*send_due)(struct conn *, uint64_t now);
-	int			 target;	/* this worker's share */
 	int			 tgt_want[TARGETS_MAX]; /* its split by
 						   destination */
 	int			 tgt_have[TARGETS_MAX]; /* slots of each */
@@ -257,8 +256,6 @@ struct wload {
 	size_t			 payload_len;	/* a multiple of cyc_len */
 	size_t			 size;		/* conf->size */
 	bool			 uniform;	/* every message is size bytes */
-	bool			 plain;		/* uniform, no template, burst 1,
-						   no messages_per_connection */
 	bool			 self_check;	/* a connect may meet itself */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
