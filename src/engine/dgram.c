@@ -410,9 +410,13 @@ dgram_flood(struct conn *c)
 		if (k == 0)
 			return;
 		settled = dgram_flush(c, m, k, &taken);
-		/* The ring goes on after what the kernel took. */
-		if (taken < k)
-			dgram_rewind(c, iov, taken, k);
+		/*
+		 * The ring goes on after what was settled: taken, or dropped
+		 * and counted as an error (as dgram_pay does); what a full
+		 * buffer refused goes again.
+		 */
+		if (settled < k)
+			dgram_rewind(c, iov, settled, k);
 		if (settled < k || c->state != CONN_UP)
 			return;
 	}
