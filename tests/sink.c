@@ -9,6 +9,9 @@
  * Modes:
  *
  *	discard	read and count, never reply (the default)
+ *	read	the same, but every byte is copied out with recv(), as a
+ *		server that reads its input does (discard drops it in the
+ *		kernel with MSG_TRUNC)
  *	echo	send back what was read, with bounded per-connection memory
  *	close	accept, then close at once
  *	noread	accept and never read: the client meets backpressure
@@ -97,10 +100,11 @@ enum sink_mode {
 	MODE_SHORT,
 	MODE_DOUBLE,
 	MODE_CORRUPT,
+	MODE_READ,
 };
 
-#define MODE_LIST	"discard, echo, close, noread, reset, short, double " \
-			"or corrupt"
+#define MODE_LIST	"discard, read, echo, close, noread, reset, short, " \
+			"double or corrupt"
 #define STALL_MS_MAX	60000
 
 static const char *const mode_names[] = {
@@ -112,6 +116,7 @@ static const char *const mode_names[] = {
 	[MODE_SHORT] = "short",
 	[MODE_DOUBLE] = "double",
 	[MODE_CORRUPT] = "corrupt",
+	[MODE_READ] = "read",
 };
 
 /* One client connection: kept small, there may be tens of thousands. */
@@ -285,6 +290,7 @@ usage(void)
 "  -K keyfile    the PEM private key of -C\n"
 "  -V cafile     TLS: require a client certificate signed by cafile\n"
 "  -m mode       discard (default): read and count, never reply\n"
+"                read:    the same, every byte copied out with recv()\n"
 "                echo:    send back what was read (bounded memory)\n"
 "                close:   accept, then close at once\n"
 "                noread:  accept and never read\n"
@@ -473,6 +479,7 @@ conn_events(const struct conn *c)
 	case MODE_NOREAD:
 		return sink.noread_events;
 	case MODE_DISCARD:
+	case MODE_READ:
 	case MODE_CLOSE:
 	default:
 		return EV_READ;
@@ -570,7 +577,12 @@ conn_tls_more(struct conn *c)
 		event_active(&c->ev, EV_READ, 1);
 }
 
-/* Discard over TLS or a unix socket: the plaintext must be read out. */
+/*
+ * Discard over TLS or a unix socket, where the plaintext must be read out,
+ * and read mode on every connection: each byte is copied into sink_buf
+ * (recv() on a plain socket, as a server reading its input does), with
+ * the same per-callback cap as discard.
+ */
 static void
 conn_discard_read(struct conn *c)
 {
@@ -579,7 +591,10 @@ conn_discard_read(struct conn *c)
 		    SINK_READS_PER_CB;
 
 	for (i = 0; i < max; i++) {
-		n = conn_read(c, sink_buf, sizeof sink_buf);
+		if (c->ssl == NULL)
+			n = recv(c->fd, sink_buf, sizeof sink_buf, 0);
+		else
+			n = conn_read(c, sink_buf, sizeof sink_buf);
 		if (n > 0) {
 			sink.bytes_received += (uint64_t)n;
 			/* Plain: a short read means drained (below). */
@@ -961,6 +976,9 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 	switch (sink.mode) {
 	case MODE_DISCARD:
 		conn_discard(c);
+		break;
+	case MODE_READ:
+		conn_discard_read(c);
 		break;
 	case MODE_ECHO:
 	case MODE_DOUBLE:
@@ -1650,8 +1668,8 @@ ctl_request(struct ctl *ctl, char *line)
 			line++;
 		if (*line == '\0')
 			ctl_reply(ctl, "{\"ok\":false,\"error\":\"usage: mode "
-			    "discard|echo|close|noread|reset|short|double|"
-			    "corrupt\"}");
+			    "discard|read|echo|close|noread|reset|short|"
+			    "double|corrupt\"}");
 		else if (mode_parse(line, &mode) == -1)
 			ctl_reply(ctl, "{\"ok\":false,\"error\":\"unknown mode; "
 			    "expected " MODE_LIST "\"}");
