@@ -48,7 +48,22 @@
 	    "UDP datagrams received.")					\
 	X(lost, "lost", "loadd_lost_total", NULL,			\
 	    "UDP requests whose reply did not come within "		\
-	    "reply_timeout.")
+	    "reply_timeout.")						\
+	X(http_2xx, "http_2xx", "loadd_http_2xx_total", NULL,		\
+	    "HTTP responses with a 2xx status (expect = \"http\").")	\
+	X(http_3xx, "http_3xx", "loadd_http_3xx_total", NULL,		\
+	    "HTTP responses with a 3xx status.")			\
+	X(http_4xx, "http_4xx", "loadd_http_4xx_total", NULL,		\
+	    "HTTP responses with a 4xx status.")			\
+	X(http_5xx, "http_5xx", "loadd_http_5xx_total", NULL,		\
+	    "HTTP responses with a 5xx status.")			\
+	X(bad_status, "bad_status", "loadd_bad_status_total", NULL,	\
+	    "HTTP responses whose status was not expect_status.")	\
+	X(server_errors, "server_errors", "loadd_server_errors_total",	\
+	    NULL, "RESP error replies (-ERR ...).")			\
+	X(server_closes, "server_closes", "loadd_server_closes_total",	\
+	    NULL, "Connections the server ended after a reply "		\
+	    "(HTTP Connection: close), reopened without an error.")
 
 /*
  * Gauges of a load's connections.

@@ -26,6 +26,8 @@ const char *const err_kind_names[ERR_MAX] = {
 	[ERR_TLS_HANDSHAKE] = "tls_handshake_failed",
 	[ERR_TLS_TIMEOUT] = "tls_timeout",
 	[ERR_TLS] = "tls_error",
+	[ERR_BAD_REPLY] = "bad_reply",
+	[ERR_REPLY_TOO_LARGE] = "reply_too_large",
 	[ERR_OTHER] = "other",
 };
 

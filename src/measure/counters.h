@@ -31,6 +31,8 @@ enum err_kind {
 	ERR_TLS_HANDSHAKE,	/* any other handshake failure */
 	ERR_TLS_TIMEOUT,	/* no handshake within its timeout */
 	ERR_TLS,		/* a TLS error after the handshake */
+	ERR_BAD_REPLY,		/* a reply its framing cannot parse */
+	ERR_REPLY_TOO_LARGE,	/* a reply over max_reply */
 	ERR_OTHER,
 	ERR_MAX
 };
