@@ -29,10 +29,12 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "model/framing.h"
 #include "model/profile.h"
 #include "model/tlsconf.h"
 
 #define PROFILE_SIZE_MAX	(64.0 * 1024 * 1024)	/* bytes per message */
+#define PROFILE_REPLY_MAX	(1024 * 1024 * 1024)	/* max_reply, offset, adjust */
 #define PROFILE_DURATION_MAX	(365.0 * 86400)		/* any duration */
 #define PROFILE_WORKERS_MAX	1024
 #define PROFILE_CLIENTS_MAX	4096
@@ -197,6 +199,10 @@ static const struct profile_key profile_load_keys[] = {
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "nodelay", PROFILE_BOOL, LOFF(nodelay), 0, 0, false, NULL },
 	{ "expect", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_expect },
+	{ "expect_status", PROFILE_INT, LOFF(expect_status), 100, 999, false,
+	    NULL },
+	{ "max_reply", PROFILE_U64, LOFF(max_reply), 1, PROFILE_REPLY_MAX,
+	    false, NULL },
 	{ "inflight", PROFILE_INT, LOFF(inflight), 1, PROFILE_INFLIGHT_MAX,
 	    false, NULL },
 	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout), 0,
@@ -1428,42 +1434,113 @@ profile_read_reconnect(struct profile_ctx *ctx, const config_setting_t *s,
 	return bad == 0 ? 0 : -1;
 }
 
+/* expect = { length_prefix = N; offset = N; adjust = N; } */
+static int
+profile_read_length_prefix(struct profile_ctx *ctx, const config_setting_t *s,
+    struct load_conf *lc)
+{
+	const config_setting_t	*m;
+	const char		*name;
+	double			 v;
+	int			 i;
+
+	lc->lp_offset = 0;
+	lc->lp_adjust = 0;
+	lc->lp_size = 0;
+	for (i = 0; (m = config_setting_get_elem(s, (unsigned)i)) != NULL;
+	    i++) {
+		name = config_setting_name(m);
+		if (profile_number(m, &v) == -1 || v != floor(v)) {
+			profile_err(ctx, m, "wrong type: expect %s must be a "
+			    "whole number", name);
+			return -1;
+		}
+		if (strcmp(name, "length_prefix") == 0) {
+			if (v != 1 && v != 2 && v != 4 && v != 8) {
+				profile_err(ctx, m, "expect length_prefix is "
+				    "the bytes of the length: 1, 2, 4 or 8 "
+				    "(got %.15g)", v);
+				return -1;
+			}
+			lc->lp_size = (unsigned)v;
+		} else if (strcmp(name, "offset") == 0) {
+			if (v < 0 || v > PROFILE_REPLY_MAX) {
+				profile_err(ctx, m, "expect offset must be 0 "
+				    "to %d (got %.15g)", PROFILE_REPLY_MAX, v);
+				return -1;
+			}
+			lc->lp_offset = (uint64_t)v;
+		} else if (strcmp(name, "adjust") == 0) {
+			if (v < -PROFILE_REPLY_MAX || v > PROFILE_REPLY_MAX) {
+				profile_err(ctx, m, "expect adjust must be -%d "
+				    "to %d (got %.15g)", PROFILE_REPLY_MAX,
+				    PROFILE_REPLY_MAX, v);
+				return -1;
+			}
+			lc->lp_adjust = (int64_t)v;
+		} else {
+			profile_err(ctx, m, "unknown key \"%s\" in expect "
+			    "(with length_prefix: offset, adjust)", name);
+			return -1;
+		}
+	}
+	lc->expect = EXPECT_LENGTH;
+	return 0;
+}
+
 /*
- * expect = "echo"; or a group with exactly one of size = N,
- * until = "DELIM" or match = "BYTES".
+ * expect = "echo", "http" or "resp"; or a group with exactly one of
+ * size = N, until = "DELIM" or match = "BYTES"; or a length prefix.
  */
 static int
 profile_read_expect(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
 {
+	static const struct {
+		const char		*name;
+		enum expect_kind	 kind;
+	} named[] = {
+		{ "echo", EXPECT_ECHO },
+		{ "http", EXPECT_HTTP },
+		{ "resp", EXPECT_RESP },
+	};
 	struct load_conf	*lc = obj;
 	const config_setting_t	*m;
-	const char		*str;
+	const char		*str, *name;
+	size_t			 max;
 	double			 v;
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		if (strcmp(config_setting_get_string(s), "echo") == 0) {
-			lc->expect = EXPECT_ECHO;
-			return 0;
+		str = config_setting_get_string(s);
+		for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+			if (strcmp(str, named[i].name) == 0) {
+				lc->expect = named[i].kind;
+				return 0;
+			}
 		}
 		profile_err(ctx, s, "unknown expect \"%s\" (use \"echo\", "
-		    "or a group: { size = N; }, { until = \"...\"; } or "
-		    "{ match = \"...\"; })", config_setting_get_string(s));
+		    "\"http\", \"resp\", or a group: { size = N; }, "
+		    "{ until = \"...\"; }, { match = \"...\"; } or "
+		    "{ length_prefix = N; })", str);
 		return -1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		profile_err(ctx, s, "wrong type: expect must be \"echo\" or a "
-		    "group { size = N; }, { until = \"...\"; } or "
-		    "{ match = \"...\"; }");
+		profile_err(ctx, s, "wrong type: expect must be \"echo\", "
+		    "\"http\", \"resp\" or a group { size = N; }, "
+		    "{ until = \"...\"; }, { match = \"...\"; } or "
+		    "{ length_prefix = N; }");
 		return -1;
 	}
+	if (config_setting_get_member(s, "length_prefix") != NULL)
+		return profile_read_length_prefix(ctx, s, lc);
 	if (config_setting_length(s) != 1) {
-		profile_err(ctx, s, "expect takes exactly one of size, until "
-		    "or match");
+		profile_err(ctx, s, "expect takes exactly one of size, until, "
+		    "match or length_prefix");
 		return -1;
 	}
 	m = config_setting_get_elem(s, 0);
-	if (strcmp(config_setting_name(m), "size") == 0) {
+	name = config_setting_name(m);
+	if (strcmp(name, "size") == 0) {
 		if (profile_number(m, &v) == -1 || v != floor(v)) {
 			profile_err(ctx, m, "wrong type: expect size must be a "
 			    "whole number");
@@ -1478,24 +1555,24 @@ profile_read_expect(struct profile_ctx *ctx, const config_setting_t *s,
 		lc->expect_size = (size_t)v;
 		return 0;
 	}
-	if (strcmp(config_setting_name(m), "until") == 0 ||
-	    strcmp(config_setting_name(m), "match") == 0) {
+	if (strcmp(name, "until") == 0 || strcmp(name, "match") == 0) {
 		if ((str = profile_string(ctx, m)) == NULL)
 			return -1;
-		if (*str == '\0' || strlen(str) > 65536) {
-			profile_err(ctx, m, "expect %s must be 1 to 65536 bytes",
-			    config_setting_name(m));
+		/* A delimiter is searched for as it streams: kept short. */
+		max = name[0] == 'u' ? FRAME_DELIM_MAX : 65536;
+		if (*str == '\0' || strlen(str) > max) {
+			profile_err(ctx, m, "expect %s must be 1 to %zu bytes",
+			    name, max);
 			return -1;
 		}
-		lc->expect = config_setting_name(m)[0] == 'u' ? EXPECT_UNTIL :
-		    EXPECT_MATCH;
+		lc->expect = name[0] == 'u' ? EXPECT_UNTIL : EXPECT_MATCH;
 		free(lc->expect_bytes);
 		lc->expect_bytes = xstrdup(str);
 		lc->expect_len = strlen(str);
 		return 0;
 	}
-	profile_err(ctx, m, "unknown key \"%s\" in expect (use size, until "
-	    "or match)", config_setting_name(m));
+	profile_err(ctx, m, "unknown key \"%s\" in expect (use size, until, "
+	    "match or length_prefix)", name);
 	return -1;
 }
 
@@ -1543,6 +1620,7 @@ profile_load_defaults(struct load_conf *lc)
 	lc->expect = EXPECT_NONE;
 	lc->inflight = 1;
 	lc->reply_timeout = 10;
+	lc->max_reply = FRAME_MAX_REPLY_DEFAULT;
 	lc->arrival = ARRIVAL_UNIFORM;
 	lc->tick = -1;
 	lc->protocol = PROTO_TCP;
@@ -1688,6 +1766,94 @@ profile_read_payload(struct profile_ctx *ctx, const config_setting_t *group,
 		    "inflight x the longest message (%d x %zu bytes) must be "
 		    "at most %.15g bytes", lc->inflight, lc->size,
 		    PROFILE_ECHO_KEEP_MAX);
+}
+
+/*
+ * How a load's replies end, for model/framing.h: false when they are
+ * compared instead (echo, match) or not expected.  f->delim points into
+ * lc, which must outlive it.
+ */
+bool
+load_conf_framing(const struct load_conf *lc, struct framing *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->max_reply = lc->max_reply;
+	switch (lc->expect) {
+	case EXPECT_SIZE:
+		f->kind = FRAME_SIZE;
+		f->size = lc->expect_size;
+		f->max_reply = lc->expect_size;
+		return true;
+	case EXPECT_UNTIL:
+		f->kind = FRAME_UNTIL;
+		f->delim = lc->expect_bytes;
+		f->delim_len = lc->expect_len;
+		return true;
+	case EXPECT_HTTP:
+		f->kind = FRAME_HTTP;
+		f->http_head = lc->http_head;
+		return true;
+	case EXPECT_RESP:
+		f->kind = FRAME_RESP;
+		return true;
+	case EXPECT_LENGTH:
+		f->kind = FRAME_LENGTH;
+		f->lp_size = lc->lp_size;
+		f->lp_offset = lc->lp_offset;
+		f->lp_adjust = lc->lp_adjust;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const config_setting_t *profile_blame(const config_setting_t *,
+		    const char *, const char *);
+
+/*
+ * The framings' keys: expect_status is HTTP's, max_reply a framing's;
+ * HTTP requests are HEAD all or none (a HEAD response has no body, and
+ * the framing is the load's).
+ */
+static void
+profile_check_replies(struct profile_ctx *ctx, const config_setting_t *group,
+    struct load_conf *lc)
+{
+	const config_setting_t	*s;
+	unsigned		 head = 0;
+	struct framing		 f;
+	const char		*why;
+
+	if ((s = config_setting_get_member(group, "expect_status")) != NULL &&
+	    lc->expect != EXPECT_NONE && lc->expect != EXPECT_HTTP)
+		profile_err(ctx, s, "expect_status needs expect = \"http\"");
+	if ((s = config_setting_get_member(group, "max_reply")) != NULL &&
+	    (lc->expect == EXPECT_ECHO || lc->expect == EXPECT_MATCH ||
+	    lc->expect == EXPECT_SIZE))
+		profile_err(ctx, s, "max_reply has no meaning with expect "
+		    "echo, match or size (their replies have a known length)");
+	if (lc->protocol == PROTO_UDP && (lc->expect == EXPECT_HTTP ||
+	    lc->expect == EXPECT_RESP || lc->expect == EXPECT_LENGTH))
+		profile_err(ctx, config_setting_get_member(group, "expect"),
+		    "expect http, resp and length_prefix frame a stream: "
+		    "not for protocol = \"udp\" (use echo, size or match)");
+	if (load_conf_framing(lc, &f) && frame_init(&f, &why) == -1)
+		profile_err(ctx, profile_blame(group, "max_reply", "expect"),
+		    "expect: %s", why);
+	if (lc->expect != EXPECT_HTTP || lc->content != CONTENT_MESSAGES)
+		return;
+	for (unsigned i = 0; i < lc->payload.nmsgs; i++) {
+		const struct payload_tmpl *t = &lc->payload.msgs[i];
+
+		if (t->nbytes >= 5 && memcmp(t->bytes, "HEAD ", 5) == 0)
+			head++;
+	}
+	lc->http_head = head > 0;
+	if (head > 0 && head < lc->payload.nmsgs)
+		profile_err(ctx, config_setting_get_member(group, "expect"),
+		    "expect = \"http\" with HEAD and other requests in one "
+		    "load: a HEAD response has no body, so put HEAD requests "
+		    "in a load of their own");
 }
 
 /* The setting of key a if written, else of b, else the load itself. */
@@ -1972,9 +2138,11 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 			    lc->max_rate);
 	}
 
+	profile_check_replies(ctx, group, lc);
 	/* Keys that only mean something with a reply to wait for. */
 	if (lc->expect == EXPECT_NONE) {
-		static const char *const rr[] = { "inflight", "reply_timeout" };
+		static const char *const rr[] = { "inflight", "reply_timeout",
+		    "max_reply", "expect_status" };
 
 		for (size_t i = 0; i < sizeof(rr) / sizeof(rr[0]); i++) {
 			if ((s = config_setting_get_member(group, rr[i])) !=
@@ -2276,6 +2444,11 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 	    a->expect_len != b->expect_len ||
 	    (a->expect_len > 0 &&
 	    memcmp(a->expect_bytes, b->expect_bytes, a->expect_len) != 0))
+		return false;
+	if (a->max_reply != b->max_reply ||
+	    a->expect_status != b->expect_status ||
+	    a->http_head != b->http_head || a->lp_size != b->lp_size ||
+	    a->lp_offset != b->lp_offset || a->lp_adjust != b->lp_adjust)
 		return false;
 	if (a->inflight != b->inflight ||
 	    a->reply_timeout != b->reply_timeout || a->arrival != b->arrival ||

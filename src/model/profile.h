@@ -77,6 +77,9 @@ enum expect_kind {
 	EXPECT_SIZE,		/* expect_size bytes */
 	EXPECT_UNTIL,		/* anything up to and including expect_bytes */
 	EXPECT_MATCH,		/* exactly expect_bytes */
+	EXPECT_HTTP,		/* HTTP/1.1 responses */
+	EXPECT_RESP,		/* RESP2 replies (Redis) */
+	EXPECT_LENGTH,		/* a big-endian length prefix */
 };
 
 enum arrival_kind {
@@ -134,6 +137,12 @@ struct load_conf {
 	size_t			 expect_size;	/* EXPECT_SIZE */
 	char			*expect_bytes;	/* EXPECT_UNTIL, EXPECT_MATCH */
 	size_t			 expect_len;
+	uint64_t		 max_reply;	/* bytes of one reply, framings */
+	int			 expect_status;	/* HTTP: else bad_status; 0 any */
+	bool			 http_head;	/* HTTP: every request is HEAD */
+	unsigned		 lp_size;	/* EXPECT_LENGTH: 1, 2, 4 or 8 */
+	uint64_t		 lp_offset;	/* bytes before the length */
+	int64_t			 lp_adjust;	/* added to the length */
 	int			 inflight;	/* outstanding per connection */
 	double			 reply_timeout;	/* seconds */
 	enum arrival_kind	 arrival;
@@ -194,5 +203,10 @@ load_conf_timed(const struct load_conf *lc)
 }
 /* Free what a load_conf owns, not the struct itself. */
 void		 load_conf_clear(struct load_conf *);
+
+/* How its replies end (model/framing.h); false if compared or none. */
+struct framing;
+bool		 load_conf_framing(const struct load_conf *,
+		    struct framing *);
 
 #endif
