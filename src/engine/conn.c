@@ -29,8 +29,6 @@
 #include "common/util.h"
 #include "engine/worker.h"
 
-/* EXPECT_UNTIL: a reply with no delimiter within this many bytes is bad. */
-#define UNTIL_MAX	(1024 * 1024)
 /* Template loads: output space reserved at a time, and send()'s buffer. */
 #define TMPL_CHUNK	(64 * 1024)
 
@@ -511,44 +509,82 @@ stream_fill(struct conn *c)
 }
 
 /*
- * Request/response: send one request, due at `intended`, if a slot of the
- * in-flight ring is free.  Its bytes are the next message of the ring, so
- * an echo reply can be checked against them without keeping a copy.
+ * Request/response: requests that fall due (or that replies release) in
+ * one callback leave in one write.  rq_take() books the next slot of the
+ * in-flight ring for a message due at `intended`; its bytes are the next
+ * message of the payload ring, so an echo reply is checked against them
+ * without a copy.  rq_send() writes every booked message at once: one
+ * send(), or one entry of the pace tick's io_uring submission.  A
+ * template load's message is expanded and sent as it is booked.
  */
+struct rq_batch {
+	struct evbuffer	*out;
+	size_t		 len;		/* the output's length */
+	size_t		 at;		/* ring position of the next message */
+	size_t		 bytes;		/* booked and not yet written */
+	uint64_t	 quota;		/* messages it may still queue */
+};
+
+static void
+rq_begin(struct conn *c, struct rq_batch *b)
+{
+	b->out = bufferevent_get_output(c->bev);
+	b->len = evbuffer_get_length(b->out);
+	conn_account(c, b->len);
+	b->at = c->pos;
+	b->bytes = 0;
+	b->quota = c->wl->tmpl == NULL ? conn_quota(c) : 0;
+}
+
 static bool
-conn_request(struct conn *c, uint64_t intended, uint64_t now)
+rq_take(struct conn *c, struct rq_batch *b, uint64_t intended, uint64_t now)
 {
 	struct wload		*wl = c->wl;
 	unsigned		 cap = (unsigned)wl->conf->inflight;
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
-	size_t			 len = evbuffer_get_length(out);
 	struct request_slot	*r;
 	unsigned		 i;
+	size_t			 n;
 	char			*keep;
 
-	if (c->rq_n >= cap || conn_quota(c) == 0)
+	if (c->rq_n >= cap)
 		return false;
-	conn_account(c, len);
+	if (wl->tmpl == NULL ? b->quota == 0 : conn_quota(c) == 0)
+		return false;
 	i = (c->rq_head + c->rq_n) % cap;
 	r = &c->rq[i];
 	r->intended = intended;
 	r->sent = now;
-	r->off = c->pos;
 	c->rq_n++;
 	if (c->first_send == 0) {
 		c->first_send = now;
 		c->ttfb_pending = true;
 	}
-	if (wl->tmpl == NULL) {
-		wl->tp->write(c, out, len, wload_msgs_bytes(wl, c->pos, 1));
+	if (wl->tmpl != NULL) {
+		/* An echo is checked against the request as it was expanded. */
+		keep = conn_tmpl(c)->echo;
+		if (keep != NULL)
+			keep += (size_t)i * wl->size;
+		r->off = conn_tmpl_send(c, b->out, b->len, 1, keep);
+		b->len = evbuffer_get_length(b->out);
 		return true;
 	}
-	/* An echo is checked against the request as it was expanded. */
-	keep = conn_tmpl(c)->echo;
-	if (keep != NULL)
-		keep += (size_t)i * wl->size;
-	r->off = conn_tmpl_send(c, out, len, 1, keep);
+	r->off = b->at;
+	n = wload_msgs_bytes(wl, b->at, 1);
+	b->at += n;
+	if (b->at >= wl->payload_len)
+		b->at -= wl->payload_len;
+	b->bytes += n;
+	b->quota--;
 	return true;
+}
+
+static void
+rq_send(struct conn *c, struct rq_batch *b)
+{
+	if (b->bytes == 0)
+		return;
+	c->wl->tp->write(c, b->out, b->len, b->bytes);
+	b->bytes = 0;
 }
 
 /*
@@ -556,7 +592,8 @@ conn_request(struct conn *c, uint64_t intended, uint64_t now)
  * burst is never split across the in-flight limit.
  */
 static bool
-conn_request_burst(struct conn *c, uint64_t intended, uint64_t now)
+rq_take_burst(struct conn *c, struct rq_batch *b, uint64_t intended,
+    uint64_t now)
 {
 	struct wload	*wl = c->wl;
 	unsigned	 burst = wl->conf->burst;
@@ -564,7 +601,7 @@ conn_request_burst(struct conn *c, uint64_t intended, uint64_t now)
 	if (burst > 1 && c->rq_n + burst > (unsigned)wl->conf->inflight)
 		return false;
 	for (unsigned i = 0; i < burst; i++) {
-		if (!conn_request(c, intended, now))
+		if (!rq_take(c, b, intended, now))
 			return i > 0;
 	}
 	return true;
@@ -618,9 +655,15 @@ stream_send_due(struct conn *c, uint64_t now, bool direct, bool plain)
 	uint64_t	 n, room;
 
 	if (wl->conf->expect != EXPECT_NONE) {
+		struct rq_batch	 b;
+
+		if (c->next_due > now)
+			return;
+		rq_begin(c, &b);
 		while (c->next_due <= now &&
-		    conn_request_burst(c, c->next_due, now))
+		    rq_take_burst(c, &b, c->next_due, now))
 			c->next_due += wload_gap(wl);
+		rq_send(c, &b);
 		return;
 	}
 	if (plain && direct && c->outlen == 0) {
@@ -767,6 +810,10 @@ conn_prepare(struct conn *c)
 	c->retiring = false;
 	if (lc->expect != EXPECT_NONE && c->rq == NULL)
 		c->rq = xcalloc((size_t)lc->inflight, sizeof(*c->rq));
+	if (lc->expect != EXPECT_NONE && c->rx == NULL)
+		c->rx = xcalloc(1, sizeof(*c->rx));
+	if (c->rx != NULL)
+		frame_reset(&c->rx->fs);
 	c->connect_start = now_ns();
 }
 
@@ -857,6 +904,8 @@ stream_close(struct conn *c)
 	if (c->wl->conf->close == CLOSE_RESET && c->fd >= 0)
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
 		    sizeof(lg));
+	if (c->rx != NULL && c->rx->ev != NULL)
+		event_del(c->rx->ev);
 	/*
 	 * libevent allows freeing a bufferevent from its own callback: the
 	 * free is deferred until the callback returns.  The socket outlives
@@ -895,6 +944,9 @@ conn_free(struct conn *c)
 	conn_close(c);
 	if (c->wl->tmpl != NULL)
 		free(conn_tmpl(c)->echo);
+	if (c->rx != NULL && c->rx->ev != NULL)
+		event_free(c->rx->ev);
+	free(c->rx);
 	free(c->rq);
 	free(c);
 }
@@ -1067,46 +1119,6 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 	wload_open_pending(c->wl);
 }
 
-/*
- * Compare the first n bytes of an evbuffer with ref, without copying them
- * out of libevent's chains.
- */
-static bool
-conn_bytes_equal(struct evbuffer *in, size_t n, const char *ref)
-{
-	struct evbuffer_iovec	 v[16];
-	int			 k, i;
-	size_t			 off = 0;
-
-	k = evbuffer_peek(in, (ev_ssize_t)n, NULL, v, 16);
-	if (k > 16) {
-		/* Many small chains: compare through a bounce buffer. */
-		char	 buf[4096];
-
-		while (off < n) {
-			size_t chunk = n - off < sizeof(buf) ? n - off :
-			    sizeof(buf);
-			struct evbuffer_ptr p;
-
-			evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
-			if (evbuffer_copyout_from(in, &p, buf, chunk) !=
-			    (ev_ssize_t)chunk || memcmp(buf, ref + off,
-			    chunk) != 0)
-				return false;
-			off += chunk;
-		}
-		return true;
-	}
-	for (i = 0; i < k && off < n; i++) {
-		size_t len = v[i].iov_len < n - off ? v[i].iov_len : n - off;
-
-		if (memcmp(v[i].iov_base, ref + off, len) != 0)
-			return false;
-		off += len;
-	}
-	return true;
-}
-
 /* A whole reply arrived for the oldest request: time it and move on. */
 static void
 conn_reply_done(struct conn *c, uint64_t now)
@@ -1127,87 +1139,137 @@ conn_reply_done(struct conn *c, uint64_t now)
 }
 
 /*
- * Parse replies out of the input.  Returns false if the connection was
- * reset for a bad reply (the caller must not touch it further).
+ * What a framing said of a whole reply: HTTP status classes and the
+ * status asked for, RESP errors.
  */
-static bool
-conn_read_replies(struct conn *c, struct evbuffer *in, uint64_t now)
+static void
+conn_reply_info(struct conn *c, const struct frame_reply *rep)
 {
 	struct wload		*wl = c->wl;
 	const struct load_conf	*lc = wl->conf;
-	size_t			 avail, need, take, total;
-	const char		*ref;
-	struct evbuffer_ptr	 p;
 
-	while ((avail = evbuffer_get_length(in)) > 0) {
+	if (rep->status > 0) {
+		switch (rep->status / 100) {
+		case 2:
+			CTR_ADD(wl->ctr->http_2xx, 1);
+			break;
+		case 3:
+			CTR_ADD(wl->ctr->http_3xx, 1);
+			break;
+		case 4:
+			CTR_ADD(wl->ctr->http_4xx, 1);
+			break;
+		case 5:
+			CTR_ADD(wl->ctr->http_5xx, 1);
+			break;
+		}
+		if (lc->expect_status > 0 && rep->status != lc->expect_status)
+			CTR_ADD(wl->ctr->bad_status, 1);
+	}
+	if (rep->server_error)
+		CTR_ADD(wl->ctr->server_errors, 1);
+}
+
+/*
+ * The server ends the connection after this reply (HTTP's Connection:
+ * close): not an error.  The slot opens a new connection at once and
+ * keeps its schedule; requests sent behind the last reply were not
+ * answered, and count as closed_by_peer.
+ */
+static void
+conn_server_close(struct conn *c)
+{
+	struct wload	*wl = c->wl;
+
+	CTR_ADD(wl->ctr->server_closes, 1);
+	if (c->rq_n > 0)
+		CTR_ADD(wl->ctr->errors[ERR_CLOSED], c->rq_n);
+	conn_close(c);
+	c->attempts = 0;
+	wload_idle(wl, c);
+	wload_open_pending(wl);
+}
+
+/* A reply the framing cannot parse: logged (rate-limited) and reset. */
+static void
+conn_bad_reply(struct conn *c, const struct frame_reply *rep)
+{
+	struct wload	*wl = c->wl;
+
+	if (wload_errlog(wl))
+		log_warnx("load %s: bad reply (%s): %s", wl->conf->name,
+		    frame_err_name(rep->err), rep->why);
+	conn_reset(c, rep->err == FRAME_TOO_LARGE ? ERR_REPLY_TOO_LARGE :
+	    ERR_BAD_REPLY);
+}
+
+/*
+ * Replies in a piece of the input, parsed in place: counted, checked and
+ * timed without a copy; a reply cut by the end of the piece is carried
+ * in the connection's state (reply_got, the framing's state).  Returns
+ * false if the connection was closed (the caller must not touch it).
+ */
+static bool
+conn_replies(struct conn *c, const char *p, size_t n, uint64_t now)
+{
+	struct wload		*wl = c->wl;
+	const struct load_conf	*lc = wl->conf;
+	const char		*ref;
+	size_t			 total, take;
+	struct frame_reply	 rep;
+	enum frame_rc		 rc;
+
+	CTR_ADD(wl->ctr->bytes_received, n);
+	while (n > 0) {
 		if (c->rq_n == 0) {
 			/* Bytes nobody asked for: the stream is out of step. */
-			CTR_ADD(wl->ctr->bytes_received, avail);
 			conn_reset(c, ERR_UNSOLICITED);
 			return false;
 		}
-		switch (lc->expect) {
-		case EXPECT_SIZE:
-			need = lc->expect_size - c->reply_got;
-			take = avail < need ? avail : need;
-			break;
-		case EXPECT_ECHO:
-		case EXPECT_MATCH:
-			if (lc->expect == EXPECT_ECHO && wl->tmpl != NULL) {
-				/* The request as it was expanded. */
-				ref = conn_tmpl(c)->echo +
-				    (size_t)c->rq_head * wl->size;
-				total = c->rq[c->rq_head].off;
-			} else if (lc->expect == EXPECT_ECHO) {
-				/* Its own message, whatever its length. */
-				ref = wl->payload + c->rq[c->rq_head].off;
-				total = wload_msgs_bytes(wl,
-				    c->rq[c->rq_head].off, 1);
-			} else {
-				ref = lc->expect_bytes;
-				total = lc->expect_len;
+		if (lc->expect != EXPECT_ECHO && lc->expect != EXPECT_MATCH) {
+			take = frame_feed(&wl->fr, &c->rx->fs, p, n, &rc, &rep);
+			p += take;
+			n -= take;
+			if (rc == FRAME_MORE) {
+				c->reply_got += take;
+				return true;
 			}
-			need = total - c->reply_got;
-			take = avail < need ? avail : need;
-			if (!conn_bytes_equal(in, take, ref + c->reply_got)) {
-				CTR_ADD(wl->ctr->bytes_received, avail);
-				conn_reset(c, ERR_MISMATCH);
+			if (rc == FRAME_ERROR) {
+				conn_bad_reply(c, &rep);
 				return false;
 			}
-			break;
-		case EXPECT_UNTIL:
-			p = evbuffer_search(in, lc->expect_bytes,
-			    lc->expect_len, NULL);
-			if (p.pos >= 0) {
-				take = (size_t)p.pos + lc->expect_len;
-				need = take;
-				break;
-			}
-			/*
-			 * No delimiter yet: keep only what could be the
-			 * start of one, so the search stays short.
-			 */
-			take = avail >= lc->expect_len ?
-			    avail - (lc->expect_len - 1) : 0;
-			need = take + 1;	/* not done */
-			if (c->reply_got + avail > UNTIL_MAX) {
-				CTR_ADD(wl->ctr->bytes_received, avail);
-				conn_reset(c, ERR_MISMATCH);
+			conn_reply_info(c, &rep);
+			conn_reply_done(c, now);
+			if (rep.close) {
+				conn_server_close(c);
 				return false;
 			}
-			break;
-		default:
-			take = need = avail;
-			break;
+			continue;
 		}
-		if (take == 0)
-			return true;
-		evbuffer_drain(in, take);
-		CTR_ADD(wl->ctr->bytes_received, take);
+		if (lc->expect == EXPECT_MATCH) {
+			ref = lc->expect_bytes;
+			total = lc->expect_len;
+		} else if (wl->tmpl != NULL) {
+			/* The request as it was expanded. */
+			ref = conn_tmpl(c)->echo + (size_t)c->rq_head * wl->size;
+			total = c->rq[c->rq_head].off;
+		} else {
+			/* Its own message, whatever its length. */
+			ref = wl->payload + c->rq[c->rq_head].off;
+			total = wload_msgs_bytes(wl, c->rq[c->rq_head].off, 1);
+		}
+		take = total - c->reply_got;
+		if (take > n)
+			take = n;
+		if (memcmp(p, ref + c->reply_got, take) != 0) {
+			conn_reset(c, ERR_MISMATCH);
+			return false;
+		}
+		p += take;
+		n -= take;
 		c->reply_got += take;
-		if (take < need)
-			return true;	/* the rest is still on its way */
-		conn_reply_done(c, now);
+		if (c->reply_got == total)
+			conn_reply_done(c, now);
 	}
 	return true;
 }
@@ -1222,19 +1284,24 @@ void
 conn_refill(struct conn *c, uint64_t now)
 {
 	struct wload	*wl = c->wl;
+	struct rq_batch	 b;
 
 	if (wl->rate == 0) {
-		while (conn_request(c, now, now))
+		rq_begin(c, &b);
+		while (rq_take(c, &b, now, now))
 			;
+		rq_send(c, &b);
 		return;
 	}
 	if (c->heap_idx != HEAP_NONE)
 		return;
+	rq_begin(c, &b);
 	while (c->next_due <= now &&
-	    conn_request_burst(c, c->next_due, now)) {
+	    rq_take_burst(c, &b, c->next_due, now)) {
 		CTR_ADD(wl->ctr->late, 1);
 		c->next_due += wload_gap(wl);
 	}
+	rq_send(c, &b);
 	if (c->next_due > now)
 		pace_push(c);
 }
@@ -1258,14 +1325,31 @@ stream_check_replies(struct conn *c, uint64_t now)
 		conn_refill(c, now);
 }
 
+/* The first byte of the first reply: time to first byte. */
+static inline void
+conn_ttfb(struct conn *c, uint64_t now)
+{
+	if (c->ttfb_pending) {
+		hist_record(&c->wl->h[LAT_TTFB], now - c->first_send);
+		c->ttfb_pending = false;
+	}
+}
+
+/*
+ * Through the bufferevent (TLS, which decrypts into it; or no reply
+ * expected): its input is parsed where it lies, a contiguous piece at a
+ * time, and drained once.
+ */
 static void
 conn_readcb(struct bufferevent *bev, void *arg)
 {
-	struct conn	*c = arg;
-	struct wload	*wl = c->wl;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 n = evbuffer_get_length(in);
-	uint64_t	 now;
+	struct conn		*c = arg;
+	struct wload		*wl = c->wl;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	size_t			 n = evbuffer_get_length(in), used;
+	struct evbuffer_iovec	 v[8];
+	uint64_t		 now;
+	int			 i, k;
 
 	if (wl->conf->expect == EXPECT_NONE) {
 		/* Bytes the server sends are counted and discarded. */
@@ -1274,12 +1358,67 @@ conn_readcb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	now = now_ns();
-	if (c->ttfb_pending) {
-		hist_record(&wl->h[LAT_TTFB], now - c->first_send);
-		c->ttfb_pending = false;
+	conn_ttfb(c, now);
+	while (evbuffer_get_length(in) > 0) {
+		k = evbuffer_peek(in, -1, NULL, v, 8);
+		if (k > 8)
+			k = 8;
+		used = 0;
+		for (i = 0; i < k; i++) {
+			if (!conn_replies(c, v[i].iov_base, v[i].iov_len, now))
+				return;	/* closed: its buffer went with it */
+			used += v[i].iov_len;
+		}
+		evbuffer_drain(in, used);
 	}
-	if (conn_read_replies(c, in, now))
-		conn_refill(c, now);
+	conn_refill(c, now);
+}
+
+/* An established connection is lost: the peer, or the network. */
+static void
+conn_lost(struct conn *c, enum err_kind kind)
+{
+	struct wload	*wl = c->wl;
+
+	CTR_ADD(wl->ctr->disconnects, 1);
+	CTR_ADD(wl->tctr[c->tgt].disconnects, 1);
+	/* A connection that held for a while resets the backoff. */
+	if (now_ns() - c->up_since >= 1000000000ull)
+		c->attempts = 0;
+	conn_fail(c, kind);
+}
+
+/*
+ * Plain streams (TCP, unix) that expect replies read them themselves:
+ * one recv() a wake-up into the worker's buffer, parsed in place, with no
+ * evbuffer chain, copy or callback of libevent's in between.  The
+ * bufferevent still connects and writes.
+ */
+static void
+conn_rawreadcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct worker	*w = c->wl->w;
+	ssize_t		 n;
+	uint64_t	 now;
+
+	n = recv(fd, w->rbuf, IN_MAX_READ, 0);
+	if (n > 0) {
+		now = now_ns();
+		conn_ttfb(c, now);
+		if (conn_replies(c, w->rbuf, (size_t)n, now))
+			conn_refill(c, now);
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == 0)
+		/* The end, in the middle of a reply or between two. */
+		conn_lost(c, c->rq_n > 0 && c->reply_got > 0 ?
+		    ERR_SHORT_REPLY : ERR_CLOSED);
+	else
+		conn_lost(c, err_kind_from_errno(errno));
 }
 
 /* The output fell to the low watermark (or emptied). */
@@ -1319,6 +1458,28 @@ conn_self_connected(const struct conn *c)
 	return alen == blen && memcmp(&a, &b, alen) == 0;
 }
 
+/*
+ * A plain stream that expects replies reads them itself (conn_rawreadcb);
+ * its event is made once per slot and pointed at each new socket.
+ */
+static int
+stream_rawread(struct conn *c)
+{
+	struct worker	*w = c->wl->w;
+
+	if (w->rbuf == NULL && (w->rbuf = malloc(IN_MAX_READ)) == NULL)
+		return -1;
+	if (c->rx->ev == NULL)
+		c->rx->ev = event_new(w->base, c->fd, EV_READ | EV_PERSIST,
+		    conn_rawreadcb, c);
+	else if (event_assign(c->rx->ev, w->base, c->fd, EV_READ | EV_PERSIST,
+	    conn_rawreadcb, c) == -1)
+		return -1;
+	if (c->rx->ev == NULL || event_add(c->rx->ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 /* A stream is ready: its buffers set for bulk, and traffic starts. */
 static void
 stream_ready(struct conn *c, uint64_t now)
@@ -1333,7 +1494,11 @@ stream_ready(struct conn *c, uint64_t now)
 	 */
 	bufferevent_set_max_single_write(bev, OUT_HIGH_WATER);
 	bufferevent_set_max_single_read(bev, IN_MAX_READ);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (c->wl->conf->expect != EXPECT_NONE &&
+	    c->wl->tp == &transport_tcp && stream_rawread(c) == 0)
+		bufferevent_enable(bev, EV_WRITE);
+	else
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
 	conn_up(c, now);
 }
 
@@ -1400,14 +1565,9 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (c->state == CONN_CONNECTING) {
 		CTR_ADD(wl->ctr->connects_failed, 1);
 		CTR_ADD(wl->tctr[c->tgt].connects_failed, 1);
-	} else {
-		CTR_ADD(wl->ctr->disconnects, 1);
-		CTR_ADD(wl->tctr[c->tgt].disconnects, 1);
-		/* A connection that held for a while resets the backoff. */
-		if (now_ns() - c->up_since >= 1000000000ull)
-			c->attempts = 0;
-	}
-	conn_fail(c, kind);
+		conn_fail(c, kind);
+	} else
+		conn_lost(c, kind);
 }
 
 /*

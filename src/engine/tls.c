@@ -32,7 +32,6 @@
 #include "engine/worker.h"
 
 /* At most this many TLS errors are logged per load per worker a second. */
-#define TLS_ERRLOG_PER_S	5
 
 static int	tls_new_session(SSL *, SSL_SESSION *);
 static void	tls_log(struct conn *, const char *, const char *);
@@ -282,16 +281,8 @@ static void
 tls_log(struct conn *c, const char *kind, const char *reason)
 {
 	struct wload	*wl = c->wl;
-	uint64_t	 now = now_ns();
 
-	if (now - wl->tls_errlog_at >= 1000000000ull) {
-		if (wl->tls_errlog > TLS_ERRLOG_PER_S)
-			log_warnx("load %s: %u more TLS errors not logged",
-			    wl->conf->name, wl->tls_errlog - TLS_ERRLOG_PER_S);
-		wl->tls_errlog_at = now;
-		wl->tls_errlog = 0;
-	}
-	if (wl->tls_errlog++ < TLS_ERRLOG_PER_S)
+	if (wload_errlog(wl))
 		log_warnx("load %s: %s: %s: %s", wl->conf->name,
 		    wl->conf->targets[c->tgt].str, kind, reason);
 }

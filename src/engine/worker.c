@@ -49,6 +49,27 @@ worker_random(struct worker *w)
 	return x * 0x2545F4914F6CDD1Dull;
 }
 
+/*
+ * A load's errors worth a log line (bad replies, TLS failures): a few a
+ * second at most, and how many were left out.
+ */
+#define WLOAD_ERRLOG_PER_S	5
+
+bool
+wload_errlog(struct wload *wl)
+{
+	uint64_t	 now = now_ns();
+
+	if (now - wl->errlog_at >= 1000000000ull) {
+		if (wl->errlog > WLOAD_ERRLOG_PER_S)
+			log_warnx("load %s: %u more errors not logged",
+			    wl->conf->name, wl->errlog - WLOAD_ERRLOG_PER_S);
+		wl->errlog_at = now;
+		wl->errlog = 0;
+	}
+	return wl->errlog++ < WLOAD_ERRLOG_PER_S;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -71,6 +92,8 @@ worker_main(void *arg)
 	w->heap = NULL;
 	free(w->tbuf);
 	w->tbuf = NULL;
+	free(w->rbuf);
+	w->rbuf = NULL;
 	mem_cache_flush();
 	if (w->ring != NULL) {
 		io_uring_queue_exit(w->ring);
@@ -574,6 +597,17 @@ wload_may_self_connect(const struct load_conf *lc)
 	return false;
 }
 
+/* How the load's replies end, for the framings (the profile checked it). */
+static void
+wload_framing(struct wload *wl)
+{
+	const char	*why;
+
+	if (load_conf_framing(wl->conf, &wl->fr) &&
+	    frame_init(&wl->fr, &why) == -1)
+		fatalx("load %s: framing: %s", wl->conf->name, why);
+}
+
 static struct wload *
 wload_new(struct worker *w, struct wcmd *cmd)
 {
@@ -611,6 +645,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 		for (int i = 0; i < LAT_MAX; i++)
 			hist_reset(&wl->h[i]);
 	}
+	wload_framing(wl);
 	if (wl->conf->expect != EXPECT_NONE) {
 		double	 t = wl->conf->reply_timeout / 4;
 		struct timeval tv;

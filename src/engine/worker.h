@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "model/framing.h"
 
 struct event_base;
 struct event;
@@ -69,6 +70,8 @@ struct worker {
 	/* template loads: a paced send's messages, expanded for send() */
 	char			*tbuf;
 	size_t			 tbuf_len;
+	char			*rbuf;		/* [IN_MAX_READ]: replies read
+						   by recv(), parsed in place */
 	/*
 	 * While the pace timer runs, sends are gathered here and go to the
 	 * kernel in one io_uring_enter(); NULL when io_uring is off or
@@ -147,11 +150,19 @@ struct conn {
 	 */
 	struct request_slot	*rq;		/* allocated at connect, or
 						   with the slot (template) */
+	struct conn_rx		*rx;		/* with rq */
 	unsigned		 rq_head;	/* oldest outstanding */
 	unsigned		 rq_n;		/* outstanding */
 	size_t			 reply_got;	/* bytes of the oldest reply */
 	uint64_t		 connect_start;	/* ns */
 	uint64_t		 first_send;	/* ns */
+};
+
+/* How a request/response connection reads. */
+struct conn_rx {
+	struct event		*ev;		/* TCP, unix: readable (the
+						   bufferevent does not read) */
+	struct frame_state	 fs;		/* the reply being parsed */
 };
 
 /* One request on the wire, waiting for its reply. */
@@ -273,8 +284,10 @@ struct wload {
 	/* TLS: one context per load per worker, and the session to resume */
 	struct ssl_ctx_st	*ssl_ctx;
 	struct ssl_session_st	*ssl_sess;
-	unsigned		 tls_errlog;	/* errors logged this second */
-	uint64_t		 tls_errlog_at;	/* ns: that second */
+	/* reply and TLS errors logged: a few a second (wload_errlog) */
+	unsigned		 errlog;	/* this second */
+	uint64_t		 errlog_at;	/* ns: that second */
+	struct framing		 fr;		/* how replies end (framings) */
 };
 
 /* The transport's operations, for the worker. */
@@ -366,6 +379,7 @@ conn_tmpl(const struct conn *c)
 #define IN_MAX_READ	(64 * 1024)
 
 void	 wload_adjust(struct wload *);	/* open or close toward target */
+bool	 wload_errlog(struct wload *);	/* may log an error now */
 void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
 void	 wload_kick(struct wload *);	/* open_pending, once, soon */
