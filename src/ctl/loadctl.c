@@ -416,8 +416,9 @@ print_latency(json_t *loads)
 }
 
 /*
- * What plain TCP does not have: TLS handshakes and resumption, churn, UDP
- * datagrams, and each target's share of a load with several.
+ * What plain TCP does not have: TLS handshakes and resumption, HTTP status
+ * classes and RESP errors, churn, UDP datagrams, and each target's share
+ * of a load with several.
  */
 static void
 print_transports(json_t *loads)
@@ -439,6 +440,17 @@ print_transports(json_t *loads)
 			printf("%s: udp: %lld datagrams received, %lld lost\n",
 			    gets_(l, "name"), ctr(l, KC_datagrams_received),
 			    ctr(l, KC_lost));
+		if (ctr(l, KC_http_2xx) + ctr(l, KC_http_3xx) +
+		    ctr(l, KC_http_4xx) + ctr(l, KC_http_5xx) > 0)
+			printf("%s: http: %lld 2xx, %lld 3xx, %lld 4xx, %lld "
+			    "5xx; %lld bad status, %lld closed by the server "
+			    "after a reply\n", gets_(l, "name"),
+			    ctr(l, KC_http_2xx), ctr(l, KC_http_3xx),
+			    ctr(l, KC_http_4xx), ctr(l, KC_http_5xx),
+			    ctr(l, KC_bad_status), ctr(l, KC_server_closes));
+		if (ctr(l, KC_server_errors) > 0)
+			printf("%s: resp: %lld error replies\n",
+			    gets_(l, "name"), ctr(l, KC_server_errors));
 		if (ctr(l, KC_recycled) > 0)
 			printf("%s: %lld connections recycled (churn), "
 			    "%s connects/s\n", gets_(l, "name"),
