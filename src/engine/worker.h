@@ -114,7 +114,7 @@ enum conn_state {
 /*
  * One client connection.  Owned by one worker and one wload; only that
  * worker touches it.  One per connection, so its size counts: fields are
- * ordered to leave no padding holes (152 bytes, a 160-byte malloc chunk).
+ * ordered to leave no padding holes (168 bytes, a 176-byte malloc chunk).
  */
 struct conn {
 	struct wload		*wl;
@@ -153,6 +153,8 @@ struct conn {
 	struct conn_rx		*rx;		/* with rq */
 	unsigned		 rq_head;	/* oldest outstanding */
 	unsigned		 rq_n;		/* outstanding */
+	uint32_t		 dg_owed;	/* UDP: refused, to go first */
+	uint32_t		 dg_pend;	/* UDP: requests in io_uring */
 	size_t			 reply_got;	/* bytes of the oldest reply */
 	uint64_t		 connect_start;	/* ns */
 	uint64_t		 first_send;	/* ns */
@@ -179,7 +181,7 @@ struct request_slot {
 
 /*
  * A template load's connection: what struct conn has no room for (it
- * stays at 152 bytes), allocated with the slot behind its request ring.
+ * stays at 168 bytes), allocated with the slot behind its request ring.
  * Its messages vary in length, so which are out is known from their
  * lengths, oldest first, as the kernel takes the bytes.
  */

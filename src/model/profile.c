@@ -2009,15 +2009,6 @@ profile_check_transport(struct profile_ctx *ctx,
 			profile_err(ctx, s, "a UDP message is at most %d bytes "
 			    "(%s is %zu)", UDP_SIZE_MAX, lc->varying ?
 			    "the longest message" : "size", lc->size);
-		/*
-		 * An echo is matched to the request it repeats, by its
-		 * bytes; an expanded request's bytes are not kept for UDP.
-		 */
-		if (!lc->payload.is_static && lc->expect == EXPECT_ECHO &&
-		    (s = config_setting_get_member(group, "template")) != NULL)
-			profile_err(ctx, s, "protocol = \"udp\" with template = "
-			    "true cannot check echo replies (use expect size "
-			    "or match, or no template)");
 		if (lc->expect == EXPECT_UNTIL)
 			profile_err(ctx, config_setting_get_member(group,
 			    "expect"), "expect until has no meaning for "
