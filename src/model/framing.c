@@ -159,6 +159,11 @@ frame_init(struct framing *f, const char **why)
 		    f->lp_offset > f->fr_max - f->lp_size)
 			return frame_refuse(why,
 			    "length field ends past max_reply");
+		if (f->lp_adjust > 0 && (uint64_t)f->lp_adjust >
+		    f->fr_max - f->lp_offset - f->lp_size)
+			return frame_refuse(why,
+			    "adjust alone makes every reply longer than "
+			    "max_reply");
 		return 0;
 	case FRAME_UNTIL:
 		if (f->delim == NULL || f->delim_len == 0 ||
@@ -300,7 +305,7 @@ frame_http_status(struct frame_state *st, const char *p)
 	const unsigned char	*u = (const unsigned char *)p;
 
 	if (memcmp(p, "HTTP/1.", 7) != 0 || !frame_digit(u[7]) ||
-	    u[8] != ' ' || u[9] == '0' || !frame_digit(u[9]) ||
+	    u[8] != ' ' || u[9] == '0' || u[9] > '5' || !frame_digit(u[9]) ||
 	    !frame_digit(u[10]) || !frame_digit(u[11]) ||
 	    (u[12] != ' ' && u[12] != '\r' && u[12] != '\n'))
 		return false;
@@ -593,7 +598,9 @@ frame_http(const struct framing *f, struct frame_state *st,
 					return HTTP_FAIL(FRAME_SYNTAX,
 					    "not an HTTP/1.x status line");
 			} else if (st->idx < 12) {
-				if (c - '0' >= 10u || (st->idx == 9 && c == '0'))
+				/* 100 to 599 (RFC 9110, section 15) */
+				if (c - '0' >= 10u || (st->idx == 9 &&
+				    (c == '0' || c > '5')))
 					return HTTP_FAIL(FRAME_SYNTAX,
 					    "bad status code");
 				/* In num until whole, for rep->status. */

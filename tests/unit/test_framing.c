@@ -442,8 +442,8 @@ test_http_basic(void **state)
 		    "Transfer-Encodings: chunked\r\nConten-Length: 9\r\n"
 		    "Content-Length : 9\r\nTransfer: chunked\r\nT\r\nC:\r\n"
 		    "Content-Length: 1\r\n\r\n!", 0, 299, false, false },
-		{ "HTTP/1.1 999 Whatever\r\nContent-Length: 1\r\n\r\n\n", 0,
-		    999, false, false },
+		{ "HTTP/1.1 599 Whatever\r\nContent-Length: 1\r\n\r\n\n", 0,
+		    599, false, false },
 		{ "HTTP/1.1 200 OK\r\nConnection: close\r\n"
 		    "Content-Length: 2\r\n\r\n\r\n", 0, 200, true, false },
 	};
@@ -559,6 +559,11 @@ test_http_bad(void **state)
 	int		 i;
 
 	(void)state;
+	/* Status codes are 100 to 599. */
+	expect_error_str(&f, "HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n",
+	    FRAME_SYNTAX, "bad status code");
+	expect_error_str(&f, "HTTP/1.1 999\r\n\r\n", FRAME_SYNTAX,
+	    "bad status code");
 	/* Both lengths, either order: refused, a smuggling vector. */
 	expect_error_str(&f, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\nhello", FRAME_BAD_LENGTH,
@@ -943,10 +948,9 @@ test_length_bad(void **state)
 	f.max_reply = 0;
 	f.lp_offset = 0;
 	f.lp_size = 8;
+	/* An adjust that alone passes max_reply can never frame a reply. */
 	f.lp_adjust = INT64_MAX;
-	init_ok(&f);
-	expect_error(&f, L("\xff\xff\xff\xff\xff\xff\xff\xff"), 0,
-	    FRAME_TOO_LARGE, "max_reply");
+	init_bad(&f, "adjust alone");
 	f.lp_adjust = INT64_MIN;
 	init_ok(&f);
 	expect_error(&f, L("\x7f\xff\xff\xff\xff\xff\xff\xff"), 0,
@@ -965,6 +969,13 @@ test_length_bad(void **state)
 	init_ok(&f);
 	f.lp_offset = 7;
 	init_bad(&f, "max_reply");
+	f.lp_offset = 0;
+	f.lp_adjust = 6;
+	init_ok(&f);
+	f.lp_adjust = 7;
+	init_bad(&f, "adjust alone");
+	f.lp_adjust = 0;
+	f.lp_offset = 7;
 	f.lp_offset = UINT64_MAX;
 	init_bad(&f, "max_reply");
 	f.max_reply = 2;
