@@ -63,7 +63,10 @@
 	    NULL, "RESP error replies (-ERR ...).")			\
 	X(server_closes, "server_closes", "loadd_server_closes_total",	\
 	    NULL, "Connections the server ended after a reply "		\
-	    "(HTTP Connection: close), reopened without an error.")
+	    "(HTTP Connection: close), reopened without an error.")	\
+	X(unanswered, "unanswered", "loadd_unanswered_total", NULL,	\
+	    "Requests pipelined behind a reply after which the server "	\
+	    "closed: never answered, and not an error.")
 
 /*
  * Gauges of a load's connections.

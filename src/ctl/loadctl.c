@@ -444,10 +444,12 @@ print_transports(json_t *loads)
 		    ctr(l, KC_http_4xx) + ctr(l, KC_http_5xx) > 0)
 			printf("%s: http: %lld 2xx, %lld 3xx, %lld 4xx, %lld "
 			    "5xx; %lld bad status, %lld closed by the server "
-			    "after a reply\n", gets_(l, "name"),
+			    "after a reply, %lld requests behind them "
+			    "unanswered\n", gets_(l, "name"),
 			    ctr(l, KC_http_2xx), ctr(l, KC_http_3xx),
 			    ctr(l, KC_http_4xx), ctr(l, KC_http_5xx),
-			    ctr(l, KC_bad_status), ctr(l, KC_server_closes));
+			    ctr(l, KC_bad_status), ctr(l, KC_server_closes),
+			    ctr(l, KC_unanswered));
 		if (ctr(l, KC_server_errors) > 0)
 			printf("%s: resp: %lld error replies\n",
 			    gets_(l, "name"), ctr(l, KC_server_errors));

@@ -1173,8 +1173,8 @@ conn_reply_info(struct conn *c, const struct frame_reply *rep)
 /*
  * The server ends the connection after this reply (HTTP's Connection:
  * close): not an error.  The slot opens a new connection at once and
- * keeps its schedule; requests sent behind the last reply were not
- * answered, and count as closed_by_peer.
+ * keeps its schedule; requests pipelined behind the last reply were never
+ * answered (the server said it would not), and count as unanswered.
  */
 static void
 conn_server_close(struct conn *c)
@@ -1182,8 +1182,7 @@ conn_server_close(struct conn *c)
 	struct wload	*wl = c->wl;
 
 	CTR_ADD(wl->ctr->server_closes, 1);
-	if (c->rq_n > 0)
-		CTR_ADD(wl->ctr->errors[ERR_CLOSED], c->rq_n);
+	CTR_ADD(wl->ctr->unanswered, c->rq_n);
 	conn_close(c);
 	c->attempts = 0;
 	wload_idle(wl, c);
@@ -1522,8 +1521,8 @@ stream_error_kind(struct conn *c, short what, int err)
 		return ERR_TIMEOUT;
 	if (what & BEV_EVENT_EOF) {
 		/*
-		 * Part of a reply (counted, or held back while an `until`
-		 * delimiter may still be arriving) and then the end: short.
+		 * Part of a reply (parsed, in reply_got, or still in the
+		 * input buffer) and then the end: short.
 		 */
 		size_t held = evbuffer_get_length(bufferevent_get_input(
 		    c->bev));

@@ -199,7 +199,7 @@ static const struct profile_key profile_load_keys[] = {
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "nodelay", PROFILE_BOOL, LOFF(nodelay), 0, 0, false, NULL },
 	{ "expect", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_expect },
-	{ "expect_status", PROFILE_INT, LOFF(expect_status), 100, 999, false,
+	{ "expect_status", PROFILE_INT, LOFF(expect_status), 200, 599, false,
 	    NULL },
 	{ "max_reply", PROFILE_U64, LOFF(max_reply), 1, PROFILE_REPLY_MAX,
 	    false, NULL },
@@ -1840,12 +1840,21 @@ profile_check_replies(struct profile_ctx *ctx, const config_setting_t *group,
 	if (load_conf_framing(lc, &f) && frame_init(&f, &why) == -1)
 		profile_err(ctx, profile_blame(group, "max_reply", "expect"),
 		    "expect: %s", why);
+	if ((lc->expect == EXPECT_HTTP || lc->expect == EXPECT_RESP) &&
+	    lc->content != CONTENT_MESSAGES)
+		profile_err(ctx, config_setting_get_member(group, "expect"),
+		    "expect = \"%s\" needs requests the server understands: "
+		    "literal, messages or payload_file (not generated "
+		    "content)", lc->expect == EXPECT_HTTP ? "http" : "resp");
 	if (lc->expect != EXPECT_HTTP || lc->content != CONTENT_MESSAGES)
 		return;
 	for (unsigned i = 0; i < lc->payload.nmsgs; i++) {
-		const struct payload_tmpl *t = &lc->payload.msgs[i];
+		const struct payload_tmpl	*t = &lc->payload.msgs[i];
+		const struct payload_seg	*g = &t->segs[0];
 
-		if (t->nbytes >= 5 && memcmp(t->bytes, "HEAD ", 5) == 0)
+		/* The method is the first literal's start, template or not. */
+		if (t->nsegs > 0 && g->kind == PF_LITERAL && g->len >= 5 &&
+		    memcmp(t->bytes + g->off, "HEAD ", 5) == 0)
 			head++;
 	}
 	lc->http_head = head > 0;

@@ -26,6 +26,8 @@ LOADS=$(
 	  literal = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nTrailer: t\r\n\r\n";'
 	load http_close "$E" 'expect = "http";
 	  literal = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";'
+	load http_close_pipe "$E" 'expect = "http"; inflight = 4;
+	  literal = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";'
 	load http_both "$E" 'expect = "http";
 	  literal = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";'
 	load http_negative "$E" 'expect = "http";
@@ -65,7 +67,8 @@ wait_for "resp_ok replies" 10 stat_ge replies 200 resp_ok
 wait_for "lp_ok replies" 10 stat_ge replies 100 lp_ok
 wait_for "lp_offset replies" 10 stat_ge replies 100 lp_offset
 wait_for "http_close: closes by the server" 10 stat_ge server_closes 5 http_close
-for l in http_ok http_chunked resp_ok lp_ok lp_offset http_close; do
+wait_for "http_close_pipe: closes by the server" 10 stat_ge server_closes 5 http_close_pipe
+for l in http_ok http_chunked resp_ok lp_ok lp_offset http_close http_close_pipe; do
 	[ -z "$(errs $l)" ] || fail "$l: errors $(errs $l)"
 	[ "$(stat_of disconnects $l)" = 0 ] || fail "$l: disconnects"
 done
@@ -75,6 +78,11 @@ done
 [ "$(stat_of bad_status http_ok)" = 0 ] || fail "http_ok: bad_status without expect_status"
 [ "$(stat_of http_5xx http_close)" -ge 5 ] || fail "http_close: 503s not counted"
 [ "$(stat_of connects_ok http_close)" -ge 5 ] || fail "http_close: not reopened"
+[ "$(stat_of unanswered http_close)" = 0 ] || fail "http_close: unanswered with inflight 1"
+# Four pipelined, the first answer closes: three behind it unanswered.
+J=$(ctlj stats | jq '.loads[] | select(.name=="http_close_pipe")')
+[ "$(echo "$J" | jq .unanswered)" -ge $((3 * $(echo "$J" | jq .server_closes) - 3)) ] ||
+    fail "http_close_pipe: $(echo "$J" | jq -c '{unanswered, server_closes}')"
 [ "$(stat_of server_errors resp_ok)" -ge 1 ] || fail "resp_ok: -ERR not counted"
 # Five messages in turn, one an error: a fifth of the replies (+- those in flight).
 J=$(ctlj stats | jq '.loads[] | select(.name=="resp_ok")')
@@ -119,6 +127,9 @@ refused lp_size "1, 2, 4 or 8" 'expect = { length_prefix = 3; };'
 refused lp_key "unknown key \"skip\"" 'expect = { length_prefix = 4; skip = 1; };'
 refused status_http "expect_status needs expect = \"http\"" 'expect = "resp"; expect_status = 200;'
 refused status_range "expect_status" 'expect = "http"; expect_status = 1000;'
+refused status_1xx "expect_status" 'expect = "http"; expect_status = 100;'
+refused http_generated "needs requests the server understands" 'expect = "http"; size = 64;'
+refused lp_adjust "adjust alone" 'expect = { length_prefix = 1; adjust = 2000000; };'
 refused max_echo "max_reply has no meaning" 'expect = "echo"; max_reply = 100;'
 refused max_none "max_reply needs expect" 'max_reply = 100;'
 refused udp_http "not for protocol = \"udp\"" 'protocol = "udp"; expect = "http";'
