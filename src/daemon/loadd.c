@@ -6,7 +6,11 @@
  * loads live in load.c.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -107,6 +111,57 @@ daemon_collect(void)
  * The last worker to answer a collection round calls this, on its own
  * thread: only wake the main thread (the main base is thread-safe).
  */
+/* A target on this host: loopback, or a unix socket. */
+static bool
+daemon_target_local(const struct target_conf *tc)
+{
+	const struct sockaddr_in	*in4;
+	const struct sockaddr_in6	*in6;
+
+	switch (tc->addr.ss_family) {
+	case AF_UNIX:
+		return true;
+	case AF_INET:
+		in4 = (const struct sockaddr_in *)(const void *)&tc->addr;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		in6 = (const struct sockaddr_in6 *)(const void *)&tc->addr;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127);
+	default:
+		return false;
+	}
+}
+
+/*
+ * workers = 0: one per CPU, but one CPU is left to the server when every
+ * target of the profile is on this host.  A server sharing the CPUs with
+ * as many busy workers waits for them to be descheduled, and so do the
+ * replies its clients' workers have not read: a closed loop's tail
+ * latency was 3 to 7 times worse with 2 workers than with 1 beside a
+ * single-threaded server on 2 CPUs (docs/guide.md, "CPU").
+ */
+static int
+daemon_workers(const struct profile *p, int ncpu)
+{
+	bool	 local = p->nloads > 0;
+
+	if (p->daemon.workers > 0)
+		return p->daemon.workers;
+	for (int i = 0; i < p->nloads && local; i++) {
+		for (int t = 0; t < p->loads[i].ntargets; t++)
+			local = local &&
+			    daemon_target_local(&p->loads[i].targets[t]);
+	}
+	if (!local || ncpu < 2)
+		return ncpu;
+	log_info("every target is on this host: %d worker%s for %d CPUs, "
+	    "one left to the server (set daemon.workers to choose)", ncpu - 1,
+	    ncpu - 1 == 1 ? "" : "s", ncpu);
+	return ncpu - 1;
+}
+
 static void
 daemon_collected(void *arg)
 {
@@ -354,8 +409,7 @@ main(int argc, char *argv[])
 	}
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	nworkers = d.profile->daemon.workers > 0 ?
-	    d.profile->daemon.workers : (ncpu > 0 ? (int)ncpu : 1);
+	nworkers = daemon_workers(d.profile, ncpu > 0 ? (int)ncpu : 1);
 	if (engine_start(&d.engine, nworkers, d.profile->daemon.io_uring,
 	    daemon_collected, &d) == -1)
 		fatal("cannot start worker %d", d.engine.nworkers);

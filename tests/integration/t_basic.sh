@@ -77,4 +77,17 @@ rc=0; wait "$WATCH" || rc=$?
 rc=0; "$LOADCTL" -t 0 status >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "loadctl -t 0: exit $rc"
 wait_for "sink sees all closed" 10 sink_is s active 0
+
+say "workers = 0 with every target on this host: a CPU is left to the server"
+n=$(getconf _NPROCESSORS_ONLN)
+want=$n
+[ "$n" -lt 2 ] || want=$((n - 1))
+printf 'daemon = { socket = "%s"; };\nloads = ( { name = "w"; target = "127.0.0.1:%s"; connections = 1; rate = 1.0; } );\n' \
+    "$SOCK" "$(sink_port s)" >"$TMP/auto.conf"
+start_loadd "$TMP/auto.conf"
+[ "$(ctlj status | jq .workers)" = "$want" ] ||
+    fail "workers $(ctlj status | jq .workers) with $n CPUs, wanted $want"
+[ "$n" -lt 2 ] || grep -q "every target is on this host: $want worker" "$TMP/loadd.log" ||
+    fail "the choice of workers is not logged"
+stop_loadd
 say ok
