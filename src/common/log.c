@@ -24,6 +24,7 @@
 static _Atomic int	 log_level = LOG_LEVEL_INFO;
 static const char	*log_prog = "loadd";
 static int		 log_journal;
+static int		 log_stamps;
 
 /*
  * journald sets JOURNAL_STREAM to "DEV:INODE" of the stream it reads.  It
@@ -54,6 +55,29 @@ log_init(int level, const char *progname)
 }
 
 void
+log_stamp(int on)
+{
+	log_stamps = on;
+}
+
+/* "2026-12-01T02:10:33.123+0000 " into buf, or "" if the clock fails. */
+static int
+log_time(char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 date[32], zone[8];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) == 0)
+		return 0;
+	return snprintf(buf, len, "%s.%03ld%s ", date, ts.tv_nsec / 1000000,
+	    zone);
+}
+
+void
 log_setlevel(int level)
 {
 	atomic_store_explicit(&log_level, level, memory_order_relaxed);
@@ -70,8 +94,12 @@ vlog(int level, int syslog_pri, const char *errstr, const char *fmt,
 		return;
 	if (log_journal)
 		off = snprintf(msg, sizeof(msg), "<%d>", syslog_pri);
-	else
-		off = snprintf(msg, sizeof(msg), "%s: ", log_prog);
+	else {
+		if (log_stamps)
+			off = log_time(msg, sizeof(msg));
+		off += snprintf(msg + off, sizeof(msg) - (size_t)off, "%s: ",
+		    log_prog);
+	}
 	vsnprintf(msg + off, sizeof(msg) - (size_t)off, fmt, ap);
 	/* One fprintf per line, so that threads do not interleave. */
 	if (errstr != NULL)

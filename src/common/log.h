@@ -17,6 +17,11 @@ enum log_level {
 
 void	 log_init(int level, const char *progname);
 void	 log_setlevel(int level);
+/*
+ * Lines begin with the local time, ISO 8601 with milliseconds, unless
+ * journald reads stderr (it keeps its own).  For the daemon.
+ */
+void	 log_stamp(int on);
 /* log_warn adds strerror(errno); log_warnx does not. */
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -316,6 +316,8 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&d.loads);
 	daemon_g = &d;
 	log_init(LOG_LEVEL_INFO, "loadd");
+	/* A week's log outside journald needs its own clock. */
+	log_stamp(1);
 
 	while ((ch = getopt(argc, argv, "f:hns:vV")) != -1) {
 		switch (ch) {

@@ -24,13 +24,18 @@ wait_for "STATUS with the connection count" 10 grep -q 'STATUS=3 connections up'
 stop_loadd
 wait_for "STOPPING=1" 5 grep -q 'STOPPING=1' "$TMP/notify.out"
 grep -q '^<6>load sd: started' "$TMP/j.log" || fail "no <6> prefix: $(head -3 "$TMP/j.log")"
-if grep -q '^loadd: ' "$TMP/j.log"; then fail "plain prefix under journald"; fi
+if grep -q 'loadd: ' "$TMP/j.log"; then fail "plain prefix under journald"; fi
+if grep -qE '^[0-9]{4}-' "$TMP/j.log"; then fail "a timestamp under journald (it keeps its own)"; fi
 
-say "JOURNAL_STREAM naming another stream: plain prefixes"
+say "JOURNAL_STREAM naming another stream: plain prefixes, each line timestamped"
 JOURNAL_STREAM=1:1 "$LOADD" -f "$P" -s "$SOCK" 2>"$TMP/plain.log" &
 LOADD_PID=$!
 PIDS+=($!)
 wait_for "loadd up" 10 "$LOADCTL" version
 stop_loadd
-grep -q '^loadd: load sd: started' "$TMP/plain.log" || fail "plain: $(head -3 "$TMP/plain.log")"
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} loadd: load sd: started' \
+    "$TMP/plain.log" || fail "plain: $(head -3 "$TMP/plain.log")"
+if grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$TMP/plain.log"; then
+	fail "a line without a timestamp: $(grep -vE '^[0-9]{4}-' "$TMP/plain.log" | head -1)"
+fi
 say ok
