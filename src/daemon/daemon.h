@@ -76,6 +76,10 @@ struct load {
 	struct stats_snap	 epoch_base;	/* counters when it began */
 	char			 epoch_next[96]; /* cause of the one to come */
 	struct stats_snap	 epoch_next_base;
+	/* failures logged: a few lines a minute at most (load_warn) */
+	struct stats_snap	 warn_base;	/* counters when last logged */
+	double			 warn_since;	/* monotonic s of warn_base */
+	double			 warn_at;	/* of the last warning, or 0 */
 	TAILQ_ENTRY(load)	 entry;
 };
 TAILQ_HEAD(load_list, load);

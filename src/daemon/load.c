@@ -488,7 +488,61 @@ per_s(uint64_t now, uint64_t prev, double dt)
 	return (uint64_t)((double)(now - prev) / dt);
 }
 
-/* One load's interval ends: rates, histograms, epoch. */
+/* At most one line a minute about a load's failures. */
+#define LOAD_WARN_EVERY	60.0
+
+/*
+ * Failed connects, lost connections and other errors, in the journal: at
+ * once when they begin after a quiet minute, then one line a minute while
+ * they go on, each counting what happened since the one before, by kind.
+ * A dead target shows without flooding the log.
+ */
+static void
+load_warn(struct load *l, const struct stats_snap *s)
+{
+	const struct stats_snap	*b = &l->warn_base;
+	double			 now = now_mono();
+	uint64_t		 errs = 0, n;
+	char			 kinds[512];
+	size_t			 off = 0;
+
+	if (l->warn_since == 0) {
+		l->warn_base = *s;
+		l->warn_since = now;
+		return;
+	}
+	for (int k = 0; k < ERR_MAX; k++)
+		errs += s->errors[k] - b->errors[k];
+	if (errs == 0 && s->connects_failed == b->connects_failed &&
+	    s->disconnects == b->disconnects) {
+		if (now - l->warn_since >= LOAD_WARN_EVERY) {
+			/* A quiet minute: the next failure is told at once. */
+			l->warn_base = *s;
+			l->warn_since = now;
+			l->warn_at = 0;
+		}
+		return;
+	}
+	if (l->warn_at != 0 && now - l->warn_at < LOAD_WARN_EVERY)
+		return;
+	kinds[0] = '\0';
+	for (int k = 0; k < ERR_MAX && off < sizeof(kinds); k++) {
+		if ((n = s->errors[k] - b->errors[k]) > 0)
+			off += (size_t)snprintf(kinds + off, sizeof(kinds) - off,
+			    "%s%s=%llu", off > 0 ? " " : "", err_kind_names[k],
+			    (unsigned long long)n);
+	}
+	log_warnx("load %s: %llu connects failed and %llu connections lost in "
+	    "the last %.0fs (%s)", l->conf->name,
+	    (unsigned long long)(s->connects_failed - b->connects_failed),
+	    (unsigned long long)(s->disconnects - b->disconnects),
+	    now - l->warn_since, kinds[0] != '\0' ? kinds : "no error kind");
+	l->warn_base = *s;
+	l->warn_since = now;
+	l->warn_at = now;
+}
+
+/* One load's interval ends: rates, histograms, epoch, failures logged. */
 void
 load_interval(struct load *l, double dt)
 {
@@ -502,6 +556,7 @@ load_interval(struct load *l, double dt)
 			    dt);
 	}
 	l->prev = s;
+	load_warn(l, &s);
 
 	if (l->ival != NULL) {
 		/* Swap the workers' accumulation for a clean one. */

@@ -24,6 +24,11 @@ refused=$(echo "$J" | jq .loads[0].errors.refused)
 [ "$failed" -eq "$refused" ] || fail "connects_failed $failed != refused $refused"
 [ "$failed" -lt 150 ] || fail "$failed connect attempts in ~2s: busy loop"
 [ "$(stat_of connections_active)" -eq 0 ] || fail "active with no server"
+# The journal tells it at once, and then at most once a minute.
+grep -qE "load dead: [0-9]+ connects failed and 0 connections lost in the last [0-9]+s \(refused=[0-9]+\)" \
+    "$TMP/loadd.log" || fail "refused connects not logged: $(tail -3 "$TMP/loadd.log")"
+[ "$(grep -c "load dead: .* connects failed" "$TMP/loadd.log")" -eq 1 ] ||
+    fail "failures logged more than once a minute"
 
 say "server restarted: the load comes back to its target"
 start_sink back -l "127.0.0.1:$PORT"
