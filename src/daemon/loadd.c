@@ -66,8 +66,14 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 	struct profile	*p;
 
 	summary[0] = '\0';
-	if ((p = profile_load(d->profile_path, errs)) == NULL)
+	if ((p = profile_load(d->profile_path, errs)) == NULL) {
+		/* Whoever asked (SIGHUP or loadctl), the journal says why. */
+		for (size_t i = 0; i < errs->n; i++)
+			log_warnx("reload: %s", errs->msgs[i]);
+		log_warnx("reload: profile %s has %zu error%s, nothing changed",
+		    d->profile_path, errs->n, errs->n == 1 ? "" : "s");
 		return -1;
+	}
 
 	loads_apply(p, summary, len);
 
@@ -225,11 +231,7 @@ daemon_signalcb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (sig == SIGHUP) {
 		log_info("SIGHUP: reloading %s", daemon_g->profile_path);
-		if (daemon_reload(&errs, summary, sizeof(summary)) == -1) {
-			for (size_t i = 0; i < errs.n; i++)
-				log_warnx("reload: %s", errs.msgs[i]);
-			log_warnx("reload: profile invalid, nothing changed");
-		}
+		(void)daemon_reload(&errs, summary, sizeof(summary));
 		errlist_free(&errs);
 		return;
 	}

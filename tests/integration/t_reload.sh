@@ -31,6 +31,10 @@ printf 'loads = ( { name = "keep"; target = "127.0.0.1:%s"; conections = 3; } );
     "$PORT" >>"$P"
 out=$("$LOADCTL" reload 2>&1) && fail "reload of a broken profile succeeded"
 case "$out" in *"$P:"[0-9]*) ;; *) fail "no FILE:LINE in: $out" ;; esac
+# The journal has it too, not only the client that asked.
+grep -q "reload: $P:[0-9]*: " "$TMP/loadd.log" || fail "refused reload not logged with its errors"
+grep -q "reload: profile $P has [0-9]* errors\?, nothing changed" "$TMP/loadd.log" ||
+    fail "refused reload not logged"
 rc=0; "$LOADCTL" reload >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "refused reload exit $rc"
 { ctlj reload 2>/dev/null || true; } | jq -e '.ok == false and (.errors | length) >= 1' >/dev/null ||
