@@ -385,11 +385,20 @@ loads_connections(void)
 /* ----------------------------------------------------------- reload */
 
 static void
-summary_add(char *buf, size_t len, const char *what, const char *name)
+summary_put(char *buf, size_t len, const char *text)
 {
 	size_t	 off = strlen(buf);
 
-	snprintf(buf + off, len - off, "%s%s %s", off ? ", " : "", what, name);
+	snprintf(buf + off, len - off, "%s%s", off ? ", " : "", text);
+}
+
+static void
+summary_add(char *buf, size_t len, const char *what, const char *name)
+{
+	char	 text[160];
+
+	snprintf(text, sizeof(text), "%s %s", what, name);
+	summary_put(buf, len, text);
 }
 
 /*
@@ -407,6 +416,7 @@ load_update_ceilings(struct load *l, const struct load_conf *lc)
 	tmp.max_connections = l->conf->max_connections;
 	tmp.max_rate = l->conf->max_rate;
 	tmp.autostart = l->conf->autostart;
+	tmp.keep_scale = l->conf->keep_scale;
 	if (!load_conf_equal(l->conf, &tmp))
 		return false;
 	if (want > lc->max_connections || l->rate > lc->max_rate ||
@@ -418,7 +428,47 @@ load_update_ceilings(struct load *l, const struct load_conf *lc)
 	l->conf->max_connections = lc->max_connections;
 	l->conf->max_rate = lc->max_rate;
 	l->conf->autostart = lc->autostart;
+	l->conf->keep_scale = lc->keep_scale;
 	return true;
+}
+
+/*
+ * A changed load was restarted at its profile's connections.  Its live
+ * scale (set by `scale`) is kept when the profile says keep_scale (within
+ * the new ceiling); either way the reply says what became of it.
+ */
+static void
+load_apply_scale(struct load *l, int was, bool ran, char *summary,
+    size_t len)
+{
+	const struct load_conf	*lc = l->conf;
+	char			 what[512], why[256];
+	int			 n = was;
+
+	if (!ran || was == lc->connections) {
+		summary_add(summary, len, "changed", lc->name);
+		return;
+	}
+	if (!lc->keep_scale) {
+		snprintf(what, sizeof(what), "changed %s (restarted at %d "
+		    "connections, was %d: keep_scale = true keeps it)",
+		    lc->name, lc->connections, was);
+		summary_put(summary, len, what);
+		return;
+	}
+	if (n > lc->max_connections)
+		n = lc->max_connections;
+	if (load_scale(l, (uint64_t)n, 0, why, sizeof(why)) == -1) {
+		log_warnx("reload: load %s: cannot keep its scale: %s",
+		    lc->name, why);
+		snprintf(what, sizeof(what), "changed %s (restarted at %d "
+		    "connections, was %d: %s)", lc->name, lc->connections, was,
+		    why);
+	} else
+		snprintf(what, sizeof(what), "changed %s (kept its scale: %d "
+		    "connections%s)", lc->name, n, n < was ?
+		    ", its new max_connections" : "");
+	summary_put(summary, len, what);
 }
 
 /*
@@ -442,7 +492,8 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 	}
 	for (int i = 0; i < p->nloads; i++) {
 		const struct load_conf	*lc = &p->loads[i];
-		bool			 run = lc->autostart;
+		bool			 run = lc->autostart, changed = false;
+		int			 was = 0;
 
 		if ((l = load_find(lc->name)) != NULL) {
 			if (load_conf_equal(l->conf, lc))
@@ -452,7 +503,9 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 				continue;
 			}
 			run = l->state == LOAD_RUNNING;
-			summary_add(summary, len, "changed", lc->name);
+			/* Its live scale (where a ramp was going). */
+			was = l->ramp != NULL ? l->ramp_to : l->target;
+			changed = true;
 			load_delete(l);
 		} else
 			summary_add(summary, len, "added", lc->name);
@@ -460,6 +513,8 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 		if (run && load_start(l, why, sizeof(why)) == -1)
 			log_warnx("reload: load %s not started: %s", lc->name,
 			    why);
+		if (changed)
+			load_apply_scale(l, was, run, summary, len);
 	}
 	if (summary[0] == '\0')
 		snprintf(summary, len, "no load changed");

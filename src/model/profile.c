@@ -175,6 +175,7 @@ static const struct profile_key profile_load_keys[] = {
 	{ "max_connections", PROFILE_INT, LOFF(max_connections), 1,
 	    CONNECTIONS_LIMIT, false, NULL },
 	{ "autostart", PROFILE_BOOL, LOFF(autostart), 0, 0, false, NULL },
+	{ "keep_scale", PROFILE_BOOL, LOFF(keep_scale), 0, 0, false, NULL },
 	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), 0, RATE_LIMIT,
 	    true, NULL },
 	{ "connects_inflight", PROFILE_INT, LOFF(connects_inflight), 1,

@@ -112,6 +112,8 @@ struct load_conf {
 	int			 connections;	/* at start */
 	int			 max_connections; /* ceiling for scale */
 	bool			 autostart;
+	bool			 keep_scale;	/* a reload that restarts it
+						   keeps its live scale */
 	double			 connect_rate;	/* new connections per second */
 	int			 connects_inflight; /* connects at once, all
 						   workers together */

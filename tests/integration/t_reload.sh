@@ -83,8 +83,22 @@ write "loads = (
   { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 3; },
   { name = \"fresh\"; target = \"127.0.0.1:$PORT\"; connections = 2; } );"
 out=$(ctl reload)
-case "$out" in *"changed keep"*) ;; *) fail "reload summary: $out" ;; esac
+case "$out" in *"changed keep (restarted at 4 connections, was 6"*) ;; *) fail "reload summary: $out" ;; esac
 wait_for "keep back at its profile count" 10 stat_is connections_active 4 keep
+
+say "keep_scale = true: a restarted load keeps its live scale"
+ctl scale keep 5 >/dev/null
+wait_for "keep at 5" 10 stat_is connections_active 5 keep
+write "loads = (
+  { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; max_connections = 5;
+    keep_scale = true; size = 100; },
+  { name = \"change\"; target = \"127.0.0.1:$PORT\"; connections = 3; },
+  { name = \"fresh\"; target = \"127.0.0.1:$PORT\"; connections = 2; } );"
+out=$(ctl reload)
+case "$out" in *"changed keep (kept its scale: 5 connections)"*) ;; *) fail "reload summary: $out" ;; esac
+wait_for "keep at 5 after its restart" 10 stat_is connections_active 5 keep
+[ "$(ctlj status | jq -r '.loads[] | select(.name=="keep") | .message_size')" = 100 ] ||
+    fail "keep was not restarted with its new size"
 
 say "SIGHUP reloads too"
 write "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; connections = 4; } );"
