@@ -5,8 +5,9 @@
  *
  * The page is built from the same sources as `loadctl stats`: counters and
  * connection gauges from load_snapshot() (the workers' atomics), latency
- * from the whole-run histograms, which only the main thread touches.  The
- * endpoint is off unless the profile sets metrics_listen.
+ * from the whole-run histograms, which only the main thread touches, cut
+ * into Prometheus histograms with fixed buckets.  The endpoint is off
+ * unless the profile sets metrics_listen.
  */
 #include <sys/socket.h>
 
@@ -145,7 +146,14 @@ metrics_dbl(struct evbuffer *b, const char *name, const char *load, double v)
 	metrics_double(b, v);
 }
 
-/* Latency summaries, from the whole-run histograms. */
+/*
+ * Latency histograms, from the whole-run histograms (l->run).  load.c
+ * creates them with the load and only ever adds each interval to them (a
+ * start, stop, scale or rate clears the epoch's, never these), so their
+ * buckets, _sum and _count grow for as long as the load exists, as its
+ * counters do, and rate() works on them.  A reload that replaces a load
+ * starts both afresh, which Prometheus sees as a counter reset.
+ */
 static const struct {
 	const char	*name;
 	enum lat_kind	 kind;
@@ -153,47 +161,95 @@ static const struct {
 } metrics_latencies[] = {
 	{ "loadd_latency_seconds", LAT_LATENCY,
 	  "Request latency from the intended send time (paced) or the "
-	  "actual send (flood), whole run." },
+	  "actual send (flood)." },
 	{ "loadd_service_time_seconds", LAT_SERVICE,
-	  "Time from the actual write to the complete reply, whole run." },
+	  "Time from the actual write to the complete reply." },
 	{ "loadd_connect_time_seconds", LAT_CONNECT,
-	  "Time from connect() to established, whole run." },
+	  "Time from connect() to established." },
 	{ "loadd_tls_handshake_time_seconds", LAT_HANDSHAKE,
-	  "Time from established to the TLS handshake done, whole run." },
+	  "Time from established to the TLS handshake done." },
 	{ "loadd_ttfb_seconds", LAT_TTFB,
-	  "Time from a connection's first request to its first reply byte, "
-	  "whole run." },
+	  "Time from a connection's first request to its first reply byte." },
 };
 
+/*
+ * The buckets' upper bounds, in seconds: fixed, the same for every load,
+ * kind and daemon, so that buckets add up across loads and hosts.  A 1-2-5
+ * series from 10 us to 20 s, then 60 s; +Inf follows.  le is spelt as
+ * Go's client libraries spell it (shortest 'g'), so that a dashboard sees
+ * the same label values from loadd as from other exporters.
+ */
 static const struct {
-	const char	*label;
-	double		 p;
-} metrics_quantiles[] = {
-#define X(key, p, quantile)	{ quantile, p },
-	LOADD_PERCENTILES(X)
-#undef X
+	const char	*le;
+	uint64_t	 ns;
+} metrics_bounds[] = {
+	{ "1e-05", 10000ull },		{ "2e-05", 20000ull },
+	{ "5e-05", 50000ull },		{ "0.0001", 100000ull },
+	{ "0.0002", 200000ull },	{ "0.0005", 500000ull },
+	{ "0.001", 1000000ull },	{ "0.002", 2000000ull },
+	{ "0.005", 5000000ull },	{ "0.01", 10000000ull },
+	{ "0.02", 20000000ull },	{ "0.05", 50000000ull },
+	{ "0.1", 100000000ull },	{ "0.2", 200000000ull },
+	{ "0.5", 500000000ull },	{ "1", 1000000000ull },
+	{ "2", 2000000000ull },		{ "5", 5000000000ull },
+	{ "10", 10000000000ull },	{ "20", 20000000000ull },
+	{ "60", 60000000000ull },
 };
 
-/* A quantile is NaN while a histogram is empty, as client libraries do. */
+/* A maximum is NaN while a histogram is empty, as client libraries do. */
 static double
 metrics_seconds(const struct hist *h, uint64_t ns)
 {
 	return h->total == 0 ? NAN : (double)ns / 1e9;
 }
 
+/*
+ * The cumulative count at each bound.  The histogram keeps slots, not
+ * values: a bucket takes every slot up to the one that holds its bound,
+ * as HdrHistogram's getCountBetweenValues() does.  So no value at or
+ * below a bound is ever left out of its bucket, and the values a bucket
+ * has too many are those just above the bound in the same slot: less than
+ * 512 ns above it below 1 ms, less than 0.1% above it from there.
+ * Only the slots between the least and greatest values can be non-zero.
+ */
 static void
-metrics_summary(struct evbuffer *b, const char *name, const char *load,
+metrics_buckets(const struct hist *h, uint64_t *cum)
+{
+	uint64_t	 seen = 0;
+	int		 i, hi;
+
+	if (h->total == 0) {
+		memset(cum, 0, NELEM(metrics_bounds) * sizeof(*cum));
+		return;
+	}
+	i = hist_index(h->min_ns);
+	hi = hist_index(h->max_ns);
+	for (size_t j = 0; j < NELEM(metrics_bounds); j++) {
+		int	 top = hist_index(metrics_bounds[j].ns);
+
+		for (; i <= top && i <= hi; i++)
+			seen += h->counts[i];
+		cum[j] = seen;
+	}
+}
+
+static void
+metrics_histogram(struct evbuffer *b, const char *name, const char *load,
     const struct hist *h)
 {
-	char	 sub[96];
+	uint64_t	 cum[NELEM(metrics_bounds)];
+	char		 sub[96];
 
-	for (size_t q = 0; q < NELEM(metrics_quantiles); q++) {
-		metrics_open(b, name, load);
-		evbuffer_add_printf(b, ",quantile=\"%s\"} ",
-		    metrics_quantiles[q].label);
-		metrics_double(b, metrics_seconds(h,
-		    hist_percentile(h, metrics_quantiles[q].p)));
+	metrics_buckets(h, cum);
+	snprintf(sub, sizeof(sub), "%s_bucket", name);
+	for (size_t j = 0; j < NELEM(metrics_bounds); j++) {
+		metrics_open(b, sub, load);
+		evbuffer_add_printf(b, ",le=\"%s\"} %" PRIu64 "\n",
+		    metrics_bounds[j].le, cum[j]);
 	}
+	/* Clamped values (above 2 h) are in +Inf and _count only. */
+	metrics_open(b, sub, load);
+	evbuffer_add_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", h->total);
 	snprintf(sub, sizeof(sub), "%s_sum", name);
 	metrics_dbl(b, sub, load, h->sum_ns / 1e9);
 	snprintf(sub, sizeof(sub), "%s_count", name);
@@ -300,7 +356,7 @@ metrics_page(struct evbuffer *b)
 		for (size_t k = 0; k < NELEM(metrics_latencies); k++) {
 			const char *name = metrics_latencies[k].name;
 
-			metrics_head(b, name, "summary",
+			metrics_head(b, name, "histogram",
 			    metrics_latencies[k].help);
 			TAILQ_FOREACH(l, &d->loads, entry) {
 				const struct hist *h;
@@ -309,7 +365,7 @@ metrics_page(struct evbuffer *b)
 				    metrics_latencies[k].kind))
 					continue;
 				h = &l->run[metrics_latencies[k].kind];
-				metrics_summary(b, name, l->conf->name, h);
+				metrics_histogram(b, name, l->conf->name, h);
 			}
 		}
 		metrics_head(b, "loadd_latency_max_seconds", "gauge",
