@@ -52,6 +52,7 @@ struct cmd_entry {
 	enum cmd_args	 args;
 	const char	*usage;		/* arguments, for help */
 	const char	*help;		/* one line */
+	const char	*options;	/* its own --options, for completion */
 };
 
 /* Indexed by enum cmd_id. */

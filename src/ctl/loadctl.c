@@ -37,29 +37,121 @@ static int	 opt_json;
 static int	 reply_timeout_ms = 10000;
 static volatile sig_atomic_t interrupted;
 
+/* ---------------------------------------------------------- help text */
+
+#define HELP_COLUMNS	79	/* the widest line, for an 80-column terminal */
+#define HELP_LEFT_MAX	24	/* a longer "command arguments" gets its own line */
+
+/* The left column's width for a list of lefts of these lengths. */
+static int
+help_width(const size_t *len, size_t n)
+{
+	size_t	 w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (len[i] <= HELP_LEFT_MAX && len[i] > w)
+			w = len[i];
+	}
+	return (int)w;
+}
+
+/*
+ * One row of a command list: "  LEFT  HELP", the help wrapped at words to
+ * HELP_COLUMNS and aligned at column 2 + width + 2.  A left column wider
+ * than width (scale's arguments) has the line to itself, the help under it.
+ */
+static void
+help_row(FILE *f, const char *left, const char *help, int width)
+{
+	int		 col = 2 + width + 2, at;
+	const char	*p = help;
+	bool		 first = true;
+
+	at = fprintf(f, "  %s", left);
+	if (at > col - 2) {
+		fputc('\n', f);
+		at = 0;
+	}
+	for (;;) {
+		size_t	 n;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ");
+		if (!first && at + 1 + (int)n > HELP_COLUMNS) {
+			fputc('\n', f);
+			at = 0;
+			first = true;
+		}
+		if (first) {
+			fprintf(f, "%*s", col - at, "");
+			at = col;
+		} else {
+			fputc(' ', f);
+			at++;
+		}
+		fwrite(p, 1, n, f);
+		at += (int)n;
+		p += n;
+		first = false;
+	}
+	fputc('\n', f);
+}
+
+/* loadctl's local command, beside the daemon's of the command table. */
+#define REPORT_LEFT	"report -o OUT FILE..."
+#define REPORT_HELP	"draw a results log as one HTML or SVG file (local)"
+
+/* "name arguments" of row i of the command table, and its length. */
+static size_t
+help_left(size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", cmd_table[i].name,
+	    cmd_table[i].usage[0] ? " " : "", cmd_table[i].usage);
+	return strlen(buf);
+}
+
+/* The left column's width for loadctl's own command list. */
+static int
+help_table_width(void)
+{
+	size_t	 len[CMD_MAX + 1];
+	char	 left[96];
+
+	for (size_t i = 0; i < CMD_MAX; i++)
+		len[i] = help_left(i, left, sizeof(left));
+	len[CMD_MAX] = strlen(REPORT_LEFT);
+	return help_width(len, CMD_MAX + 1);
+}
+
 static void
 usage(FILE *f)
 {
+	char	 left[96];
+	int	 width = help_table_width();
+
 	fprintf(f, "usage: loadctl [-j] [-s socket] [-t seconds] command "
 	    "[arguments]\n"
-	    "  -j          print the daemon's JSON reply as it is\n"
-	    "  -s PATH     control socket (default $LOADD_SOCKET, else "
-	    LOADD_SOCKET_DEFAULT ")\n"
-	    "  -t SECONDS  how long to wait for a reply (default 10)\n"
+	    "       loadctl -h | --help | -V | --version\n"
+	    "  -j             print the daemon's JSON reply as it is\n"
+	    "  -s PATH        control socket (default $LOADD_SOCKET, else\n"
+	    "                 " LOADD_SOCKET_DEFAULT ")\n"
+	    "  -t SECONDS     how long to wait for a reply (default 10)\n"
+	    "  -h, --help     this help (talks to no daemon)\n"
+	    "  -V, --version  loadctl's version (\"loadctl version\" asks the "
+	    "daemon too)\n"
 	    "options may also follow the command (not after --)\n\n"
 	    "commands:\n");
 	for (size_t i = 0; i < CMD_MAX; i++) {
-		char	 left[64];
-
-		snprintf(left, sizeof(left), "%s %s", cmd_table[i].name,
-		    cmd_table[i].usage);
-		fprintf(f, "  %-26s %s\n", left, cmd_table[i].help);
+		help_left(i, left, sizeof(left));
+		help_row(f, left, cmd_table[i].help, width);
 	}
-	fprintf(f, "  %-26s %s\n", "report -o OUT FILE...",
-	    "draw a results log as one HTML or SVG file (local)");
+	help_row(f, REPORT_LEFT, REPORT_HELP, width);
 	fprintf(f, "\nLOAD may be left out when the profile has one load.\n"
-	    "exit status: 0 ok, 1 refused by the daemon, 2 usage error, "
-	    "3 daemon not reachable\n");
+	    "exit status: 0 ok, 1 refused, 2 usage error, 3 daemon not "
+	    "reachable\n");
 }
 
 static int
@@ -521,15 +613,35 @@ print_version(json_t *o)
 		    "replies may not print correctly (use -j)\n");
 }
 
+/* The daemon's command list, laid out as usage() lays out loadctl's. */
 static void
 print_help(json_t *o)
 {
-	json_t	*v;
-	size_t	 i;
+	json_t	*cmds = json_object_get(o, "commands"), *v;
+	size_t	 i, n = json_array_size(cmds), *len;
+	char	**left;
 
-	json_array_foreach(json_object_get(o, "commands"), i, v)
-		printf("%-8s %-18s %s\n", gets_(v, "name"), gets_(v, "usage"),
-		    gets_(v, "help"));
+	len = xcalloc(n + 1, sizeof(*len));
+	left = xcalloc(n + 1, sizeof(*left));
+	json_array_foreach(cmds, i, v) {
+		const char	*u = json_string_value(json_object_get(v,
+				    "usage"));
+
+		if (u == NULL)
+			u = "";
+		left[i] = xasprintf("%s%s%s", gets_(v, "name"), *u ? " " : "",
+		    u);
+		len[i] = strlen(left[i]);
+	}
+	/* At least as wide as usage(), so that "help scale" aligns too. */
+	len[n] = (size_t)help_table_width();
+	json_array_foreach(cmds, i, v) {
+		help_row(stdout, left[i], gets_(v, "help"),
+		    help_width(len, n + 1));
+		free(left[i]);
+	}
+	free(left);
+	free(len);
 }
 
 /* A reply of ok (true) for people, by the command that asked for it. */
@@ -690,7 +802,41 @@ watch(int fd)
 /* ------------------------------------------------------------- options */
 
 /* loadctl's own options, for getopt and for args_order. */
-#define LOADCTL_OPTS	"hjs:t:"
+#define LOADCTL_OPTS	"hjs:t:V"
+
+enum { OPT_LIST_COMMANDS = 256 };
+
+/* None takes a value: args_order counts on it. */
+static const struct option loadctl_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	/* For the bash completion (completion/loadctl.bash), not for people. */
+	{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * What the bash completion needs of the command table, one command a line:
+ * its name, what its arguments are (none, command, load, load-count,
+ * load-rate, or files for report) and its own options.
+ */
+static void
+list_commands(void)
+{
+	static const char *const kind[] = {
+		[ARGS_NONE] = "none",
+		[ARGS_LOAD_OPT] = "load",
+		[ARGS_LOAD_COUNT] = "load-count",
+		[ARGS_LOAD_RATE] = "load-rate",
+		[ARGS_WORD_OPT] = "command",
+	};
+
+	for (size_t i = 0; i < CMD_MAX; i++)
+		printf("%s %s%s%s\n", cmd_table[i].name,
+		    kind[cmd_table[i].args], cmd_table[i].options[0] ? " " : "",
+		    cmd_table[i].options);
+	printf("report files -o -l -t -h\n");
+}
 
 /* The reordered argv, kept for the life of the process. */
 static char	**args_ordered;
@@ -701,6 +847,8 @@ args_wants_value(const char *w)
 {
 	const char	*o;
 
+	if (w[1] == '-')
+		return false;	/* a long option */
 	for (w++; *w != '\0'; w++) {
 		if (*w != ':' && (o = strchr(LOADCTL_OPTS, *w)) != NULL &&
 		    o[1] == ':')
@@ -782,7 +930,8 @@ main(int argc, char *argv[])
 	/* A daemon that refuses us may close before reading: keep the reply. */
 	signal(SIGPIPE, SIG_IGN);
 	argv = args_ordered = args_order(argc, argv, &argc);
-	while ((ch = getopt(argc, argv, "+" LOADCTL_OPTS)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+" LOADCTL_OPTS,
+	    loadctl_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			opt_json = 1;
@@ -806,6 +955,13 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("loadctl %s (control protocol %d)\n",
+			    LOADD_VERSION, LOADD_PROTOCOL);
+			return EXIT_OK;
+		case OPT_LIST_COMMANDS:
+			list_commands();
 			return EXIT_OK;
 		default:
 			usage(stderr);
