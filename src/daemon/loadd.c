@@ -43,13 +43,22 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: loadd [-hnvV] [-f profile] [-s socket]\n"
-	    "  -f FILE   profile (default " LOADD_PROFILE_DEFAULT ")\n"
-	    "  -n        check the profile and exit (0 good, 1 errors)\n"
-	    "  -s PATH   control socket (overrides the profile)\n"
-	    "  -v        more logging (debug)\n"
-	    "  -V        print the version and exit\n"
-	    "  -h        this help\n");
+	    "       loadd --help | --version\n"
+	    "  -f FILE        profile (default " LOADD_PROFILE_DEFAULT ")\n"
+	    "  -n             check the profile and exit (0 good, 1 errors)\n"
+	    "  -s PATH        control socket (default: daemon.socket of the "
+	    "profile,\n"
+	    "                 else " LOADD_SOCKET_DEFAULT ")\n"
+	    "  -v             more logging (debug)\n"
+	    "  -V, --version  print the version and exit\n"
+	    "  -h, --help     this help\n");
 }
+
+static const struct option loadd_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* ----------------------------------------------------------- reload */
 
@@ -309,7 +318,8 @@ main(int argc, char *argv[])
 	struct load	*l;
 	struct timeval	 tv;
 	char		 why[256] = "";
-	int		 ch, check = 0, verbose = 0;
+	int		 ch, check = 0, verbose = 0, rc;
+	bool		 socket_cli = false;
 	long		 ncpu;
 	int		 nworkers;
 
@@ -321,7 +331,8 @@ main(int argc, char *argv[])
 	/* A week's log outside journald needs its own clock. */
 	log_stamp(1);
 
-	while ((ch = getopt(argc, argv, "f:hns:vV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:hns:vV", loadd_longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			path = optarg;
@@ -331,6 +342,7 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			d.socket_path = optarg;
+			socket_cli = true;
 			break;
 		case 'v':
 			verbose++;
@@ -394,10 +406,22 @@ main(int argc, char *argv[])
 			fatalx("cannot catch signal %d", signos[i]);
 	}
 
-	if (control_init(d.socket_path, d.profile->daemon.socket_mode,
+	/*
+	 * The default socket's directory is made by systemd (loadd.service:
+	 * RuntimeDirectory=loadd); started by hand, loadd usually cannot bind
+	 * there: say how to choose another.
+	 */
+	if ((rc = control_init(d.socket_path, d.profile->daemon.socket_mode,
 	    d.profile->daemon.max_clients,
-	    d.profile->daemon.client_timeout) == -1 ||
-	    metrics_init(d.profile->daemon.metrics_listen, why,
+	    d.profile->daemon.client_timeout)) == -1 && !socket_cli &&
+	    strcmp(d.socket_path, LOADD_SOCKET_DEFAULT) == 0) {
+		log_warnx("choose a control socket with -s PATH or "
+		    "daemon.socket in the profile (the default, "
+		    LOADD_SOCKET_DEFAULT ", is in the directory systemd makes "
+		    "for loadd.service)");
+		log_warnx("loadctl finds it with -s PATH or LOADD_SOCKET=PATH");
+	}
+	if (rc == -1 || metrics_init(d.profile->daemon.metrics_listen, why,
 	    sizeof(why)) == -1) {
 		if (why[0] != '\0') {
 			log_warnx("%s", why);
