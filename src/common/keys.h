@@ -66,7 +66,10 @@
 	    "(HTTP Connection: close), reopened without an error.")	\
 	X(unanswered, "unanswered", "loadd_unanswered_total", NULL,	\
 	    "Requests pipelined behind a reply after which the server "	\
-	    "closed: never answered, and not an error.")
+	    "closed: never answered, and not an error.")			\
+	X(skipped, "skipped", "loadd_skipped_total", NULL,		\
+	    "Paced messages not sent because the connection was behind "	\
+	    "its schedule (catch_up = \"drop\").")
 
 /*
  * Gauges of a load's connections.

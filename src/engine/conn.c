@@ -1294,6 +1294,7 @@ conn_refill(struct conn *c, uint64_t now)
 	}
 	if (c->heap_idx != HEAP_NONE)
 		return;
+	conn_catch_up(c, now);
 	rq_begin(c, &b);
 	while (c->next_due <= now &&
 	    rq_take_burst(c, &b, c->next_due, now)) {

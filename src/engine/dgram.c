@@ -852,6 +852,7 @@ dgram_refill(struct conn *c, uint64_t now)
 			dgram_wait(c, wait);
 		return;
 	}
+	conn_catch_up(c, now);
 	if ((wait = dgram_pay(c, now, DGRAM_PAY_LATE)) != DGRAM_WAIT_NONE) {
 		dgram_wait(c, wait);
 		return;

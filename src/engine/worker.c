@@ -621,6 +621,9 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->tctr = &cmd->shared->tctr[w->id * cmd->shared->ntargets];
 	wl->conf = cmd->conf;
 	wl->tick_ns = (uint64_t)(wl->conf->tick * 1e9);
+	/* Late by more than a tick (and a millisecond) is behind. */
+	if (wl->conf->catch_up_drop)
+		wl->skip_ns = wl->tick_ns > 1000000 ? wl->tick_ns : 1000000;
 	wl->msg_limit = wl->conf->messages_per_connection > 0 ?
 	    wl->conf->messages_per_connection : UINT64_MAX;
 	TAILQ_INIT(&wl->idle);
@@ -924,6 +927,36 @@ worker_trimcb(evutil_socket_t fd, short what, void *arg)
 	(void)malloc_trim(0);
 }
 
+/*
+ * catch_up = "drop": the due moments a connection missed by more than
+ * skip_ns (a stall, a reconnect, requests held back by inflight) are not
+ * sent but counted as skipped, each of its burst messages; the schedule
+ * goes on from the first moment within skip_ns, which leaves as usual.
+ * Those messages are then missing from the latency record (coordinated
+ * omission), which `skipped` makes visible.
+ */
+void
+wload_skip(struct conn *c, uint64_t now)
+{
+	struct wload	*wl = c->wl;
+	uint64_t	 n = 0, gap;
+
+	if (now < wl->skip_ns || c->next_due >= now - wl->skip_ns)
+		return;
+	if (wl->conf->arrival == ARRIVAL_UNIFORM) {
+		n = (now - wl->skip_ns - c->next_due) / wl->interval_ns + 1;
+		c->next_due += n * wl->interval_ns;
+	} else {
+		/* Exponential gaps have no memory: draw them anew. */
+		while (c->next_due < now - wl->skip_ns) {
+			gap = wload_gap(wl);
+			c->next_due += gap;
+			n++;
+		}
+	}
+	CTR_ADD(wl->ctr->skipped, n * wl->conf->burst);
+}
+
 /* ns until the next scheduled message of a paced load. */
 uint64_t
 wload_gap(struct wload *wl)
@@ -1106,6 +1139,7 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 	w->pace_last = now;
 	w->batching = w->ring != NULL;
 	while (w->heap_n > 0 && (c = w->heap[0])->next_due <= now) {
+		conn_catch_up(c, now);
 		conn_send_due(c, now);
 		if (c->heap_idx == HEAP_NONE)
 			continue;	/* it failed and left */

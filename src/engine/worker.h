@@ -250,6 +250,9 @@ struct wload {
 						   UINT64_MAX */
 	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
 	uint64_t		 tick_ns;	/* conf->tick */
+	uint64_t		 skip_ns;	/* catch_up = "drop": moments
+						   later than this are skipped;
+						   0 to send them all */
 	unsigned		 next_source;	/* conf->sources, round-robin */
 	int			 connecting;	/* slots in CONN_CONNECTING */
 	int			 connecting_max; /* share of connects_inflight */
@@ -391,5 +394,14 @@ void	 pace_push(struct conn *);	/* keep its next_due */
 void	 pace_remove(struct conn *);
 void	 pace_schedule(struct worker *);
 uint64_t worker_random(struct worker *);
+void	 wload_skip(struct conn *, uint64_t now); /* catch_up = "drop" */
+
+/* A connection behind its schedule skips what catch_up drops. */
+static inline void
+conn_catch_up(struct conn *c, uint64_t now)
+{
+	if (c->wl->skip_ns != 0)
+		wload_skip(c, now);
+}
 
 #endif

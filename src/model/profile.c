@@ -130,6 +130,8 @@ static int	profile_read_expect(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_arrival(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_catch_up(struct profile_ctx *,
+		    const config_setting_t *, void *);
 static int	profile_read_path(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_metrics(struct profile_ctx *,
@@ -209,6 +211,7 @@ static const struct profile_key profile_load_keys[] = {
 	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout), 0,
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
+	{ "catch_up", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_catch_up },
 	{ "tick", PROFILE_DURATION, LOFF(tick), 0, 1, false, NULL },
 	{ "targets", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_targets },
 	{ "protocol", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_protocol },
@@ -1598,6 +1601,28 @@ profile_read_arrival(struct profile_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* catch_up = "burst" (the default) or "drop". */
+static int
+profile_read_catch_up(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	const char		*str;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (strcmp(str, "burst") == 0)
+		lc->catch_up_drop = false;
+	else if (strcmp(str, "drop") == 0)
+		lc->catch_up_drop = true;
+	else {
+		profile_err(ctx, s, "unknown catch_up \"%s\" (use \"burst\" "
+		    "or \"drop\")", str);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 profile_load_defaults(struct load_conf *lc)
 {
@@ -2156,6 +2181,10 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 	    lc->rate == 0)
 		profile_err(ctx, s, "arrival needs a rate (flood has no "
 		    "schedule)");
+	if ((s = config_setting_get_member(group, "catch_up")) != NULL &&
+	    lc->rate == 0)
+		profile_err(ctx, s, "catch_up needs a rate (flood has no "
+		    "schedule to fall behind)");
 	/*
 	 * Batching paced sends into ticks costs each message up to a tick of
 	 * lateness.  Plain traffic takes a millisecond for a fraction of the
@@ -2453,6 +2482,7 @@ load_conf_equal(const struct load_conf *a, const struct load_conf *b)
 		return false;
 	if (a->inflight != b->inflight ||
 	    a->reply_timeout != b->reply_timeout || a->arrival != b->arrival ||
+	    a->catch_up_drop != b->catch_up_drop ||
 	    a->tick != b->tick)
 		return false;
 	return true;

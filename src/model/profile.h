@@ -148,6 +148,7 @@ struct load_conf {
 	int			 inflight;	/* outstanding per connection */
 	double			 reply_timeout;	/* seconds */
 	enum arrival_kind	 arrival;
+	bool			 catch_up_drop;	/* catch_up = "drop" */
 	double			 tick;		/* s a paced send may wait to
 						   join a batch; <0: default */
 	/* churn: a connection's life ends after either (0: never) */

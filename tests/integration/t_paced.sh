@@ -42,4 +42,36 @@ wait_for "flood traffic" 10 sink_ge s bytes_received $((b1 + 1000000))
 ctl rate 10 >/dev/null
 [ "$(stat_of rate)" = 10 ] || fail "rate $(stat_of rate)"
 stop_loadd
+
+say "catch_up after a stalled server: burst sends what it owes, drop skips it"
+start_sink cu -m echo
+CU=127.0.0.1:$(sink_port cu)
+P=$(profile catchup "loads = (
+  { name = \"burst\"; target = \"$CU\"; connections = 1; rate = 100.0; expect = \"echo\"; size = 8; },
+  { name = \"drop\"; target = \"$CU\"; connections = 1; rate = 100.0; expect = \"echo\"; size = 8;
+    catch_up = \"drop\"; } );")
+start_loadd "$P"
+wait_for "both answered" 10 stat_ge replies 20 drop
+kill -STOP "$SINK_PID_cu"
+sleep 2
+kill -CONT "$SINK_PID_cu"
+# The stall held about 200 moments of each; wait for their schedules to resume.
+wait_for "burst caught up" 10 stat_ge late 150 burst
+wait_for "drop skipped" 10 stat_ge skipped 150 drop
+J=$(ctlj stats)
+jl() { echo "$J" | jq -r ".loads[] | select(.name==\"$1\") | $2"; }
+[ "$(jl burst .skipped)" = 0 ] || fail "burst skipped $(jl burst .skipped)"
+[ "$(jl drop .late)" -lt 20 ] || fail "drop sent $(jl drop .late) late"
+# What drop skipped is missing from what it sent, and nothing else is.
+s_b=$(jl burst .messages_sent) s_d=$(jl drop .messages_sent) k=$(jl drop .skipped)
+[ $((s_d + k)) -ge $((s_b - 30)) ] && [ $((s_d + k)) -le $((s_b + 30)) ] ||
+    fail "drop sent $s_d + skipped $k, burst sent $s_b"
+[ "$(jl drop '[.errors[]] | add')" = 0 ] || fail "drop: errors"
+stop_loadd
+out=$("$LOADD" -n -f "$(profile cu_flood 'loads = ( { name = "f"; target = "127.0.0.1:9"; catch_up = "drop"; } );')" 2>&1) &&
+    fail "catch_up without a rate accepted"
+case "$out" in *"cu_flood.conf:"[0-9]*": catch_up needs a rate"*) ;; *) fail "catch_up without a rate: $out" ;; esac
+out=$("$LOADD" -n -f "$(profile cu_bad 'loads = ( { name = "f"; target = "127.0.0.1:9"; rate = 1.0; catch_up = "skip"; } );')" 2>&1) &&
+    fail "catch_up = skip accepted"
+case "$out" in *"cu_bad.conf:"[0-9]*': unknown catch_up "skip"'*) ;; *) fail "catch_up = skip: $out" ;; esac
 say ok

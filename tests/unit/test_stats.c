@@ -30,7 +30,7 @@ test_counter_table(void **state)
 	struct load_counters	 c;
 
 	(void)state;
-	assert_int_equal(KC_MAX, 21);
+	assert_int_equal(KC_MAX, 22);
 	assert_int_equal(KG_MAX, 2);
 	for (size_t i = 0; i < KC_MAX; i++) {
 		const struct key_def *d = &key_counters[i];
