@@ -138,6 +138,27 @@ control_send(struct control_client *cc, json_t *reply)
 	free(s);
 }
 
+/* "a, b, c": the loads' names, as many as fit, for a refusal. */
+static void
+control_load_names(char *buf, size_t len)
+{
+	struct load	*l;
+	size_t		 off = 0;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		const char	*sep = off ? ", " : "";
+
+		/* Keep room for ", ..." when a name does not fit. */
+		if (off + strlen(sep) + strlen(l->conf->name) + 6 > len) {
+			snprintf(buf + off, len - off, "%s...", sep);
+			return;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", sep,
+		    l->conf->name);
+	}
+}
+
 /*
  * The load a request names, or the only load when it names none.  Fills why
  * and returns NULL otherwise.
@@ -147,11 +168,15 @@ control_load(struct request *req, char *why, size_t whylen)
 {
 	struct load	*l, *only = NULL;
 	int		 n = 0;
+	char		 names[256];
 
 	if (req->load[0] != '\0') {
-		if ((l = load_find(req->load)) == NULL)
-			snprintf(why, whylen, "no load named \"%s\"", req->load);
-		return l;
+		if ((l = load_find(req->load)) != NULL)
+			return l;
+		control_load_names(names, sizeof(names));
+		snprintf(why, whylen, "no load named \"%s\" (loads: %s)",
+		    req->load, names[0] ? names : "none");
+		return NULL;
 	}
 	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
 		only = l;
@@ -161,8 +186,11 @@ control_load(struct request *req, char *why, size_t whylen)
 		return only;
 	if (n == 0)
 		snprintf(why, whylen, "the profile declares no load");
-	else
-		snprintf(why, whylen, "%d loads are declared: name one", n);
+	else {
+		control_load_names(names, sizeof(names));
+		snprintf(why, whylen, "%d loads are declared: name one (%s)",
+		    n, names);
+	}
 	return NULL;
 }
 
