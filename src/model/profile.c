@@ -507,6 +507,74 @@ profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
 }
 
 /*
+ * The optimal string alignment distance between a and b: insertions,
+ * deletions, substitutions and swaps of neighbours ("sokcet" is 1 from
+ * "socket").  Names of 64 bytes or more are too far from any key.
+ */
+static size_t
+profile_distance(const char *a, const char *b)
+{
+	unsigned char	 d[64][64];
+	size_t		 la = strlen(a), lb = strlen(b), i, j, v;
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1u < v)
+				v = d[i - 1][j] + 1u;
+			if (d[i][j - 1] + 1u < v)
+				v = d[i][j - 1] + 1u;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1u < v)
+				v = d[i - 2][j - 2] + 1u;
+			d[i][j] = (unsigned char)v;
+		}
+	}
+	return d[la][lb];
+}
+
+/*
+ * For "did you mean": keep in *best the candidate closest to an unknown
+ * name, if within 2 edits (and fewer than the name has letters, so that
+ * "x" suggests nothing).
+ */
+static void
+profile_nearest(const char *name, const char *cand, const char **best,
+    size_t *bestd)
+{
+	size_t	 dist = profile_distance(name, cand);
+
+	if (dist <= 2 && dist < strlen(name) && dist < *bestd) {
+		*best = cand;
+		*bestd = dist;
+	}
+}
+
+/* "unknown key" in a group, with the nearest key of its table if any. */
+static void
+profile_err_unknown(struct profile_ctx *ctx, const config_setting_t *s,
+    const struct profile_key *keys, size_t nkeys)
+{
+	const char	*name = config_setting_name(s), *best = NULL;
+	size_t		 bestd = SIZE_MAX;
+
+	for (size_t k = 0; k < nkeys; k++)
+		profile_nearest(name, keys[k].name, &best, &bestd);
+	if (best == NULL)
+		profile_err(ctx, s, "unknown key \"%s\"", name);
+	else	/* the hint goes last, after the scope */
+		profile_err_plain(ctx, s, "unknown key \"%s\"%s%s; did you "
+		    "mean \"%s\"?", name, ctx->what != NULL ? " in " : "",
+		    ctx->what != NULL ? ctx->what : "", best);
+}
+
+/*
  * Read every setting of a group against its table.  Returns a mask with
  * bit i set when keys[i] was given but wrong, so that checks between two
  * keys can skip a key already reported.
@@ -529,7 +597,7 @@ profile_read_group(struct profile_ctx *ctx, const config_setting_t *group,
 				break;
 		}
 		if (k == nkeys) {
-			profile_err(ctx, s, "unknown key \"%s\"", name);
+			profile_err_unknown(ctx, s, keys, nkeys);
 			continue;
 		}
 		if (profile_read_key(ctx, s, &keys[k], obj) == -1)
@@ -2329,9 +2397,19 @@ profile_load(const char *path, struct errlist *errs)
 		else if (strcmp(name, "loads") == 0) {
 			have_loads = true;
 			profile_read_loads(&ctx, s, prof);
-		} else
-			profile_err(&ctx, s, "unknown key \"%s\" at top level "
-			    "(expected daemon or loads)", name);
+		} else {
+			const char	*best = NULL;
+			size_t		 bestd = SIZE_MAX;
+
+			profile_nearest(name, "daemon", &best, &bestd);
+			profile_nearest(name, "loads", &best, &bestd);
+			if (best != NULL)
+				profile_err(&ctx, s, "unknown key \"%s\" at top "
+				    "level; did you mean \"%s\"?", name, best);
+			else
+				profile_err(&ctx, s, "unknown key \"%s\" at top "
+				    "level (expected daemon or loads)", name);
+		}
 	}
 	if (!have_loads)
 		profile_err_plain(&ctx, NULL, "no loads declared (add loads = "
