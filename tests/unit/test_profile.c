@@ -530,8 +530,8 @@ test_include_error(void **state)
 
 	assert_null(profile_load(main_path, &errs));
 	assert_int_equal(errs.n, 1);
-	if (asprintf(&want, "%s:3: unknown key \"sise\" in load \"a\"",
-	    inc_path) == -1)
+	if (asprintf(&want, "%s:3: unknown key \"sise\" in load \"a\"; "
+	    "did you mean \"size\"?", inc_path) == -1)
 		abort();
 	assert_string_equal(errs.msgs[0], want);
 
