@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: ISC
 # The Prometheus endpoint: GET /metrics answers 200 in the text format
 # 0.0.4 with every metric, its HELP and TYPE once; counters grow between
-# scrapes; latency histograms exist for the load that expects replies only;
+# scrapes; latency histograms exist for the load that expects replies only,
+# with the documented buckets, cumulative, never lower in a later scrape
+# (across a stop and a start too), _count and the p99 they give agreeing
+# with `loadctl -j stats` for the whole run and for a window;
 # a load removed by a reload leaves its counters under load="_retired";
 # other paths are 404, other methods 405; idle HTTP connections are capped
 # and timed out; a metrics_listen port in use stops loadd from starting.
@@ -48,6 +51,103 @@ count_ge() {
 	scrape "$TMP/w" >/dev/null
 	v=$(value "$TMP/w" "$1")
 	[ "${v:-0}" -ge "$2" ]
+}
+
+# The histograms' series: loadd_X_seconds_{bucket,sum,count}.
+HIST_RE='^loadd_(latency|service_time|connect_time|tls_handshake_time|ttfb)'
+HIST_RE+='_seconds_(bucket|sum|count)[{]'
+# hist_ok FILE NAME LOAD: NAME's buckets for LOAD in the page FILE are the
+# bounds of BOUNDS in order, cumulative, and +Inf equals _count.
+hist_ok() {
+	awk -v bounds="$BOUNDS" -v pre="$2_bucket{load=\"$3\",le=\"" \
+	    -v cnt="$2_count{load=\"$3\"}" '
+	BEGIN { n = split(bounds, want) }
+	index($1, pre) == 1 {
+		le = substr($1, length(pre) + 1)
+		sub(/"}$/, "", le)
+		if (le != want[++k]) {
+			print "bucket " k " is le=" le ", not " want[k]
+			bad = 1
+		}
+		if (k > 1 && $2 + 0 < prev) {
+			print "le=" le ": " $2 " below the bucket before, " prev
+			bad = 1
+		}
+		prev = $2 + 0
+		inf = $2
+	}
+	$1 == cnt { count = $2 }
+	END {
+		if (k != n) { print k " buckets, not " n; bad = 1 }
+		if (inf != count) {
+			print "+Inf " inf ", _count " count
+			bad = 1
+		}
+		exit bad
+	}' "$1" || fail "$1: $2 for $3 is not a histogram"
+}
+# not_lower OLD NEW: every histogram series of the page OLD is in NEW, and
+# not lower there.
+not_lower() {
+	awk -v re="$HIST_RE" '
+	NR == FNR { if ($1 ~ re) old[$1] = $2; next }
+	$1 in old {
+		if ($2 + 0 < old[$1] + 0) {
+			print $1 " went down: " old[$1] " -> " $2
+			bad = 1
+		}
+		seen[$1] = 1
+	}
+	END {
+		for (s in old)
+			if (!(s in seen)) { print s " is gone"; bad = 1 }
+		exit bad
+	}' "$1" "$2" || fail "histograms of $1 lower or gone in $2"
+}
+# hq Q NAME LOAD NEW [OLD]: histogram_quantile(Q, ...) as Prometheus
+# computes it from NAME's buckets for LOAD in the page NEW, less those in
+# the page OLD (a window, as rate() or increase() gives it): "VALUE INDEX",
+# INDEX the bucket it lies in, from 0 in BOUNDS.
+hq() {
+	awk -v q="$1" -v pre="$2_bucket{load=\"$3\",le=\"" '
+	index($1, pre) == 1 {
+		le = substr($1, length(pre) + 1)
+		sub(/"}$/, "", le)
+		if (FILENAME == ARGV[1]) { was[le] = $2; next }
+		ub[++n] = le + 0
+		c[n] = $2 - was[le]
+	}
+	END {
+		if (n == 0 || c[n] == 0) { print "NaN -1"; exit }
+		rank = q * c[n]
+		for (b = 1; b < n && c[b] < rank; b++)
+			;
+		if (b == n) {	# in +Inf: the highest finite bound
+			printf "%.9g %d\n", ub[n - 1], n - 1
+			exit
+		}
+		lo = b == 1 ? 0 : ub[b - 1]
+		before = b == 1 ? 0 : c[b - 1]
+		printf "%.9g %d\n", lo + (ub[b] - lo) * (rank - before) / \
+		    (c[b] - before), b - 1
+	}' "${5:-/dev/null}" "$4"
+}
+# bucket_of SECONDS: the bucket a value lies in, from 0 in BOUNDS.
+bucket_of() {
+	awk -v x="$1" -v bounds="$BOUNDS" 'BEGIN {
+		n = split(bounds, b)
+		for (i = 1; i < n && x > b[i] + 0; i++)
+			;
+		print i - 1
+	}'
+}
+# near A B: A is within a millionth of B.
+near() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		d = a - b; if (d < 0) d = -d
+		m = b < 0 ? -b : b
+		exit !(d <= 1e-6 * m)
+	}'
 }
 
 wait_for "latency recorded" 10 \
@@ -129,8 +229,8 @@ done
 # Latency: every bucket, _sum and _count for echo; nothing for flood.
 for m in $HISTOGRAMS; do
 	for le in $BOUNDS; do
-		[ -n "$(value "$M1" "${m}_bucket{load=\"echo\",le=\"$le\"}")" ] ||
-		    fail "no ${m}_bucket le=$le"
+		s="${m}_bucket{load=\"echo\",le=\"$le\"}"
+		[ -n "$(value "$M1" "$s")" ] || fail "no $s"
 	done
 	[ -n "$(value "$M1" "${m}_sum{load=\"echo\"}")" ] || fail "no ${m}_sum"
 	[ "$(value "$M1" "${m}_count{load=\"echo\"}")" -gt 0 ] ||
@@ -156,6 +256,11 @@ grown() {
 	done
 }
 wait_for "counters to grow between scrapes" 10 grown
+for m in $HISTOGRAMS; do
+	hist_ok "$M1" "$m" echo
+	hist_ok "$TMP/m2" "$m" echo
+done
+not_lower "$M1" "$TMP/m2"
 
 # A stopped load: target 0, running 0, a new epoch.
 ep=$(value "$TMP/m2" 'loadd_epoch{load="flood"}')
@@ -186,12 +291,101 @@ s='loadd_messages_sent_total{load="_retired"}'
 s='loadd_bytes_sent_total{load="_retired"}'
 [ "$(value "$TMP/m4" "$s")" = "$bytes" ] ||
     fail "_retired bytes_sent is not flood's $bytes"
+# The reload left echo as it was: its histograms went on.
+not_lower "$TMP/m2" "$TMP/m4"
+
+# The histograms against loadd's own numbers.  sample LOAD FILE: a scrape
+# into FILE, and the load's stats read just before it into FILE.json, when
+# nothing moved: every reply was in the whole-run histogram before the
+# scrape, and no reply came until after it.  The histograms only change
+# when an interval brings replies that the counter has already counted, so
+# the page and FILE.json then show the very same histogram.  For wait_for.
+sample() {
+	ctlj stats | jq --arg l "$1" '.loads[] | select(.name == $l)' \
+	    >"$2.json"
+	jq -e '.replies == .latency_us.run.count' "$2.json" >/dev/null ||
+	    return 1
+	scrape "$2" >/dev/null
+	[ "$(stat_of replies "$1")" = "$(jq -r .replies "$2.json")" ]
+}
+# check_against PAGE JSON WHICH [OLD]: for latency and service time, the
+# page's histogram (less OLD's) has the count, the mean and, within one
+# bucket, the p99 of JSON's WHICH histogram (run or epoch).
+check_against() {
+	local page=$1 js=$2 which=$3 old=${4:-} m k s cnt sum want got b wb
+	for m in latency service_time; do
+		k=latency_us
+		[ "$m" = latency ] || k=service_us
+		s="loadd_${m}_seconds"
+		cnt=$(value "$page" "${s}_count{load=\"echo\"}")
+		sum=$(value "$page" "${s}_sum{load=\"echo\"}")
+		if [ -n "$old" ]; then
+			got=$(value "$old" "${s}_count{load=\"echo\"}")
+			cnt=$((cnt - got))
+			sum=$(awk -v a="$sum" \
+			    -v b="$(value "$old" "${s}_sum{load=\"echo\"}")" \
+			    'BEGIN { printf "%.15g", a - b }')
+		fi
+		want=$(jq -r ".$k.$which.count" "$js")
+		[ "$cnt" = "$want" ] ||
+		    fail "$m: $cnt in the buckets, $want in stats ($which)"
+		want=$(jq -r ".$k.$which.mean" "$js")
+		got=$(awk -v s="$sum" -v c="$cnt" \
+		    'BEGIN { printf "%.9g", s / c * 1e6 }')
+		near "$got" "$want" ||
+		    fail "$m: _sum/_count ${got}us, $which mean ${want}us"
+		want=$(jq -r ".$k.$which.p99" "$js")
+		want=$(awk -v us="$want" 'BEGIN { printf "%.9g", us / 1e6 }')
+		wb=$(bucket_of "$want")
+		read -r got b <<<"$(hq 0.99 "$s" echo "$page" "$old")"
+		say "$m $which: count $cnt, p99 from the buckets ${got}s" \
+		    "(bucket $b), loadd's ${want}s (bucket $wb)"
+		if [ $((b - wb)) -gt 1 ] || [ $((wb - b)) -gt 1 ]; then
+			fail "$m: p99 ${got}s from the buckets, loadd: ${want}s"
+		fi
+	done
+}
+
+# The whole run, stopped: _count is the reply count of stats, exactly.
+ctl stop echo >/dev/null
+wait_for "echo's connections closed" 10 stat_is connections_active 0 echo
+wait_for "a settled scrape of echo" 20 sample echo "$TMP/ha"
+[ "$(value "$TMP/ha" 'loadd_latency_seconds_count{load="echo"}')" = \
+    "$(jq -r .replies "$TMP/ha.json")" ] ||
+    fail "loadd_latency_seconds_count is not echo's replies"
+for m in $HISTOGRAMS; do hist_ok "$TMP/ha" "$m" echo; done
+not_lower "$TMP/m4" "$TMP/ha"
+check_against "$TMP/ha" "$TMP/ha.json" run
+
+# A window: start echo again, let replies come, then have the sink stop
+# answering (echo runs on, in the same epoch, with no replies).  What the
+# buckets gained since the last scrape is then what the epoch measured:
+# nothing was reset by stop or start.
+n0=$(jq -r .replies "$TMP/ha.json")
+ctl start echo >/dev/null
+cause_is() { [ "$(stat_of epoch.cause "$2")" = "$1" ]; }
+wait_for "echo's new epoch" 10 cause_is start echo
+wait_for "replies in the new epoch" 20 stat_ge replies $((n0 + 50)) echo
+printf 'mode discard\n' | socat -t 5 - "UNIX-CONNECT:$TMP/s.sock" >/dev/null
+wait_for "a settled scrape of echo in its epoch" 20 sample echo "$TMP/hb"
+[ "$(jq -r .epoch.cause "$TMP/hb.json")" = start ] ||
+    fail "echo's epoch changed under the window"
+for m in $HISTOGRAMS; do hist_ok "$TMP/hb" "$m" echo; done
+not_lower "$TMP/ha" "$TMP/hb"
+[ $(($(value "$TMP/hb" 'loadd_latency_seconds_count{load="echo"}') -
+    $(value "$TMP/ha" 'loadd_latency_seconds_count{load="echo"}'))) -eq \
+    $(($(jq -r .replies "$TMP/hb.json") - n0)) ] ||
+    fail "the window's count is not the replies in it"
+check_against "$TMP/hb" "$TMP/hb.json" epoch "$TMP/ha"
+ctl stop echo >/dev/null
 
 # The exposition format, checked by Prometheus' own parser when present.
 PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
 if [ -n "$PROMTOOL" ]; then
-	"$PROMTOOL" check metrics <"$TMP/m2" ||
-	    fail "promtool check metrics rejects the page"
+	for f in "$TMP/m2" "$TMP/hb"; do
+		"$PROMTOOL" check metrics <"$f" ||
+		    fail "promtool check metrics rejects the page $f"
+	done
 	say "promtool check metrics: ok"
 else
 	say "promtool not found: check metrics skipped"
