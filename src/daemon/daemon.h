@@ -43,10 +43,12 @@ load_lat_kept(const struct load_conf *lc, int kind)
 
 struct event_base;
 struct event;
+struct json_t;
 
 enum load_state {
 	LOAD_STOPPED = 0,
 	LOAD_RUNNING,
+	LOAD_FINISHED,		/* stopped by its duration */
 };
 
 extern const char *const load_state_names[];
@@ -76,6 +78,14 @@ struct load {
 	struct stats_snap	 epoch_base;	/* counters when it began */
 	char			 epoch_next[96]; /* cause of the one to come */
 	struct stats_snap	 epoch_next_base;
+	/* this run (since its start), for its summary (summary.c) */
+	double			 run_start;	/* wall clock; 0: never ran */
+	struct stats_snap	 run_base;	/* counters at its start */
+	int64_t			 run_peak;	/* most connections up */
+	struct hist		*run_lat;	/* [2]: latency, service */
+	struct json_t		*run_epochs;	/* the run's ended epochs */
+	unsigned		 run_epochs_dropped;
+	struct json_t		*last_summary;	/* of the last run, or NULL */
 	/* failures logged: a few lines a minute at most (load_warn) */
 	struct stats_snap	 warn_base;	/* counters when last logged */
 	double			 warn_since;	/* monotonic s of warn_base */
@@ -121,6 +131,7 @@ void		 load_delete(struct load *);
 void		 load_free(struct load *);
 int		 load_start(struct load *, char *why, size_t whylen);
 void		 load_stop(struct load *);
+void		 load_end(struct load *, enum load_state how);
 int		 load_scale(struct load *, uint64_t n, double over, char *why,
 		    size_t whylen);
 int		 load_set_rate(struct load *, double rate, char *why, size_t whylen);
@@ -130,6 +141,13 @@ void		 load_snapshot(const struct load *, struct stats_snap *);
 /* Apply a new profile's loads; a summary of what changed. */
 void		 loads_apply(const struct profile *, char *summary, size_t);
 int64_t		 loads_connections(void);
+
+/* summary.c */
+void		 summary_run_start(struct load *);
+void		 summary_epoch_end(struct load *, const struct stats_snap *);
+void		 summary_run_end(struct load *, const struct stats_snap *,
+		    const char *how);
+void		 summary_free(struct load *);
 
 /* loadd.c */
 int		 daemon_reload(struct errlist *errs, char *summary, size_t);

@@ -19,6 +19,7 @@
 const char *const load_state_names[] = {
 	[LOAD_STOPPED] = "stopped",
 	[LOAD_RUNNING] = "running",
+	[LOAD_FINISHED] = "finished",
 };
 
 static void	load_ramp_cancel(struct load *);
@@ -52,6 +53,7 @@ load_free(struct load *l)
 	free(l->ival);
 	free(l->epoch_h);
 	free(l->run);
+	summary_free(l);
 	free(l);
 }
 
@@ -162,6 +164,9 @@ load_delete(struct load *l)
 
 	load_stop(l);
 	load_snapshot(l, &s);
+	/* Gone before the next collection: its run is summed up now. */
+	summary_epoch_end(l, &s);
+	summary_run_end(l, &s, "stopped");
 	s.active = s.connecting = 0;
 	stats_snap_add(&daemon_g->retired, &s);
 	TAILQ_REMOVE(&daemon_g->loads, l, entry);
@@ -176,7 +181,7 @@ load_expirecb(evutil_socket_t fd, short what, void *arg)
 
 	log_info("load %s: duration of %gs reached, stopping", l->conf->name,
 	    l->conf->duration);
-	load_stop(l);
+	load_end(l, LOAD_FINISHED);
 }
 
 /* Connections of all running loads, and what a load would add. */
@@ -222,6 +227,7 @@ load_start(struct load *l, char *why, size_t whylen)
 	if (load_check_fds(l, (uint64_t)l->target, why, whylen) == -1)
 		return -1;
 	load_new_epoch(l, "start");
+	summary_run_start(l);
 	l->state = LOAD_RUNNING;
 	load_post(l, WCMD_SET_TARGET, l->target, 0);
 	if (l->conf->duration > 0) {
@@ -237,20 +243,30 @@ load_start(struct load *l, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The load's run ends: stopped, or finished (its duration).  Its summary
+ * follows with the collection the new epoch begins with.
+ */
 void
-load_stop(struct load *l)
+load_end(struct load *l, enum load_state how)
 {
 	load_ramp_cancel(l);
 	if (l->expire != NULL) {
 		event_free(l->expire);
 		l->expire = NULL;
 	}
-	if (l->state == LOAD_STOPPED)
+	if (l->state != LOAD_RUNNING)
 		return;
-	load_new_epoch(l, "stop");
-	l->state = LOAD_STOPPED;
+	load_new_epoch(l, how == LOAD_FINISHED ? "finished" : "stop");
+	l->state = how;
 	load_post(l, WCMD_SET_TARGET, 0, 0);
-	log_info("load %s: stopped", l->conf->name);
+	log_info("load %s: %s", l->conf->name, load_state_names[how]);
+}
+
+void
+load_stop(struct load *l)
+{
+	load_end(l, LOAD_STOPPED);
 }
 
 static void
@@ -612,6 +628,8 @@ load_interval(struct load *l, double dt)
 	}
 	l->prev = s;
 	load_warn(l, &s);
+	if (l->run_start != 0 && s.active > l->run_peak)
+		l->run_peak = s.active;
 
 	if (l->ival != NULL) {
 		/* Swap the workers' accumulation for a clean one. */
@@ -620,8 +638,18 @@ load_interval(struct load *l, double dt)
 			hist_add(&l->epoch_h[i], &l->ival[i]);
 			hist_add(&l->run[i], &l->ival[i]);
 		}
+		if (l->run_lat != NULL && l->run_start != 0) {
+			hist_add(&l->run_lat[0], &l->ival[LAT_LATENCY]);
+			hist_add(&l->run_lat[1], &l->ival[LAT_SERVICE]);
+		}
 	}
 	if (l->epoch_next[0] != '\0') {
+		/* The epoch that ends, into its run's record. */
+		summary_epoch_end(l, &l->epoch_next_base);
+		if (strcmp(l->epoch_next, "stop") == 0 ||
+		    strcmp(l->epoch_next, "finished") == 0)
+			summary_run_end(l, &l->epoch_next_base,
+			    load_state_names[l->state]);
 		l->epoch++;
 		snprintf(l->epoch_cause, sizeof(l->epoch_cause), "%s",
 		    l->epoch_next);

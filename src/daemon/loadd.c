@@ -300,6 +300,9 @@ daemon_drain(struct daemon *d)
 		    d->profile->daemon.drain_timeout);
 		return -1;
 	}
+	/* The workers are done: a last interval, and the runs' summaries. */
+	TAILQ_FOREACH(l, &d->loads, entry)
+		load_interval(l, now_mono() - d->interval_start);
 	while ((l = TAILQ_FIRST(&d->loads)) != NULL) {
 		TAILQ_REMOVE(&d->loads, l, entry);
 		load_free(l);

@@ -179,13 +179,44 @@ results_close(void)
 	results_file_set(&rs.hdr, NULL);
 }
 
+/* One JSON object as one line of the results log, whole or not at all. */
+static void
+results_line(json_t *o)
+{
+	char	*s;
+	size_t	 len;
+
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (s == NULL)
+		return;
+	len = strlen(s);
+	if ((s = realloc(s, len + 2)) == NULL)
+		fatal("realloc");
+	s[len] = '\n';
+	s[len + 1] = '\0';
+	results_append(&rs.res, s, len + 1);
+	free(s);
+}
+
+void
+results_summary(json_t *o)
+{
+	json_t	*t;
+
+	if (rs.res.path == NULL || !results_ensure_open(&rs.res))
+		return;
+	/* "time" first, as in every other record. */
+	t = json_pack("{s:f}", "time", now_wall());
+	json_object_update(t, o);
+	results_line(t);
+	json_decref(t);
+}
+
 void
 results_interval(double start_mono, double length)
 {
 	struct load	*l;
-	char		*s;
 	json_t		*o;
-	size_t		 len;
 
 	if (rs.res.path != NULL && results_ensure_open(&rs.res)) {
 		TAILQ_FOREACH(l, &daemon_g->loads, entry) {
@@ -194,19 +225,8 @@ results_interval(double start_mono, double length)
 			json_object_set_new(o, "interval_s", json_real(length));
 			json_object_set_new(o, "load",
 			    json_string(l->conf->name));
-			s = json_dumps(o, JSON_COMPACT |
-			    JSON_REAL_PRECISION(15));
+			results_line(o);
 			json_decref(o);
-			if (s == NULL)
-				continue;
-			len = strlen(s);
-			s = realloc(s, len + 2);
-			if (s == NULL)
-				fatal("realloc");
-			s[len] = '\n';
-			s[len + 1] = '\0';
-			results_append(&rs.res, s, len + 1);
-			free(s);
 			if (rs.res.fd == -1)
 				break;
 		}

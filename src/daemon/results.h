@@ -15,5 +15,8 @@ void	 results_open(const struct profile *);
 void	 results_interval(double start_mono, double length);
 int	 results_reopen(char *why, size_t whylen);
 void	 results_close(void);
+/* A run's summary (summary.c), as a line of its own. */
+struct json_t;
+void	 results_summary(struct json_t *);
 
 #endif

@@ -163,6 +163,8 @@ static const struct profile_key profile_daemon_keys[] = {
 	    profile_read_path },
 	{ "hdr_log", PROFILE_CUSTOM, DOFF(hdr_log), 0, 0, false,
 	    profile_read_path },
+	{ "summary", PROFILE_CUSTOM, DOFF(summary), 0, 0, false,
+	    profile_read_path },
 	{ "metrics_listen", PROFILE_CUSTOM, 0, 0, 0, false,
 	    profile_read_metrics },
 	{ "io_uring", PROFILE_BOOL, DOFF(io_uring), 0, 0, false, NULL },
@@ -772,6 +774,8 @@ profile_read_path(struct profile_ctx *ctx, const config_setting_t *s,
 	}
 	field = strcmp(name, "results") == 0 ?
 	    &((struct daemon_conf *)obj)->results :
+	    strcmp(name, "summary") == 0 ?
+	    &((struct daemon_conf *)obj)->summary :
 	    &((struct daemon_conf *)obj)->hdr_log;
 	free(*field);
 	*field = xstrdup(str);
@@ -2437,6 +2441,7 @@ profile_free(struct profile *prof)
 	free(prof->daemon.socket);
 	free(prof->daemon.results);
 	free(prof->daemon.hdr_log);
+	free(prof->daemon.summary);
 	free(prof->daemon.metrics_listen);
 	free(prof->path);
 	free(prof);

@@ -172,6 +172,7 @@ struct daemon_conf {
 	double	 drain_timeout;		/* on shutdown, seconds */
 	char	*results;		/* results log (JSON lines), or NULL */
 	char	*hdr_log;		/* HdrHistogram interval log, or NULL */
+	char	*summary;		/* the last runs' summaries, or NULL */
 	char	*metrics_listen;	/* "127.0.0.1:9464", or NULL */
 	bool	 io_uring;		/* batch paced sends through it */
 };

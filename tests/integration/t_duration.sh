@@ -17,7 +17,7 @@ wait_for "3 IPv6 connections" 10 sink_is v6 active 3
 [ "$(stat_of state later)" = stopped ] || fail "autostart=false load runs"
 [ "$(sink_stat v4 accepted)" -eq 0 ] || fail "stopped load connected"
 wait_for "echoed bytes counted" 10 stat_ge bytes_received 1000 short
-wait_for "duration ends the load" 10 stat_is state stopped short
+wait_for "duration ends the load (finished)" 10 stat_is state finished short
 wait_for "IPv6 connections closed" 10 sink_is v6 active 0
 ctl start later >/dev/null
 wait_for "2 connections for later" 10 sink_is v4 active 2
