@@ -73,11 +73,32 @@ static const struct {
 	[S_P99] = { "p99", "#ff7f0e", false },
 	[S_P999] = { "p99.9", "#d62728", false },
 	[S_PMAX] = { "max", "#b4b4b4", false },
+	[S_SP50] = { "p50", "#2ca02c", false },
+	[S_SP90] = { "p90", "#1f77b4", false },
+	[S_SP99] = { "p99", "#ff7f0e", false },
+	[S_SP999] = { "p99.9", "#d62728", false },
+	[S_SPMAX] = { "max", "#b4b4b4", false },
+};
+
+/* The histograms by kind: their JSON names and first series. */
+static const char *const hist_name[H_KINDS] = {
+	[H_LAT] = "latency_us",
+	[H_SVC] = "service_us",
+};
+static const int hist_series[H_KINDS] = {
+	[H_LAT] = S_P50,
+	[H_SVC] = S_SP50,
 };
 
 static const char *const kind_colors[] = {
 	"#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
 	"#17becf", "#1f77b4", "#2ca02c", "#7f7f7f",
+};
+
+/* One histogram of a line: count, p50, p90, p99, p99.9 and max. */
+struct rhist {
+	bool		 has;
+	double		 count, v[RPT_LAT];
 };
 
 /* What one line says, checked; it owns its strings. */
@@ -94,9 +115,10 @@ struct rec {
 	const char	*kind[RPT_KINDS_MAX];
 	double		 kval[RPT_KINDS_MAX];
 	size_t		 nkinds;
-	bool		 has_lat;
-	double		 lat_count, lat[RPT_LAT];	/* p50 p90 p99 p99.9 max */
-	double		 run_count, run[RPT_LAT];
+	bool		 has_hist[H_KINDS];	/* latency_us, service_us */
+	struct rhist	 ival[H_KINDS];		/* *.interval */
+	struct rhist	 epoch_h[H_KINDS];	/* *.epoch, when there */
+	struct rhist	 run;			/* latency_us.run */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -293,6 +315,9 @@ report_read_free(struct report *rp)
 		for (size_t j = 0; j < l->nmarks; j++)
 			free(l->marks[j].cause);
 		free(l->marks);
+		for (size_t j = 0; j < l->nrows; j++)
+			free(l->rows[j].cause);
+		free(l->rows);
 		free(l->flags);
 		free(l->name);
 	}
@@ -386,22 +411,28 @@ read_lat_key(int i)
 	fatalx("common/keys.h has no p%g", read_lat_pct[i]);
 }
 
+/* NAME.WHICH (latency_us.interval, ...); an optional one may be absent. */
 static int
-get_hist(json_t *lat, const char *which, double *count, double v[RPT_LAT],
-    char *err, size_t errlen)
+get_hist(json_t *o, const char *name, const char *which, bool optional,
+    struct rhist *out, char *err, size_t errlen)
 {
 	json_t	*h;
 	char	 path[64];
 
-	snprintf(path, sizeof(path), "latency_us.%s.", which);
-	if (get_obj(lat, "latency_us.", which, &h, err, errlen) == -1 ||
-	    get_num(h, path, KEY_HIST_COUNT, 0, false, count, err,
+	if (optional && json_object_get(o, which) == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s.", name);
+	if (get_obj(o, path, which, &h, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s.%s.", name, which);
+	if (get_num(h, path, KEY_HIST_COUNT, 0, false, &out->count, err,
 	    errlen) == -1)
 		return -1;
 	for (int i = 0; i < RPT_LAT; i++)
-		if (get_num(h, path, read_lat_key(i), 0, false, &v[i], err,
+		if (get_num(h, path, read_lat_key(i), 0, false, &out->v[i], err,
 		    errlen) == -1)
 			return -1;
+	out->has = true;
 	return 0;
 }
 
@@ -409,12 +440,15 @@ get_hist(json_t *lat, const char *which, double *count, double v[RPT_LAT],
  * Check one line and pull out what the report uses.  The epoch comes flat
  * ("epoch", "epoch_cause", "epoch_start", as docs/results.md shows it) or
  * as an object ({"number", "cause", "start"}, as `loadctl stats` has it).
- * latency_us is absent for loads that expect no reply.
+ * latency_us and service_us are absent for loads that expect no reply;
+ * their epoch histograms are optional (older logs lack them), and so is
+ * service_us.run, which the report does not use.
  */
 static int
 rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 {
-	json_t		*v, *errs, *lat;
+	json_t		*v, *errs, *h;
+	struct rhist	 unused;
 	const char	*k, *load, *cause;
 	double		 d;
 	size_t		 n, kused = 0;
@@ -503,18 +537,22 @@ rec_parse(json_t *o, struct rec *r, char *err, size_t errlen)
 		r->kind[r->nkinds++] = r->kbuf + kused;
 		kused += n;
 	}
-	if ((lat = json_object_get(o, "latency_us")) != NULL) {
-		if (!json_is_object(lat)) {
-			snprintf(err, errlen, "field \"latency_us\" is not an "
-			    "object");
+	for (int hk = 0; hk < H_KINDS; hk++) {
+		if ((h = json_object_get(o, hist_name[hk])) == NULL)
+			continue;
+		if (!json_is_object(h)) {
+			snprintf(err, errlen, "field \"%s\" is not an object",
+			    hist_name[hk]);
 			return -1;
 		}
-		if (get_hist(lat, "interval", &r->lat_count, r->lat, err,
-		    errlen) == -1 ||
-		    get_hist(lat, "run", &r->run_count, r->run, err,
-		    errlen) == -1)
+		if (get_hist(h, hist_name[hk], "interval", false, &r->ival[hk],
+		    err, errlen) == -1 ||
+		    get_hist(h, hist_name[hk], "epoch", true, &r->epoch_h[hk],
+		    err, errlen) == -1 ||
+		    get_hist(h, hist_name[hk], "run", hk != H_LAT,
+		    hk == H_LAT ? &r->run : &unused, err, errlen) == -1)
 			return -1;
-		r->has_lat = true;
+		r->has_hist[hk] = true;
 	}
 	return 0;
 }
@@ -563,6 +601,117 @@ load_marker(const struct report *rp, struct rload *l, double t,
 	m->more = 0;
 }
 
+/* A new row of the epoch table, or NULL past RPT_ROWS_MAX. */
+static struct erow *
+load_row(struct rload *l, const struct rec *r, const char *cause)
+{
+	struct erow	*e;
+
+	if (l->nrows == RPT_ROWS_MAX) {
+		l->rows_more++;
+		return NULL;
+	}
+	if (l->nrows == l->caprows) {
+		l->caprows = l->caprows ? l->caprows * 2 : 8;
+		if (l->caprows > RPT_ROWS_MAX)
+			l->caprows = RPT_ROWS_MAX;
+		l->rows = realloc(l->rows, l->caprows * sizeof(*l->rows));
+		if (l->rows == NULL)
+			fatal("realloc");
+	}
+	e = &l->rows[l->nrows++];
+	memset(e, 0, sizeof(*e));
+	e->epoch = r->epoch;
+	e->cause = xstrdup(cause);
+	e->start = r->epoch_start;
+	e->seen = r->time;
+	e->from = e->to = NAN;
+	return e;
+}
+
+/* Count a line's interval in a row of the epoch table. */
+static void
+row_add(struct erow *e, const struct rec *r, double msgs, double cfail)
+{
+	if (e->lines++ == 0)
+		e->from = r->time - r->interval;
+	e->to = r->time;
+	e->msgs += msgs;
+	e->cfail += cfail;
+	for (int k = 0; k < H_KINDS; k++) {
+		struct epct	*p = &e->pct[k];
+
+		if (!r->ival[k].has || r->ival[k].count <= 0)
+			continue;
+		p->nival++;
+		p->count += r->ival[k].count;
+		p->icount = r->ival[k].count;
+		memcpy(p->i, r->ival[k].v, sizeof(p->i));
+	}
+}
+
+/* Count an interval length towards the spacing of the lines. */
+static void
+rpt_spacing(struct report *rp, double interval)
+{
+	double	 q = pow(10, floor(log10(interval)) - 2);
+	double	 v = floor(interval / q + 0.5) * q;
+
+	for (size_t i = 0; i < rp->nspacings; i++)
+		if (rp->spacings[i].v == v) {
+			rp->spacings[i].n++;
+			return;
+		}
+	/* A table full of odd lengths has its median already. */
+	if (rp->nspacings == RPT_SPACINGS)
+		return;
+	rp->spacings[rp->nspacings].v = v;
+	rp->spacings[rp->nspacings++].n = 1;
+}
+
+/*
+ * The usual spacing of the lines.  A command cuts the interval of every
+ * load short (and the next one too: the ticks keep their times), so when
+ * commands come often the short ones may be most of the lines, and the
+ * first line is often short as well: a plain median can be wrong.  Cuts
+ * only shorten intervals, so take the most common length (to three
+ * significant digits; a tie goes to the longer), then the median of the
+ * lengths within 10% of it, which evens out the timer's jitter.  With no
+ * lengths counted, the first line's interval.
+ */
+double
+report_read_spacing(const struct report *rp)
+{
+	const struct spacing	*sp = rp->spacings;
+	uint64_t		 total = 0, below = 0;
+	size_t			 m = 0;
+	double			 lo, hi, v = 0;
+
+	if (rp->nspacings == 0)
+		return rp->w0;
+	for (size_t i = 1; i < rp->nspacings; i++)
+		if (sp[i].n > sp[m].n || (sp[i].n == sp[m].n &&
+		    sp[i].v > sp[m].v))
+			m = i;
+	lo = sp[m].v * 0.9;
+	hi = sp[m].v * 1.1;
+	for (size_t i = 0; i < rp->nspacings; i++)
+		if (sp[i].v >= lo && sp[i].v <= hi)
+			total += sp[i].n;
+	/* The upper median, in increasing order, without sorting. */
+	while (2 * below <= total) {
+		size_t	 k = SIZE_MAX;
+
+		for (size_t i = 0; i < rp->nspacings; i++)
+			if (sp[i].v > v && sp[i].v >= lo && sp[i].v <= hi &&
+			    (k == SIZE_MAX || sp[i].v < sp[k].v))
+				k = i;
+		v = sp[k].v;
+		below += sp[k].n;
+	}
+	return v;
+}
+
 /*
  * Add a checked line to its load.  Returns 0, or -1 with a reason when
  * the line contradicts the ones before it.
@@ -572,9 +721,10 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 {
 	struct rload	*l;
 	struct series	*s;
-	double		 rel, d;
+	struct erow	*into = NULL;
+	double		 rel, d, dm, dcf, dm0 = 0;
 	size_t		 k = 0;
-	bool		 first;
+	bool		 first, restart, was = false;
 
 	if ((l = rpt_load(rp, r->load)) == NULL) {
 		snprintf(err, errlen, "more than %d loads; pick one with -l",
@@ -582,6 +732,7 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	first = l->lines == 0;
+	restart = !first && (r->msgs < l->msgs || r->cfail < l->s[S_CFAIL].prev);
 	if (!first && r->time < l->last_t) {
 		snprintf(err, errlen, "time goes backwards for load \"%s\": "
 		    "%.3f after %.3f (%.3fs earlier)", l->name, r->time,
@@ -613,6 +764,8 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 		if (!first && r->time - r->interval - l->last_t >
 		    r->interval / 2 + 0.5)
 			l->flags[k] |= BF_GAP;
+		if (!first && r->epoch == l->epoch && !restart)
+			rpt_spacing(rp, r->interval);
 	}
 
 	if (first) {
@@ -635,12 +788,14 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 			    r->kval[i];
 		if (!fresh) {
 			/* Still count the first interval's messages. */
-			l->msgs_total += floor(r->msgs_ps * r->interval + 0.5);
+			dm0 = floor(r->msgs_ps * r->interval + 0.5);
+			l->msgs_total += dm0;
 			l->replies_total += floor(r->replies_ps * r->interval +
 			    0.5);
 		}
-	} else if (r->epoch != l->epoch || r->msgs < l->msgs ||
-	    r->cfail < l->s[S_CFAIL].prev) {
+		if (l->drawn)
+			into = load_row(l, r, r->cause);
+	} else if (r->epoch != l->epoch || restart) {
 		double	 t = r->time;
 		char	 lab[256];
 
@@ -661,44 +816,81 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 			snprintf(lab, sizeof(lab), "%s", r->cause);
 		if (r->epoch != l->epoch)
 			l->epochs++;
-		if (l->drawn)
+		if (l->drawn) {
 			load_marker(rp, l, t - rp->t0, r->epoch, lab);
-	}
+			/*
+			 * The line that begins an epoch usually ends an
+			 * interval the command cut short (the command's time
+			 * is at its end): that interval is the old epoch's.
+			 */
+			was = !restart && l->nrows > 0 && l->rows_more == 0 &&
+			    isfinite(r->epoch_start) &&
+			    r->epoch_start > r->time - r->interval / 2;
+			into = load_row(l, r, lab);
+			if (was)
+				into = &l->rows[l->nrows - 2 + (into == NULL)];
+		}
+	} else if (l->drawn && l->rows_more == 0)
+		into = &l->rows[l->nrows - 1];
 	l->lines++;
 	l->last_t = r->time;
 	l->epoch = r->epoch;
 
-	l->msgs_total += counter_delta(l->msgs, r->msgs);
+	dm = counter_delta(l->msgs, r->msgs);
+	l->msgs_total += dm;
+	dm += dm0;
 	l->msgs = r->msgs;
 	l->replies_total += counter_delta(l->replies, r->replies);
 	l->replies = r->replies;
 	s = &l->s[S_CFAIL];
-	d = counter_delta(s->prev, r->cfail);
-	s->total += d;
+	dcf = counter_delta(s->prev, r->cfail);
+	s->total += dcf;
 	s->prev = r->cfail;
-	series_add(s, k, rel, d);
+	series_add(s, k, rel, dcf);
+	if (into != NULL)
+		row_add(into, r, dm, dcf);
 	for (size_t i = 0; i < r->nkinds; i++) {
 		s = load_kind(l, r->kind[i]);
 		d = counter_delta(s->prev, r->kval[i]);
 		s->total += d;
 		s->prev = r->kval[i];
 		series_add(s, k, rel, d);
+		if (into != NULL)
+			into->kerr[s - l->kinds] += d;
 	}
+	/* The epoch's own histograms, of the epoch the line names. */
+	if (l->drawn && l->rows_more == 0)
+		for (int h = 0; h < H_KINDS; h++) {
+			struct epct	*p = &l->rows[l->nrows - 1].pct[h];
+
+			if (r->epoch_h[h].has) {
+				p->ecount = r->epoch_h[h].count;
+				memcpy(p->e, r->epoch_h[h].v, sizeof(p->e));
+			}
+		}
 	series_add(&l->s[S_MSGS], k, rel, r->msgs_ps);
 	series_add(&l->s[S_REPLIES], k, rel, r->replies_ps);
 	series_add(&l->s[S_BSENT], k, rel, r->bsent_ps);
 	series_add(&l->s[S_BRECV], k, rel, r->brecv_ps);
 	series_add(&l->s[S_ACTIVE], k, rel, r->active);
 	series_add(&l->s[S_TARGET], k, rel, r->target);
-	if (r->has_lat && r->lat_count > 0) {
-		l->has_lat = true;
+	for (int h = 0; h < H_KINDS; h++) {
+		if (r->has_hist[h])
+			l->has_hist[h] = true;
+		if (!r->ival[h].has || r->ival[h].count <= 0)
+			continue;
+		if (h == H_LAT)
+			l->has_lat = true;
+		else
+			l->has_svc = true;
 		for (int i = 0; i < RPT_LAT; i++)
-			series_add(&l->s[S_P50 + i], k, rel, r->lat[i]);
+			series_add(&l->s[hist_series[h] + i], k, rel,
+			    r->ival[h].v[i]);
 	}
-	l->has_run = r->has_lat;
-	if (r->has_lat) {
-		l->run_count = r->run_count;
-		memcpy(l->run, r->run, sizeof(l->run));
+	l->has_run = r->has_hist[H_LAT];
+	if (r->has_hist[H_LAT]) {
+		l->run_count = r->run.count;
+		memcpy(l->run, r->run.v, sizeof(l->run));
 	}
 	return 0;
 }
