@@ -146,6 +146,16 @@ fmt_elapsed(double t, char *buf, size_t len)
 	return buf;
 }
 
+/* A length of time that need not be whole: "0.0179s", "1s", "1.87s", "2m". */
+static const char *
+fmt_secs(double s, char *buf, size_t len)
+{
+	if (s >= 59.5)
+		return fmt_elapsed(floor(s + 0.5), buf, len);
+	snprintf(buf, len, "%.3gs", s);
+	return buf;
+}
+
 static const char *
 fmt_time(double t, char *buf, size_t len)
 {
@@ -577,7 +587,7 @@ draw_load(FILE *f, const struct report *rp, const struct rload *l, double y)
 	y += draw_panel(f, rp, l, y, "Connections", "connections", Y_COUNT,
 	    ss, 2, false);
 	if ((n = error_series(l, ss)) > 0) {
-		fmt_elapsed(rp->w0, buf, sizeof(buf));
+		fmt_secs(report_read_spacing(rp), buf, sizeof(buf));
 		snprintf(ytitle, sizeof(ytitle), "errors per interval (%s)",
 		    buf);
 		y += draw_panel(f, rp, l, y, "Errors", ytitle, Y_COUNT, ss, n,
@@ -651,20 +661,26 @@ load_summary(const struct rload *l, struct summary *sm)
 	snprintf(sm->epochs, sizeof(sm->epochs), "%u", l->epochs + 1);
 }
 
+/*
+ * What a point of the picture stands for.  The spacing of the lines is
+ * their median interval, not the first line's: a load's first interval
+ * is often cut short by the command that started it.
+ */
 static void
 note_resolution(FILE *f, const struct report *rp, const char *pre,
     const char *post)
 {
 	char	 a[32], b[32];
+	double	 sp = report_read_spacing(rp);
 
-	if (rp->w <= rp->w0 * 1.0001)
+	if (rp->w <= sp * 1.0001)
 		fprintf(f, "%sone point per line (every %s)%s", pre,
-		    fmt_elapsed(rp->w0, a, sizeof(a)), post);
+		    fmt_secs(sp, a, sizeof(a)), post);
 	else
 		fprintf(f, "%seach stretch of %s is drawn as its lowest and "
 		    "highest value (lines every %s)%s", pre,
-		    fmt_elapsed(floor(rp->w + 0.5), a, sizeof(a)),
-		    fmt_elapsed(rp->w0, b, sizeof(b)), post);
+		    fmt_secs(rp->w, a, sizeof(a)), fmt_secs(sp, b, sizeof(b)),
+		    post);
 }
 
 /* --------------------------------------------------------------- output */

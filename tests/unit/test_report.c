@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,6 +329,62 @@ test_restart(void **state)
 	free(s);
 }
 
+/* ------------------------------------------------------------- spacing */
+
+/*
+ * A load's first interval is usually cut short by the command that
+ * started it (0.0179 s here), and so is the last when loadd stops: the
+ * lines are still 1 s apart, with or without merged buckets.
+ */
+static void
+test_short_first(void **state)
+{
+	static const int nlines[2] = { 30, 3000 };
+	char	*err, *s;
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		FILE	*f = fopen(tpath("short.jsonl"), "w");
+		double	 t = 1795835000.0179, msgs = 0;
+
+		assert_non_null(f);
+		for (int i = 0; i <= nlines[pass]; i++) {
+			double	 iv = i == 0 ? 0.0179 : i == nlines[pass] ?
+			    0.3 : 1.0;
+
+			if (i > 0)
+				t += iv;
+			msgs += 100 * iv;
+			fprintf(f, "{\"time\":%.4f,\"load\":\"web\","
+			    "\"interval_s\":%g,\"epoch\":{\"number\":1,"
+			    "\"cause\":\"start\",\"start\":1795835000.0179},"
+			    "\"connections_target\":1,"
+			    "\"connections_active\":1,\"connects_failed\":0,"
+			    "\"errors\":{\"reset\":%d},"
+			    "\"messages_sent\":%.0f,\"replies\":0,"
+			    "\"messages_sent_per_s\":100,\"replies_per_s\":0,"
+			    "\"bytes_sent_per_s\":0,"
+			    "\"bytes_received_per_s\":0}\n", t, iv, i / 10,
+			    floor(msgs));
+		}
+		fclose(f);
+		assert_int_equal(run(&err, "-o", tpath("short.html"),
+		    tpath("short.jsonl"), NULL), 0);
+		assert_string_equal(err, "");
+		free(err);
+		s = slurp(tpath("short.html"), NULL);
+		assert_null(strstr(s, "0.0179"));
+		assert_contains(s, "errors per interval (1s)");
+		if (pass == 0)
+			assert_contains(s, "one point per line (every 1s)");
+		else
+			assert_contains(s, "each stretch of 4.58s is drawn as its "
+			    "lowest and highest value (lines every 1s)");
+		free(s);
+		check_page(tpath("short.html"), true, 1);
+	}
+}
+
 /* ------------------------------------------------------------- bad */
 
 static void
@@ -580,6 +637,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_one_load),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_short_first),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_unwritable),
