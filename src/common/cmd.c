@@ -33,6 +33,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "subscribe: one stats line per stats interval", "" },
 	{ CMD_REOPEN, "reopen", ARGS_NONE, "",
 	    "reopen the results and HdrHistogram logs (rotation)", "" },
+	{ CMD_SUMMARY, "summary", ARGS_LOAD_OPT, "[LOAD]",
+	    "last run's summary: counts, errors, latency, epochs", "" },
 };
 
 const struct cmd_entry *

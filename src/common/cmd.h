@@ -35,6 +35,7 @@ enum cmd_id {
 	CMD_RELOAD,
 	CMD_WATCH,
 	CMD_REOPEN,
+	CMD_SUMMARY,
 	CMD_MAX
 };
 

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "report.h"
+#include "summary_view.h"
 
 #define EXIT_OK		0
 #define EXIT_REFUSED	1
@@ -672,6 +673,9 @@ print_ok(const struct request *req, json_t *o)
 		break;
 	case CMD_REOPEN:
 		printf("reopened the results logs\n");
+		break;
+	case CMD_SUMMARY:
+		summary_view_print(o);
 		break;
 	case CMD_WATCH:		/* watch() prints its own lines */
 	case CMD_MAX:

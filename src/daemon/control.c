@@ -79,6 +79,8 @@ static json_t	*control_watch(struct control_client *, struct request *,
 		    char *, size_t);
 static json_t	*control_reopen(struct control_client *, struct request *,
 		    char *, size_t);
+static json_t	*control_summary(struct control_client *, struct request *,
+		    char *, size_t);
 
 /*
  * The daemon's side of each row of cmd_table (common/cmd.c): the command
@@ -102,6 +104,7 @@ static const struct control_entry {
 	{ CMD_RELOAD, control_reload },
 	{ CMD_WATCH, control_watch },
 	{ CMD_REOPEN, control_reopen },
+	{ CMD_SUMMARY, control_summary },
 };
 
 /* control_entries by command id, filled and checked by control_init. */
@@ -278,6 +281,35 @@ control_stats(struct control_client *cc, struct request *req, char *why,
 	if (req->load[0] != '\0' && control_load(req, why, whylen) == NULL)
 		return NULL;
 	return views_stats(req->load[0] ? req->load : NULL);
+}
+
+/* The last run's summary of a load, or of every load that has one. */
+static json_t *
+control_summary(struct control_client *cc, struct request *req, char *why,
+    size_t whylen)
+{
+	struct load	*l;
+	json_t		*o, *arr;
+
+	if (req->load[0] != '\0') {
+		if ((l = control_load(req, why, whylen)) == NULL)
+			return NULL;
+		if (l->last_summary == NULL) {
+			snprintf(why, whylen, "load %s has not ended a run yet%s",
+			    l->conf->name, l->state == LOAD_RUNNING ?
+			    " (it is running)" : "");
+			return NULL;
+		}
+	}
+	arr = json_array();
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		if (l->last_summary != NULL && (req->load[0] == '\0' ||
+		    strcmp(req->load, l->conf->name) == 0))
+			json_array_append(arr, l->last_summary);
+	}
+	o = control_ok();
+	json_object_set_new(o, "summaries", arr);
+	return o;
 }
 
 static json_t *

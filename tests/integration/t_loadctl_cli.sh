@@ -228,7 +228,7 @@ for c in $("$LOADCTL" --list-commands | cut -d' ' -f1); do
 	case " $got " in *" $c "*) ;; *) fail "no $c in '$got'" ;; esac
 done
 got=$(complete_words "$LOADCTL" help s)
-[ "$got" = "status stats start stop scale" ] || fail "help s<TAB>: '$got'"
+[ "$got" = "status stats start stop scale summary" ] || fail "help s<TAB>: '$got'"
 got=$(complete_words "$LOADCTL" --v)
 [ "$got" = --version ] || fail "--v<TAB>: '$got'"
 got=$(complete_words "$LOADCTL" scale alpha 5 --o)

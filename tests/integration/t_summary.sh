@@ -45,6 +45,16 @@ grep '"record":"summary"' "$TMP/res.jsonl" | jq -e '.time > 0 and .load == "shor
 # The long load is untouched.
 [ "$(stat_of state long)" = running ] || fail "long is $(stat_of state long)"
 
+say "loadctl summary: for people, and as JSON"
+out=$(ctl summary short)
+for w in "short: finished after 1." "connections 4 at most" "messages    $m (" "errors      0" \
+    "latency (corrected)" "service time" "began with" "1   start"; do
+	case "$out" in *"$w"*) ;; *) fail "summary lacks '$w': $out" ;; esac
+done
+[ "$(ctlj summary short | jq '.summaries[0].messages_sent')" = "$m" ] || fail "summary -j"
+[ "$(ctlj summary | jq '.summaries | length')" = 1 ] || fail "summary of all: one load has one"
+expect_refused "load long has not ended a run yet (it is running)" summary long
+expect_refused 'no load named "nope"' summary nope
 say "stop after a scale: stopped, with both epochs"
 ctl scale long 3 >/dev/null
 wait_for "long at 3" 10 stat_is connections_active 3 long
