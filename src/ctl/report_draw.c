@@ -506,26 +506,42 @@ panel_head(FILE *f, const struct panel *p, const char *title,
 	    p->y0 + PH / 2.0, ytitle);
 }
 
-/* One panel at height y; returns the height used. */
-static double
-draw_panel(FILE *f, const struct report *rp, const struct rload *l,
-    double y, const char *title, const char *ytitle, enum yscale scale,
-    const struct series *const *ss, size_t n, bool reverse)
+/* Widen [lo, hi] to the values of the series (lo: the least above 0). */
+static void
+series_range(const struct report *rp, const struct series *const *ss,
+    size_t n, double *lo, double *hi)
 {
-	struct panel	 p = { .x0 = ML, .y0 = y + P_TOP, .scale = scale };
-	double		 lo = INFINITY, hi = 0;
-
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < rp->nb; k++) {
 			const struct bucket *b = &ss[i]->b[k];
 
 			if (b->vmin > b->vmax)
 				continue;
-			if (b->vmax > hi)
-				hi = b->vmax;
-			if (b->vmin > 0 && b->vmin < lo)
-				lo = b->vmin;
+			if (b->vmax > *hi)
+				*hi = b->vmax;
+			if (b->vmin > 0 && b->vmin < *lo)
+				*lo = b->vmin;
 		}
+}
+
+/*
+ * One panel at height y; returns the height used.  The y range is that
+ * of the series drawn, or range[2] when given (panels to compare).
+ */
+static double
+draw_panel(FILE *f, const struct report *rp, const struct rload *l,
+    double y, const char *title, const char *ytitle, enum yscale scale,
+    const struct series *const *ss, size_t n, bool reverse,
+    const double *range)
+{
+	struct panel	 p = { .x0 = ML, .y0 = y + P_TOP, .scale = scale };
+	double		 lo = INFINITY, hi = 0;
+
+	if (range != NULL) {
+		lo = range[0];
+		hi = range[1];
+	} else
+		series_range(rp, ss, n, &lo, &hi);
 	fprintf(f, "<g>\n");
 	panel_head(f, &p, title, ytitle, ss, n);
 	panel_grid(f, &p, isfinite(lo) ? lo : 1, hi);
@@ -559,7 +575,7 @@ load_height(const struct rload *l)
 	const struct series *ss[RPT_KINDS_MAX + 1];
 
 	return 3 * PANEL_H + (error_series(l, ss) > 0 ? PANEL_H : NOTE_H) +
-	    (l->has_lat ? PANEL_H : 0);
+	    (l->has_lat ? PANEL_H : 0) + (l->has_svc ? PANEL_H : 0);
 }
 
 /* Every panel of a load, from height y. */
@@ -569,29 +585,30 @@ draw_load(FILE *f, const struct report *rp, const struct rload *l, double y)
 	const struct series *ss[RPT_KINDS_MAX + 1];
 	size_t		 n;
 	char		 ytitle[64], buf[32];
+	double		 range[2] = { INFINITY, 0 };
 
 	n = 0;
 	ss[n++] = &l->s[S_MSGS];
 	if (l->s[S_REPLIES].peak > 0)
 		ss[n++] = &l->s[S_REPLIES];
 	y += draw_panel(f, rp, l, y, "Throughput", "messages per second",
-	    Y_RATE, ss, n, false);
+	    Y_RATE, ss, n, false, NULL);
 	n = 0;
 	ss[n++] = &l->s[S_BSENT];
 	if (l->s[S_BRECV].peak > 0)
 		ss[n++] = &l->s[S_BRECV];
 	y += draw_panel(f, rp, l, y, "Bandwidth", "bytes per second", Y_BYTES,
-	    ss, n, false);
+	    ss, n, false, NULL);
 	ss[0] = &l->s[S_ACTIVE];
 	ss[1] = &l->s[S_TARGET];
 	y += draw_panel(f, rp, l, y, "Connections", "connections", Y_COUNT,
-	    ss, 2, false);
+	    ss, 2, false, NULL);
 	if ((n = error_series(l, ss)) > 0) {
 		fmt_secs(report_read_spacing(rp), buf, sizeof(buf));
 		snprintf(ytitle, sizeof(ytitle), "errors per interval (%s)",
 		    buf);
 		y += draw_panel(f, rp, l, y, "Errors", ytitle, Y_COUNT, ss, n,
-		    false);
+		    false, NULL);
 	} else {
 		fprintf(f, "<text class=\"pt\" x=\"%d\" y=\"%.1f\">Errors"
 		    "</text><text class=\"nt\" x=\"%d\" y=\"%.1f\">none: no "
@@ -599,15 +616,27 @@ draw_load(FILE *f, const struct report *rp, const struct rload *l, double y)
 		    y + 18, ML + 70, y + 18);
 		y += NOTE_H;
 	}
-	if (l->has_lat) {
-		ss[0] = &l->s[S_P50];
-		ss[1] = &l->s[S_P90];
-		ss[2] = &l->s[S_P99];
-		ss[3] = &l->s[S_P999];
-		ss[4] = &l->s[S_PMAX];
-		draw_panel(f, rp, l, y, "Latency of each interval",
-		    "latency (log scale)", Y_LOG_US, ss, 5, true);
+	/*
+	 * Latency from the intended send time, then service time from the
+	 * actual write, on one scale: the gap between them is the time
+	 * requests waited to be sent.
+	 */
+	for (int i = 0; i < RPT_LAT; i++) {
+		ss[i] = &l->s[S_P50 + i];
+		ss[RPT_LAT + i] = &l->s[S_SP50 + i];
 	}
+	series_range(rp, ss, l->has_lat ? RPT_LAT : 0, &range[0], &range[1]);
+	series_range(rp, ss + RPT_LAT, l->has_svc ? RPT_LAT : 0, &range[0],
+	    &range[1]);
+	if (!isfinite(range[0]))
+		range[0] = 1;
+	if (l->has_lat)
+		y += draw_panel(f, rp, l, y, "Latency of each interval",
+		    "latency (log scale)", Y_LOG_US, ss, RPT_LAT, true, range);
+	if (l->has_svc)
+		draw_panel(f, rp, l, y, "Service time of each interval",
+		    "service time (log scale)", Y_LOG_US, ss + RPT_LAT, RPT_LAT,
+		    true, range);
 }
 
 /* ------------------------------------------------------------- summary */

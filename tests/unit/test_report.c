@@ -329,6 +329,48 @@ test_restart(void **state)
 	free(s);
 }
 
+/* ------------------------------------------------------------- service */
+
+/*
+ * Service time (service_us) is drawn below latency, on the same scale:
+ * in tests/report/epochs.jsonl for web only (push expects no reply), and
+ * not at all for logs without it.
+ */
+static void
+test_service(void **state)
+{
+	char	*err, *s;
+
+	(void)state;
+	assert_int_equal(run(&err, "-o", tpath("svc.html"),
+	    dpath("epochs.jsonl"), NULL), 0);
+	assert_string_equal(err, "");
+	free(err);
+	check_page(tpath("svc.html"), true, 2);
+	s = slurp(tpath("svc.html"), NULL);
+	assert_int_equal(count(s, "Service time of each interval"), 1);
+	assert_int_equal(count(s, "Latency of each interval"), 1);
+	/* One scale for both: 10 µs to 10 ms, from latency's 1.1 ms max. */
+	assert_int_equal(count(s, ">10 µs</text>"), 2);
+	assert_int_equal(count(s, ">10 ms</text>"), 2);
+	free(s);
+
+	assert_int_equal(run(&err, "-o", tpath("svc.svg"),
+	    dpath("epochs.jsonl"), NULL), 0);
+	free(err);
+	check_page(tpath("svc.svg"), false, 1);
+	s = slurp(tpath("svc.svg"), NULL);
+	assert_int_equal(count(s, "Service time of each interval"), 1);
+	free(s);
+
+	assert_int_equal(run(&err, "-o", tpath("svc-none.html"),
+	    dpath("two-loads.jsonl"), NULL), 0);
+	free(err);
+	s = slurp(tpath("svc-none.html"), NULL);
+	assert_null(strstr(s, "Service time"));
+	free(s);
+}
+
 /* ------------------------------------------------------------- spacing */
 
 /*
@@ -637,6 +679,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_one_load),
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_service),
 		cmocka_unit_test(test_short_first),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
