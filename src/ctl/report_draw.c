@@ -156,6 +156,41 @@ fmt_secs(double s, char *buf, size_t len)
 	return buf;
 }
 
+/* A time on the axis, to a tenth of a second: "0", "10.6s", "-1s", "2m". */
+static const char *
+fmt_at(double t, char *buf, size_t len)
+{
+	char	 tmp[32];
+	double	 a = fabs(t);
+
+	if (a < 0.05)
+		snprintf(buf, len, "0");
+	else if (a < 59.95)
+		snprintf(buf, len, "%s%.1fs", t < 0 ? "-" : "", a);
+	else
+		snprintf(buf, len, "%s%s", t < 0 ? "-" : "",
+		    fmt_elapsed(floor(a + 0.5), tmp, sizeof(tmp)));
+	/* "4.0s" reads as "4s" on the axis; keep them alike. */
+	if (strlen(buf) > 3 && strcmp(buf + strlen(buf) - 3, ".0s") == 0)
+		strcpy(buf + strlen(buf) - 3, "s");
+	return buf;
+}
+
+/* Messages per second: "12.5/s", "1,974/s", "-" for no time at all. */
+static const char *
+fmt_rate(double n, double secs, char *buf, size_t len)
+{
+	char	 num[32];
+
+	if (!(secs > 0))
+		snprintf(buf, len, "-");
+	else if (n / secs < 100)
+		snprintf(buf, len, "%.1f/s", n / secs);
+	else
+		snprintf(buf, len, "%s/s", fmt_int(n / secs, num, sizeof(num)));
+	return buf;
+}
+
 static const char *
 fmt_time(double t, char *buf, size_t len)
 {
@@ -657,14 +692,7 @@ load_summary(const struct rload *l, struct summary *sm)
 	fmt_dur(dur, sm->dur, sizeof(sm->dur));
 	fmt_int(l->msgs_total, sm->msgs, sizeof(sm->msgs));
 	fmt_int(l->replies_total, sm->replies, sizeof(sm->replies));
-	if (dur > 0 && l->msgs_total / dur < 100)
-		snprintf(sm->rate, sizeof(sm->rate), "%.1f/s",
-		    l->msgs_total / dur);
-	else if (dur > 0)
-		snprintf(sm->rate, sizeof(sm->rate), "%s/s",
-		    fmt_int(l->msgs_total / dur, num, sizeof(num)));
-	else
-		snprintf(sm->rate, sizeof(sm->rate), "-");
+	fmt_rate(l->msgs_total, dur, sm->rate, sizeof(sm->rate));
 	sm->errs[0] = '\0';
 	for (size_t i = 0; i < l->nkinds; i++) {
 		if (l->kinds[i].total <= 0)
@@ -688,6 +716,325 @@ load_summary(const struct rload *l, struct summary *sm)
 			snprintf(sm->lat[i], sizeof(sm->lat[i]), "-");
 	}
 	snprintf(sm->epochs, sizeof(sm->epochs), "%u", l->epochs + 1);
+}
+
+/* ---------------------------------------------------------- epochs */
+
+/* The columns of the epoch table. */
+enum {
+	C_EPOCH = 0,
+	C_CAUSE,
+	C_AT,
+	C_DUR,
+	C_RATE,
+	C_L50,		/* latency p50, p99, p99.9 */
+	C_S50 = C_L50 + 3,	/* service time p50, p99, p99.9 */
+	C_ERRS = C_S50 + 3,
+	C_MAX
+};
+
+static const struct {
+	const char	*head;
+	int		 right;	/* SVG: the column's right edge (or left) */
+	bool		 text;	/* left-aligned */
+} ecol[C_MAX] = {
+	[C_EPOCH] = { "epoch", 50, false },
+	[C_CAUSE] = { "began with", 64, true },
+	[C_AT] = { "at", 290, false },
+	[C_DUR] = { "duration", 370, false },
+	[C_RATE] = { "rate", 455, false },
+	[C_L50] = { "p50", 530, false },
+	[C_L50 + 1] = { "p99", 600, false },
+	[C_L50 + 2] = { "p99.9", 670, false },
+	[C_S50] = { "p50", 750, false },
+	[C_S50 + 1] = { "p99", 820, false },
+	[C_S50 + 2] = { "p99.9", 890, false },
+	[C_ERRS] = { "errors", 910, true },
+};
+
+/* The percentiles shown: p50, p99 and p99.9 (indices into RPT_LAT). */
+static const int epct_idx[3] = { S_P50 - S_P50, S_P99 - S_P50,
+    S_P999 - S_P50 };
+
+struct ecells {
+	char	 c[C_MAX][1024];
+	char	 tip[H_KINDS][64];	/* a partial histogram: how partial */
+};
+
+/*
+ * The cells of one epoch.  Its start is the command's time when the line
+ * gives it, else the start of its first interval; its rate is over its
+ * intervals (those the log has).
+ */
+static void
+epoch_cells(const struct report *rp, const struct rload *l,
+    const struct erow *e, struct ecells *ec)
+{
+	double	 began, end;
+	char	 num[32], a[32], b[32];
+	size_t	 o = 0;
+
+	memset(ec, 0, sizeof(*ec));
+	if (isfinite(e->start) && (e->lines == 0 || e->start <= e->to))
+		began = e->start;
+	else
+		began = e->lines > 0 ? e->from : e->seen;
+	end = e->lines > 0 ? e->to : e->seen;
+	snprintf(ec->c[C_EPOCH], sizeof(ec->c[C_EPOCH]), "%lld", e->epoch);
+	snprintf(ec->c[C_CAUSE], sizeof(ec->c[C_CAUSE]), "%s", e->cause);
+	fmt_at(began - rp->t0, ec->c[C_AT], sizeof(ec->c[C_AT]));
+	fmt_dur(end > began ? end - began : 0, ec->c[C_DUR],
+	    sizeof(ec->c[C_DUR]));
+	fmt_rate(e->msgs, e->lines > 0 ? e->to - e->from : 0, ec->c[C_RATE],
+	    sizeof(ec->c[C_RATE]));
+	for (int k = 0; k < H_KINDS; k++) {
+		const struct epct *p = &e->pct[k];
+		const double	*v = NULL;
+		bool		 part = false;
+
+		if (p->nival == 1)
+			v = p->i;	/* all of it, exactly */
+		else if (p->ecount > 0) {
+			v = p->e;
+			part = p->ecount + 0.5 < p->count;
+		}
+		for (int i = 0; i < 3; i++) {
+			char	*c = ec->c[(k == H_LAT ? C_L50 : C_S50) + i];
+
+			if (v == NULL)
+				snprintf(c, sizeof(ec->c[0]), "-");
+			else
+				snprintf(c, sizeof(ec->c[0]), "%s%s",
+				    fmt_us(v[epct_idx[i]], a, sizeof(a)),
+				    part ? "*" : "");
+		}
+		if (part)
+			snprintf(ec->tip[k], sizeof(ec->tip[k]), "%s of %s "
+			    "samples", fmt_int(p->ecount, a, sizeof(a)),
+			    fmt_int(p->count, b, sizeof(b)));
+	}
+	if (e->lines == 0) {
+		snprintf(ec->c[C_ERRS], sizeof(ec->c[C_ERRS]), "-");
+		return;
+	}
+	for (size_t i = 0; i < l->nkinds && o < sizeof(ec->c[C_ERRS]); i++)
+		if (e->kerr[i] > 0)
+			o += (size_t)snprintf(ec->c[C_ERRS] + o,
+			    sizeof(ec->c[C_ERRS]) - o, "%s%s %s", o ? ", " : "",
+			    l->kinds[i].name, fmt_int(e->kerr[i], num,
+			    sizeof(num)));
+	if (e->cfail > 0 && o < sizeof(ec->c[C_ERRS]))
+		o += (size_t)snprintf(ec->c[C_ERRS] + o,
+		    sizeof(ec->c[C_ERRS]) - o, "%sfailed connects %s",
+		    o ? ", " : "", fmt_int(e->cfail, num, sizeof(num)));
+	if (o == 0)
+		snprintf(ec->c[C_ERRS], sizeof(ec->c[C_ERRS]), "none");
+}
+
+/* Whether a column is shown: latency and service time when logged. */
+static bool
+epoch_col(const struct rload *l, int c)
+{
+	if (c >= C_L50 && c < C_S50)
+		return l->has_hist[H_LAT];
+	if (c >= C_S50 && c < C_ERRS)
+		return l->has_hist[H_SVC];
+	return true;
+}
+
+static bool
+epoch_partial(const struct report *rp, const struct rload *l)
+{
+	struct ecells	 ec;
+
+	for (size_t i = 0; i < l->nrows; i++) {
+		epoch_cells(rp, l, &l->rows[i], &ec);
+		if (ec.tip[H_LAT][0] != '\0' || ec.tip[H_SVC][0] != '\0')
+			return true;
+	}
+	return false;
+}
+
+/* What the percentile columns are, for the kinds the load has. */
+static const char *
+epoch_note_pct(const struct rload *l)
+{
+	if (l->has_hist[H_LAT] && l->has_hist[H_SVC])
+		return "Latency (from when a request was due) and service "
+		    "time (from when it was written): percentiles over the "
+		    "epoch.";
+	if (l->has_hist[H_LAT])
+		return "Latency (from when a request was due): percentiles "
+		    "over the epoch.";
+	return "Service time (from when a request was written): percentiles "
+	    "over the epoch.";
+}
+
+static const char epoch_note_part[] = "* Without the epoch's last, "
+    "cut-short interval: loadd writes an epoch's histogram on each of its "
+    "lines but the one that ends it.";
+
+static void
+draw_epochs_html(FILE *f, const struct report *rp, const struct rload *l)
+{
+	struct ecells	 ec;
+	bool		 two = l->has_hist[H_LAT] || l->has_hist[H_SVC];
+
+	/* Two header rows when percentiles are grouped under their kind. */
+	fprintf(f, "<h3>Epochs</h3>\n<table class=\"epochs\">\n<tr>");
+	for (int c = 0; c < C_MAX; c++) {
+		if (!epoch_col(l, c))
+			continue;
+		if (c == C_L50 || c == C_S50)
+			fprintf(f, "<th colspan=\"3\">%s</th>", c == C_L50 ?
+			    "latency" : "service time");
+		else if (c < C_L50 || c > C_S50 + 2)
+			fprintf(f, "<th%s%s>%s</th>", ecol[c].text ?
+			    " class=\"l\"" : "", two ? " rowspan=\"2\"" : "",
+			    ecol[c].head);
+	}
+	fprintf(f, "</tr>\n");
+	if (two) {
+		fprintf(f, "<tr>");
+		for (int c = C_L50; c < C_ERRS; c++)
+			if (epoch_col(l, c))
+				fprintf(f, "<th>%s</th>", ecol[c].head);
+		fprintf(f, "</tr>\n");
+	}
+	for (size_t i = 0; i < l->nrows; i++) {
+		epoch_cells(rp, l, &l->rows[i], &ec);
+		fprintf(f, "<tr>");
+		for (int c = 0; c < C_MAX; c++) {
+			const char *tip = "", *cls = "";
+
+			if (!epoch_col(l, c))
+				continue;
+			if (c >= C_L50 && c < C_S50)
+				tip = ec.tip[H_LAT];
+			else if (c >= C_S50 && c < C_ERRS)
+				tip = ec.tip[H_SVC];
+			if (c == C_CAUSE)
+				cls = " class=\"l\"";
+			else if (c == C_ERRS)
+				cls = strcmp(ec.c[c], "none") && strcmp(ec.c[c],
+				    "-") ? " class=\"e bad\"" : " class=\"e\"";
+			fprintf(f, "<td%s", cls);
+			/* tip is digits and commas: nothing to escape */
+			if (tip[0] != '\0')
+				fprintf(f, " title=\"%s\"", tip);
+			fprintf(f, ">");
+			put_esc(f, ec.c[c]);
+			fprintf(f, "</td>");
+		}
+		fprintf(f, "</tr>\n");
+	}
+	fprintf(f, "</table>\n");
+	if (l->rows_more > 0)
+		fprintf(f, "<p class=\"warn\">%llu later epochs are not listed "
+		    "(at most %d per load).</p>\n",
+		    (unsigned long long)l->rows_more, RPT_ROWS_MAX);
+	if (l->has_hist[H_LAT] || l->has_hist[H_SVC])
+		fprintf(f, "<p class=\"note\">%s</p>\n", epoch_note_pct(l));
+	if (epoch_partial(rp, l))
+		fprintf(f, "<p class=\"note\">%s (The tooltip says how many "
+		    "samples they cover.)</p>\n", epoch_note_part);
+}
+
+/* Text cut to n bytes at most (not inside a UTF-8 character), with "…". */
+static void
+put_esc_cut(FILE *f, const char *s, size_t n)
+{
+	char	 buf[1024];
+	size_t	 len = strlen(s);
+
+	if (len <= n || n >= sizeof(buf)) {
+		put_esc(f, s);
+		return;
+	}
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	put_esc(f, buf);
+	fputs("…", f);
+}
+
+#define EPOCH_ROW	16	/* SVG: height of a row */
+
+static double
+epochs_height(const struct report *rp, const struct rload *l)
+{
+	return 30 + 2 * EPOCH_ROW + EPOCH_ROW * (double)l->nrows + 8 +
+	    18 * (double)((l->rows_more > 0) + (l->has_hist[H_LAT] ||
+	    l->has_hist[H_SVC]) + epoch_partial(rp, l)) + 16;
+}
+
+/* The epoch table as text in the picture, from height y. */
+static void
+draw_epochs_svg(FILE *f, const struct report *rp, const struct rload *l,
+    double y)
+{
+	struct ecells	 ec;
+	int		 x;
+
+	fprintf(f, "<g>\n<text class=\"pt\" x=\"%d\" y=\"%.0f\">Epochs"
+	    "</text>\n", ML, y + 20);
+	y += 30 + EPOCH_ROW;
+	/* Over the three columns of each kind (a column is ~60 wide). */
+	if (l->has_hist[H_LAT])
+		fprintf(f, "<text class=\"at\" x=\"%d\" y=\"%.0f\" "
+		    "text-anchor=\"middle\">latency</text>\n",
+		    (ecol[C_L50].right - 60 + ecol[C_L50 + 2].right) / 2,
+		    y - EPOCH_ROW);
+	if (l->has_hist[H_SVC])
+		fprintf(f, "<text class=\"at\" x=\"%d\" y=\"%.0f\" "
+		    "text-anchor=\"middle\">service time</text>\n",
+		    (ecol[C_S50].right - 60 + ecol[C_S50 + 2].right) / 2,
+		    y - EPOCH_ROW);
+	for (int c = 0; c < C_MAX; c++) {
+		if (!epoch_col(l, c))
+			continue;
+		fprintf(f, "<text class=\"at\" x=\"%d\" y=\"%.0f\"%s>%s"
+		    "</text>\n", ecol[c].right, y, ecol[c].text ? "" :
+		    " text-anchor=\"end\"", ecol[c].head);
+	}
+	for (size_t i = 0; i < l->nrows; i++) {
+		y += EPOCH_ROW;
+		epoch_cells(rp, l, &l->rows[i], &ec);
+		fprintf(f, "<text class=\"lg\" y=\"%.0f\">", y);
+		for (int c = 0; c < C_MAX; c++) {
+			if (!epoch_col(l, c))
+				continue;
+			x = ecol[c].right;
+			fprintf(f, "<tspan x=\"%d\"%s%s>", x, ecol[c].text ?
+			    "" : " text-anchor=\"end\"", c == C_ERRS &&
+			    strcmp(ec.c[c], "none") && strcmp(ec.c[c], "-") ?
+			    " fill=\"#b00\"" : "");
+			put_esc_cut(f, ec.c[c], c == C_CAUSE ? 30 :
+			    c == C_ERRS ? 44 : sizeof(ec.c[c]));
+			fprintf(f, "</tspan>");
+		}
+		fprintf(f, "</text>\n");
+	}
+	y += 8;
+	if (l->rows_more > 0) {
+		y += 18;
+		fprintf(f, "<text class=\"nt\" style=\"fill:#9a4d00\" "
+		    "x=\"%d\" y=\"%.0f\">%llu later epochs are not listed (at "
+		    "most %d per load).</text>\n", ML, y,
+		    (unsigned long long)l->rows_more, RPT_ROWS_MAX);
+	}
+	if (l->has_hist[H_LAT] || l->has_hist[H_SVC]) {
+		y += 18;
+		fprintf(f, "<text class=\"nt\" x=\"%d\" y=\"%.0f\">%s"
+		    "</text>\n", ML, y, epoch_note_pct(l));
+	}
+	if (epoch_partial(rp, l)) {
+		y += 18;
+		fprintf(f, "<text class=\"nt\" x=\"%d\" y=\"%.0f\">%s"
+		    "</text>\n", ML, y, epoch_note_part);
+	}
+	fprintf(f, "</g>\n");
 }
 
 /*
@@ -731,6 +1078,7 @@ report_draw_html(FILE *f, const struct report *rp, const char *title,
 	    "h1{font-size:22px;margin:0 0 4px}\n"
 	    "h2{font-size:18px;margin:28px 0 2px;padding-top:10px;"
 	    "border-top:1px solid #ddd}\n"
+	    "h3{font-size:15px;margin:14px 0 0}\n"
 	    ".meta,.note{color:#666;font-size:13px;margin:2px 0}\n"
 	    ".warn{color:#9a4d00;font-size:13px;margin:2px 0}\n"
 	    "table{border-collapse:collapse;font-size:13px;margin:14px 0}\n"
@@ -803,6 +1151,7 @@ report_draw_html(FILE *f, const struct report *rp, const char *title,
 		    W, h);
 		draw_load(f, rp, l, 0);
 		fprintf(f, "</svg>\n");
+		draw_epochs_html(f, rp, l);
 	}
 	fprintf(f, "</body>\n</html>\n");
 }
@@ -821,7 +1170,8 @@ report_draw_svg(FILE *f, const struct report *rp, const char *title,
 	h = 70 + 18.0 * (double)(ndrawn + rp->nnotes) + 20;
 	for (size_t i = 0; i < rp->nloads; i++)
 		if (rp->loads[i].drawn)
-			h += 56 + load_height(&rp->loads[i]);
+			h += 56 + load_height(&rp->loads[i]) +
+			    epochs_height(rp, &rp->loads[i]);
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%.0f\" viewBox=\"0 0 %d %.0f\">\n<title>", W, h, W, h);
 	put_esc(f, title);
@@ -882,6 +1232,8 @@ report_draw_svg(FILE *f, const struct report *rp, const char *title,
 		y += 56;
 		draw_load(f, rp, l, y);
 		y += load_height(l);
+		draw_epochs_svg(f, rp, l, y);
+		y += epochs_height(rp, l);
 	}
 	fprintf(f, "</svg>\n");
 }

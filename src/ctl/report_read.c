@@ -732,7 +732,8 @@ rpt_feed(struct report *rp, const struct rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	first = l->lines == 0;
-	restart = !first && (r->msgs < l->msgs || r->cfail < l->s[S_CFAIL].prev);
+	restart = !first && (r->msgs < l->msgs ||
+	    r->cfail < l->s[S_CFAIL].prev);
 	if (!first && r->time < l->last_t) {
 		snprintf(err, errlen, "time goes backwards for load \"%s\": "
 		    "%.3f after %.3f (%.3fs earlier)", l->name, r->time,

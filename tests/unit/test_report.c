@@ -154,8 +154,10 @@ check_page(const char *path, bool html, size_t nsvg)
 	if (html) {
 		assert_true(strncmp(s, "<!DOCTYPE html>\n", 16) == 0);
 		assert_non_null(strstr(s, "</html>\n"));
-		assert_int_equal(count(s, "<table"), 1);
-		assert_int_equal(count(s, "</table>"), 1);
+		/* The summary, and a table of epochs per load. */
+		assert_int_equal(count(s, "<table>"), 1);
+		assert_int_equal(count(s, "<table class=\"epochs\">"), nsvg);
+		assert_int_equal(count(s, "<table"), count(s, "</table>"));
 	} else
 		assert_true(strncmp(s, "<svg ", 5) == 0);
 	assert_int_equal(count(s, "<svg "), nsvg);
@@ -326,6 +328,8 @@ test_restart(void **state)
 	assert_null(strstr(s, "restarted ("));	/* the same epoch number */
 	/* web: 500 then 9 x 1,000 messages, twice. */
 	assert_contains(s, "<td>19,000</td>");
+	/* The restart begins a row of web's epochs. */
+	assert_contains(s, "<td class=\"l\">restarted</td>");
 	free(s);
 }
 
@@ -368,6 +372,122 @@ test_service(void **state)
 	free(err);
 	s = slurp(tpath("svc-none.html"), NULL);
 	assert_null(strstr(s, "Service time"));
+	free(s);
+}
+
+/* ------------------------------------------------------------- epochs */
+
+/* The epoch tables of a page, one after the other. */
+static char *
+epoch_tables(const char *page)
+{
+	size_t	 len = 0;
+	char	*out = calloc(1, strlen(page) + 1);
+
+	assert_non_null(out);
+	for (const char *p = page; (p = strstr(p, "<h3>Epochs</h3>")) != NULL;
+	    p++) {
+		const char *e = strstr(p, "<h2");
+
+		if (e == NULL)
+			e = strstr(p, "</body>");
+		assert_non_null(e);
+		memcpy(out + len, p, (size_t)(e - p));
+		len += (size_t)(e - p);
+	}
+	return out;
+}
+
+/*
+ * tests/report/epochs.jsonl is a log as loadd writes it: the line a
+ * command ends (its interval cut short) already names the new epoch, with
+ * an empty epoch histogram, while its interval is the old epoch's.  Its
+ * tables must be exactly tests/report/epochs.expect.html: epoch 1 from
+ * its 0.02 s first line, epochs with the last interval missing from their
+ * histograms (marked *), epoch 4 whose only interval gives its figures
+ * exactly, and push, which keeps no histograms.
+ */
+static void
+test_epoch_table(void **state)
+{
+	char	*err, *s, *got, *want;
+
+	(void)state;
+	assert_int_equal(run(&err, "-o", tpath("epochs.html"),
+	    dpath("epochs.jsonl"), NULL), 0);
+	assert_string_equal(err, "");
+	free(err);
+	check_page(tpath("epochs.html"), true, 2);
+	s = slurp(tpath("epochs.html"), NULL);
+	got = epoch_tables(s);
+	want = slurp(dpath("epochs.expect.html"), NULL);
+	assert_non_null(want);
+	if (strcmp(got, want) != 0) {
+		FILE	*f = fopen(tpath("epochs.got.html"), "w");
+
+		fputs(got, f);
+		fclose(f);
+		fail_msg("the epoch tables differ from epochs.expect.html:\n"
+		    "%s", got);
+	}
+	free(want);
+	free(got);
+	free(s);
+
+	/* The picture has the table too. */
+	assert_int_equal(run(&err, "-o", tpath("epochs.svg"),
+	    dpath("epochs.jsonl"), NULL), 0);
+	free(err);
+	check_page(tpath("epochs.svg"), false, 1);
+	s = slurp(tpath("epochs.svg"), NULL);
+	assert_int_equal(count(s, ">Epochs</text>"), 2);
+	assert_contains(s, ">rate web 60</tspan>");
+	assert_contains(s, ">reset 6, failed connects 1</tspan>");
+	assert_contains(s, ">47 µs</tspan>");
+	assert_contains(s, ">1 ms*</tspan>");
+	free(s);
+
+	/* Logs without service_us: no columns for it. */
+	assert_int_equal(run(&err, "-o", tpath("two-svc.html"),
+	    dpath("two-loads.jsonl"), NULL), 0);
+	free(err);
+	s = slurp(tpath("two-svc.html"), NULL);
+	assert_null(strstr(s, "service time"));
+	assert_contains(s, "<td class=\"l\">scale web 40</td><td>9.6s</td>"
+	    "<td>19.4s</td><td>1,974/s</td>");
+	free(s);
+}
+
+/* A load with more epochs than a table lists. */
+static void
+test_epoch_many(void **state)
+{
+	FILE	*f = fopen(tpath("many.jsonl"), "w");
+	char	*err, *s;
+
+	(void)state;
+	assert_non_null(f);
+	for (int i = 1; i <= 600; i++)
+		fprintf(f, "{\"time\":%d,\"load\":\"web\",\"interval_s\":1,"
+		    "\"epoch\":%d,\"epoch_cause\":\"rate web %d\","
+		    "\"connections_target\":1,\"connections_active\":1,"
+		    "\"connects_failed\":0,\"errors\":{},"
+		    "\"messages_sent\":%d,\"replies\":0,"
+		    "\"messages_sent_per_s\":%d,\"replies_per_s\":0,"
+		    "\"bytes_sent_per_s\":0,\"bytes_received_per_s\":0}\n",
+		    1795835000 + i, i, i, i * (i + 1) / 2, i);
+	fclose(f);
+	assert_int_equal(run(&err, "-o", tpath("many.html"),
+	    tpath("many.jsonl"), NULL), 0);
+	free(err);
+	check_page(tpath("many.html"), true, 1);
+	s = slurp(tpath("many.html"), NULL);
+	assert_contains(s, "<td class=\"l\">rate web 500</td>");
+	assert_null(strstr(s, "<td class=\"l\">rate web 501</td>"));
+	assert_contains(s, "100 later epochs are not listed (at most 500 per "
+	    "load).");
+	/* The summary counts them all. */
+	assert_contains(s, "<td>600</td></tr>");
 	free(s);
 }
 
@@ -420,8 +540,8 @@ test_short_first(void **state)
 		if (pass == 0)
 			assert_contains(s, "one point per line (every 1s)");
 		else
-			assert_contains(s, "each stretch of 4.58s is drawn as its "
-			    "lowest and highest value (lines every 1s)");
+			assert_contains(s, "each stretch of 4.58s is drawn as "
+			    "its lowest and highest value (lines every 1s)");
 		free(s);
 		check_page(tpath("short.html"), true, 1);
 	}
@@ -680,6 +800,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_several_files),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_service),
+		cmocka_unit_test(test_epoch_table),
+		cmocka_unit_test(test_epoch_many),
 		cmocka_unit_test(test_short_first),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
