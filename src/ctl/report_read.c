@@ -911,7 +911,7 @@ struct rline {
 	size_t		 off, len;	/* in the batch's buffer */
 	unsigned long	 lineno;
 	bool		 nl;		/* ended by a newline */
-	enum { RL_OK, RL_NOT_JSON, RL_BAD } status;
+	enum { RL_OK, RL_NOT_JSON, RL_BAD, RL_OTHER } status;
 	json_error_t	 jerr;		/* RL_NOT_JSON */
 	char		 why[256];	/* RL_BAD */
 	struct rec	 r;		/* RL_OK */
@@ -945,6 +945,10 @@ batch_parse(void *arg)
 		if ((o = json_loadb(sl->b->buf + rl->off, rl->len, 0,
 		    &rl->jerr)) == NULL)
 			rl->status = RL_NOT_JSON;
+		else if (json_is_object(o) && json_object_get(o, "record") !=
+		    NULL)
+			/* Not an interval: a run's summary (results.md). */
+			rl->status = RL_OTHER;
 		else if (rec_parse(o, &rl->r, rl->why, sizeof(rl->why)) == -1)
 			rl->status = RL_BAD;
 		else
@@ -1076,7 +1080,9 @@ report_read(struct report *rp, const char *path, uint64_t *nlines)
 				    rl->jerr.column);
 				rc = -1;
 				stop = true;
-			} else if (rl->status == RL_BAD ||
+			} else if (rl->status == RL_OTHER)
+				continue;
+			else if (rl->status == RL_BAD ||
 			    rpt_feed(rp, &rl->r, err, sizeof(err)) == -1) {
 				fprintf(stderr, "loadctl: report: %s:%lu: %s\n",
 				    name, rl->lineno, rl->status == RL_BAD ?

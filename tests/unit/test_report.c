@@ -207,6 +207,30 @@ test_html(void **state)
 	free(s);
 }
 
+/* A run's summary record among the intervals is not one of them. */
+static void
+test_summary_record(void **state)
+{
+	char	*err, *a, *b;
+
+	(void)state;
+	assert_int_equal(run(&err, dpath("with-summary.jsonl"), "-o",
+	    tpath("sum.html"), NULL), 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_int_equal(run(&err, dpath("two-loads.jsonl"), "-o",
+	    tpath("nosum.html"), NULL), 0);
+	free(err);
+	/* The same page but for its title. */
+	a = slurp(tpath("sum.html"), NULL);
+	b = slurp(tpath("nosum.html"), NULL);
+	assert_int_equal(count(a, "<td>48,500</td>"), count(b,
+	    "<td>48,500</td>"));
+	assert_int_equal(count(a, ">Throughput<"), 2);
+	free(a);
+	free(b);
+}
+
 static void
 test_svg(void **state)
 {
@@ -795,6 +819,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_summary_record),
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_one_load),
 		cmocka_unit_test(test_several_files),
