@@ -27,7 +27,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "report.h"
-#include "summary_view.h"
+#include "common/summary_view.h"
 
 #define EXIT_OK		0
 #define EXIT_REFUSED	1

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * summary_view.c -- `loadctl summary` for people: a load's last run on
- * one screen, in the manner of wrk's and k6's end-of-run reports: what
- * it sent and got, its errors by kind, the latency distribution
- * (corrected and service time), and each epoch of the run.
+ * summary_view.c -- a load's last run for people (`loadctl summary`,
+ * `loadd run`), on one screen in the manner of wrk's and k6's end-of-run
+ * reports: what it sent and got, its errors by kind, the latency
+ * distribution (corrected and service time), and each epoch of the run.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "common/keys.h"
-#include "summary_view.h"
+#include "common/summary_view.h"
 
 static double
 num(json_t *o, const char *k)

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * common/summary_view.h -- a run's summary for people: `loadctl summary`
+ * and `loadd run` (summary_view.c; needs jansson, so it is compiled into
+ * both programs rather than into the common library).
+ */
+#ifndef LOADD_COMMON_SUMMARY_VIEW_H
+#define LOADD_COMMON_SUMMARY_VIEW_H
+
+#include <jansson.h>
+
+/* The reply of `summary`: each load's last run, one after the other. */
+void	 summary_view_print(json_t *reply);
+
+#endif
