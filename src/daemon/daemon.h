@@ -94,6 +94,16 @@ struct load {
 };
 TAILQ_HEAD(load_list, load);
 
+/* `loadd run`: one test in the foreground (run.c). */
+struct run_opts {
+	bool		 on;
+	bool		 profile;	/* -f, else --target */
+	char		*tmp;		/* the --target profile, to remove */
+	const char	*socket;	/* -s, or NULL: no control socket */
+	bool		 json;		/* -j */
+	int		 verbose;	/* -v count */
+};
+
 struct daemon {
 	struct profile		*profile;
 	char			*profile_path;
@@ -111,6 +121,7 @@ struct daemon {
 	struct event		*collected;	/* a collection round is in */
 	double			 interval_start; /* monotonic s */
 	double			 interval_len;	/* of the last finished one */
+	struct run_opts		 run;		/* loadd run */
 };
 
 /*
@@ -148,6 +159,12 @@ void		 summary_epoch_end(struct load *, const struct stats_snap *);
 void		 summary_run_end(struct load *, const struct stats_snap *,
 		    const char *how);
 void		 summary_free(struct load *);
+
+/* run.c */
+int		 run_parse(int argc, char *argv[], struct run_opts *,
+		    const char **path);
+void		 run_check_end(void);
+void		 run_report(void);
 
 /* loadd.c */
 int		 daemon_reload(struct errlist *errs, char *summary, size_t);

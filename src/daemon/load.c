@@ -261,6 +261,7 @@ load_end(struct load *l, enum load_state how)
 	l->state = how;
 	load_post(l, WCMD_SET_TARGET, 0, 0);
 	log_info("load %s: %s", l->conf->name, load_state_names[how]);
+	run_check_end();
 }
 
 void

@@ -43,6 +43,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: loadd [-hnvV] [-f profile] [-s socket]\n"
+	    "       loadd run ...   one test in the foreground (loadd run "
+	    "--help)\n"
 	    "       loadd --help | --version\n"
 	    "  -f FILE        profile (default " LOADD_PROFILE_DEFAULT ")\n"
 	    "  -n             check the profile and exit (0 good, 1 errors)\n"
@@ -257,7 +259,8 @@ daemon_shutdown(void)
 		return;
 	d->shutting_down = true;
 	sd_notify(0, "STOPPING=1");
-	event_base_loopbreak(d->base);
+	/* An exit event, not a break: it holds before the loop runs, too. */
+	event_base_loopexit(d->base, NULL);
 }
 
 static void
@@ -303,6 +306,8 @@ daemon_drain(struct daemon *d)
 	/* The workers are done: a last interval, and the runs' summaries. */
 	TAILQ_FOREACH(l, &d->loads, entry)
 		load_interval(l, now_mono() - d->interval_start);
+	if (d->run.on)
+		run_report();
 	while ((l = TAILQ_FIRST(&d->loads)) != NULL) {
 		TAILQ_REMOVE(&d->loads, l, entry);
 		load_free(l);
@@ -334,8 +339,19 @@ main(int argc, char *argv[])
 	/* A week's log outside journald needs its own clock. */
 	log_stamp(1);
 
-	while ((ch = getopt_long(argc, argv, "f:hns:vV", loadd_longopts,
-	    NULL)) != -1) {
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		if ((rc = run_parse(argc - 1, argv + 1, &d.run, &path)) != 0)
+			return rc == -1 ? 0 : rc;
+		d.run.on = true;
+		if (d.run.socket != NULL) {
+			d.socket_path = (char *)(uintptr_t)d.run.socket;
+			socket_cli = true;
+		}
+		verbose = d.run.verbose;
+		optind = argc;	/* nothing left for the daemon's options */
+	}
+	while (!d.run.on && (ch = getopt_long(argc, argv, "f:hns:vV",
+	    loadd_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			path = optarg;
@@ -370,11 +386,24 @@ main(int argc, char *argv[])
 	d.profile_path = realpath(path, NULL);
 	if (d.profile_path == NULL)
 		d.profile_path = xstrdup(path);
-	if ((d.profile = profile_load(d.profile_path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
+	d.profile = profile_load(d.profile_path, &errs);
+	if (d.run.tmp != NULL)
+		(void)unlink(d.run.tmp);
+	if (d.profile == NULL) {
+		for (size_t i = 0; i < errs.n; i++) {
+			const char *m = errs.msgs[i];
+
+			/* The --target load's file is ours: its options. */
+			if (d.run.tmp != NULL && strncmp(m, d.run.tmp,
+			    strlen(d.run.tmp)) == 0 && (m = strstr(m,
+			    ": ")) != NULL)
+				fprintf(stderr, "loadd run: %s\n", m + 2);
+			else
+				fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
 		fprintf(stderr, "loadd: %zu error%s in %s\n", errs.n,
-		    errs.n == 1 ? "" : "s", path);
+		    errs.n == 1 ? "" : "s", d.run.tmp != NULL ?
+		    "the options" : path);
 		errlist_free(&errs);
 		free(d.profile_path);
 		return 1;
@@ -386,7 +415,12 @@ main(int argc, char *argv[])
 		free(d.profile_path);
 		return 0;
 	}
-	if (verbose > 0) {
+	if (d.run.on) {
+		/* A run in a terminal: warnings, unless asked for more. */
+		d.log_level_cli = verbose > 1 ? LOG_LEVEL_DEBUG :
+		    verbose > 0 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN;
+		log_setlevel(d.log_level_cli);
+	} else if (verbose > 0) {
 		d.log_level_cli = LOG_LEVEL_DEBUG;
 		log_setlevel(LOG_LEVEL_DEBUG);
 	} else if (d.profile->daemon.log_level >= 0)
@@ -414,9 +448,11 @@ main(int argc, char *argv[])
 	 * RuntimeDirectory=loadd); started by hand, loadd usually cannot bind
 	 * there: say how to choose another.
 	 */
-	if ((rc = control_init(d.socket_path, d.profile->daemon.socket_mode,
-	    d.profile->daemon.max_clients,
-	    d.profile->daemon.client_timeout)) == -1 && !socket_cli &&
+	/* loadd run has a control socket only when -s names one. */
+	rc = d.run.on && !socket_cli ? 0 : control_init(d.socket_path,
+	    d.profile->daemon.socket_mode, d.profile->daemon.max_clients,
+	    d.profile->daemon.client_timeout);
+	if (rc == -1 && !socket_cli &&
 	    strcmp(d.socket_path, LOADD_SOCKET_DEFAULT) == 0) {
 		log_warnx("choose a control socket with -s PATH or "
 		    "daemon.socket in the profile (the default, "
@@ -467,7 +503,9 @@ main(int argc, char *argv[])
 	    LOADD_VERSION, d.engine.nworkers,
 	    d.engine.nworkers == 1 ? "" : "s",
 	    d.profile->nloads, d.profile->nloads == 1 ? "" : "s",
-	    d.socket_path);
+	    d.run.on && !socket_cli ? "(none)" : d.socket_path);
+	/* A run whose loads all wait for a start has nothing to do. */
+	run_check_end();
 	sd_notify(0, "READY=1\nSTATUS=running");
 
 	event_base_dispatch(d.base);
