@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -81,8 +82,28 @@ views_ramp(json_t *o, const struct load *l)
 	if (l->ramp == NULL)
 		return;
 	left = l->ramp_t0 + l->ramp_len - now_mono();
-	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f}", "from",
-	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0));
+	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f,s:f}", "from",
+	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0,
+	    "over_s", l->ramp_len));
+}
+
+/*
+ * A load with a duration: how long it runs, and while it runs, the time
+ * left.  The run began at run_start (wall clock), when the duration timer
+ * was armed.
+ */
+static void
+views_duration(json_t *o, const struct load *l)
+{
+	double	 left;
+
+	if (l->conf->duration <= 0)
+		return;
+	json_object_set_new(o, "duration_s", json_real(l->conf->duration));
+	if (l->state != LOAD_RUNNING || l->run_start == 0)
+		return;
+	left = l->run_start + l->conf->duration - now_wall();
+	json_object_set_new(o, "time_left_s", json_real(left > 0 ? left : 0));
 }
 
 /*
@@ -232,6 +253,7 @@ views_load(const struct load *l, bool counters)
 		views_rates(o, &l->rates);
 	}
 	json_object_set_new(o, "name", json_string(l->conf->name));
+	json_object_set_new(o, "id", json_integer(l->id));
 	json_object_set_new(o, "state",
 	    json_string(load_state_names[l->state]));
 	json_object_set_new(o, "target", json_string(l->conf->target));
@@ -266,6 +288,7 @@ views_load(const struct load *l, bool counters)
 		}
 	}
 	views_ramp(o, l);
+	views_duration(o, l);
 	return o;
 }
 
@@ -291,6 +314,9 @@ views_stats(const char *only)
 	json_object_set_new(t, KEY_TARGET, json_integer(target));
 	o = json_pack("{s:b}", "ok", 1);
 	json_object_set_new(o, "time", json_real(now_wall()));
+	json_object_set_new(o, "uptime",
+	    json_real(now_wall() - d->started_at));
+	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "interval",
 	    json_real(d->interval_len > 0 ? d->interval_len :
 	    d->profile->daemon.stats_interval));
