@@ -72,6 +72,41 @@
 	    "its schedule (catch_up = \"drop\").")
 
 /*
+ * Kinds of error, in the order of enum err_kind (measure/counters.h),
+ * with the names the stats JSON, /metrics and objectives use.
+ * X(ERR_ suffix, name)
+ */
+#define LOADD_ERR_KINDS(X)						\
+	X(REFUSED, "refused")						\
+	X(RESET, "reset")						\
+	X(TIMEOUT, "timeout")						\
+	X(CLOSED, "closed_by_peer")	/* EOF */			\
+	X(ADDRNOTAVAIL, "address_not_available") /* a source not local */ \
+	X(PORTS, "local_ports_exhausted")				\
+	X(NOFILE, "too_many_open_files")				\
+	X(UNREACHABLE, "unreachable")					\
+	X(MISMATCH, "mismatch")		/* a reply with wrong bytes */	\
+	X(UNSOLICITED, "unsolicited")	/* bytes nobody asked for */	\
+	X(SHORT_REPLY, "short_reply")	/* closed within a reply */	\
+	X(REPLY_TIMEOUT, "reply_timeout")				\
+	X(TLS_VERIFY, "tls_verify_failed")				\
+	X(TLS_HANDSHAKE, "tls_handshake_failed")			\
+	X(TLS_TIMEOUT, "tls_timeout")					\
+	X(TLS, "tls_error")		/* after the handshake */	\
+	X(BAD_REPLY, "bad_reply")	/* its framing cannot parse it */ \
+	X(REPLY_TOO_LARGE, "reply_too_large") /* over max_reply */	\
+	X(OTHER, "other")
+
+enum {
+#define X(e, name)	KEY_ERR_##e,
+	LOADD_ERR_KINDS(X)
+#undef X
+	KEY_ERR_KINDS
+};
+/* The names by kind, for code below measure/ (the profile's objectives). */
+extern const char *const key_err_kinds[KEY_ERR_KINDS];
+
+/*
  * Gauges of a load's connections.
  * X(field, JSON key, Prometheus name, Prometheus help)
  */

@@ -10,25 +10,9 @@
 
 /* Names used in the stats JSON: scripts and dashboards rely on them. */
 const char *const err_kind_names[ERR_MAX] = {
-	[ERR_REFUSED] = "refused",
-	[ERR_RESET] = "reset",
-	[ERR_TIMEOUT] = "timeout",
-	[ERR_CLOSED] = "closed_by_peer",
-	[ERR_ADDRNOTAVAIL] = "address_not_available",
-	[ERR_PORTS] = "local_ports_exhausted",
-	[ERR_NOFILE] = "too_many_open_files",
-	[ERR_UNREACHABLE] = "unreachable",
-	[ERR_MISMATCH] = "mismatch",
-	[ERR_UNSOLICITED] = "unsolicited",
-	[ERR_SHORT_REPLY] = "short_reply",
-	[ERR_REPLY_TIMEOUT] = "reply_timeout",
-	[ERR_TLS_VERIFY] = "tls_verify_failed",
-	[ERR_TLS_HANDSHAKE] = "tls_handshake_failed",
-	[ERR_TLS_TIMEOUT] = "tls_timeout",
-	[ERR_TLS] = "tls_error",
-	[ERR_BAD_REPLY] = "bad_reply",
-	[ERR_REPLY_TOO_LARGE] = "reply_too_large",
-	[ERR_OTHER] = "other",
+#define X(e, name)	[ERR_##e] = name,
+	LOADD_ERR_KINDS(X)
+#undef X
 };
 
 enum err_kind

@@ -14,26 +14,11 @@
 
 #include "common/keys.h"
 
+/* The kinds of error: common/keys.h lists them, with their names. */
 enum err_kind {
-	ERR_REFUSED = 0,
-	ERR_RESET,
-	ERR_TIMEOUT,
-	ERR_CLOSED,		/* closed by peer (EOF) */
-	ERR_ADDRNOTAVAIL,	/* a source address that is not local */
-	ERR_PORTS,		/* no local port left for a connect */
-	ERR_NOFILE,		/* too many open files */
-	ERR_UNREACHABLE,	/* network or host unreachable */
-	ERR_MISMATCH,		/* a reply with the wrong bytes */
-	ERR_UNSOLICITED,	/* bytes with no request outstanding */
-	ERR_SHORT_REPLY,	/* the peer closed in the middle of a reply */
-	ERR_REPLY_TIMEOUT,	/* no reply within reply_timeout */
-	ERR_TLS_VERIFY,		/* the server's certificate was refused */
-	ERR_TLS_HANDSHAKE,	/* any other handshake failure */
-	ERR_TLS_TIMEOUT,	/* no handshake within its timeout */
-	ERR_TLS,		/* a TLS error after the handshake */
-	ERR_BAD_REPLY,		/* a reply its framing cannot parse */
-	ERR_REPLY_TOO_LARGE,	/* a reply over max_reply */
-	ERR_OTHER,
+#define X(e, name)	ERR_##e,
+	LOADD_ERR_KINDS(X)
+#undef X
 	ERR_MAX
 };
 
