@@ -4,6 +4,7 @@
  * command table, send one line, print the reply for people (or raw with
  * -j), exit 0 ok / 1 refused / 2 usage / 3 daemon not reachable.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -12,6 +13,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -330,12 +332,108 @@ print_rate_col(json_t *l, char *buf, size_t len)
 		snprintf(buf, len, "flood");
 }
 
+/*
+ * A span of seconds for people: "15s", "4m05s", "2h07m".  Time left is
+ * rounded up (a ramp with 0.3s to go has "1s left", never "0s"); an
+ * uptime is rounded down.
+ */
+static const char *
+fmt_secs(double sec, bool up, char *buf, size_t len)
+{
+	long long	 n;
+
+	if (sec < 0)
+		sec = 0;
+	n = (long long)sec;
+	if (up && (double)n < sec)
+		n++;
+	if (n < 60)
+		snprintf(buf, len, "%llds", n);
+	else if (n < 3600)
+		snprintf(buf, len, "%lldm%02llds", n / 60, n % 60);
+	else
+		snprintf(buf, len, "%lldh%02lldm", n / 3600, n / 60 % 60);
+	return buf;
+}
+
+/* A latency in microseconds for people: "950us", "288.1ms", "1.20s". */
+static const char *
+fmt_us(double us, char *buf, size_t len)
+{
+	if (us < 10)
+		snprintf(buf, len, "%.1fus", us);
+	else if (us < 999.5)
+		snprintf(buf, len, "%.0fus", us);
+	else if (us < 999950)
+		snprintf(buf, len, "%.1fms", us / 1e3);
+	else
+		snprintf(buf, len, "%.2fs", us / 1e6);
+	return buf;
+}
+
+/*
+ * Connections established over wanted, and where a ramp goes:
+ * "24/26 -> 500 (15s left)".  Without the ramp "24/26" would read as
+ * finished.
+ */
+static const char *
+fmt_conns(json_t *l, char *buf, size_t len)
+{
+	json_t	*ramp = json_object_get(l, "ramp");
+	int	 n;
+	char	 left[32];
+
+	n = snprintf(buf, len, "%lld/%lld", gauge(l, KG_active),
+	    (long long)geti(l, KEY_TARGET));
+	if (ramp != NULL && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " -> %lld (%s left)",
+		    (long long)geti(ramp, "to"), fmt_secs(json_number_value(
+		    json_object_get(ramp, "remaining_s")), true, left,
+		    sizeof(left)));
+	return buf;
+}
+
+/*
+ * "running", "stopped" or "finished" (stopped by its duration); a load
+ * running for a duration has its time left: "running (42s left)".
+ */
+static const char *
+fmt_state(json_t *l, char *buf, size_t len)
+{
+	json_t	*left = json_object_get(l, "time_left_s");
+	char	 t[32];
+
+	if (left != NULL && strcmp(gets_(l, "state"), "running") == 0)
+		snprintf(buf, len, "running (%s left)", fmt_secs(
+		    json_number_value(left), true, t, sizeof(t)));
+	else
+		snprintf(buf, len, "%s", gets_(l, "state"));
+	return buf;
+}
+
+/* The widest of a column's cells (each loads' fmt), at least min. */
+static int
+col_width(json_t *loads, const char *(*fmt)(json_t *, char *, size_t),
+    int min)
+{
+	json_t	*l;
+	size_t	 i, w = (size_t)min;
+	char	 buf[96];
+
+	json_array_foreach(loads, i, l) {
+		if (strlen(fmt(l, buf, sizeof(buf))) > w)
+			w = strlen(buf);
+	}
+	return (int)w;
+}
+
 static void
 print_status(json_t *o)
 {
 	json_t	*loads = json_object_get(o, "loads"), *l;
 	size_t	 i;
 	char	 a[32], b[32], c[32], r[32];
+	int	 ws, wc;
 
 	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, paced sends by "
 	    "%s, profile %s\n\n",
@@ -343,19 +441,19 @@ print_status(json_t *o)
 	    json_number_value(json_object_get(o, "uptime")),
 	    (long long)geti(o, "workers"), geti(o, "workers") == 1 ? "" : "s",
 	    gets_(o, "paced_sends"), gets_(o, "profile"));
-	printf("%-16s %-8s %-22s %13s %8s %10s %11s %11s %11s\n", "LOAD",
-	    "STATE", "TARGET", "CONNS/WANTED", "OPENING", "RATE", "MSG/S",
-	    "SENT/S", "RECV/S");
+	ws = col_width(loads, fmt_state, 8);
+	wc = col_width(loads, fmt_conns, 13);
+	printf("%-16s %-*s %-22s %*s %8s %10s %11s %11s %11s\n", "LOAD",
+	    ws, "STATE", "TARGET", wc, "CONNS/WANTED", "OPENING", "RATE",
+	    "MSG/S", "SENT/S", "RECV/S");
 	json_array_foreach(loads, i, l) {
-		char conns[32];
+		char conns[96], state[64];
 
-		snprintf(conns, sizeof(conns), "%lld/%lld",
-		    gauge(l, KG_active),
-		    (long long)geti(l, KEY_TARGET));
 		print_rate_col(l, r, sizeof(r));
-		printf("%-16s %-8s %-22s %13s %8lld %10s %11s %11s %11s\n",
-		    gets_(l, "name"), gets_(l, "state"), gets_(l, "target"),
-		    conns, gauge(l, KG_connecting), r,
+		printf("%-16s %-*s %-22s %*s %8lld %10s %11s %11s %11s\n",
+		    gets_(l, "name"), ws, fmt_state(l, state, sizeof(state)),
+		    gets_(l, "target"), wc, fmt_conns(l, conns, sizeof(conns)),
+		    gauge(l, KG_connecting), r,
 		    human(ctr_rate(l, KC_messages_sent), "",
 		    a, sizeof(a)),
 		    human(ctr_rate(l, KC_bytes_sent), "B", b,
@@ -378,16 +476,19 @@ print_status(json_t *o)
 	}
 }
 
+/* A row of the stats table; the total has no state ("" for it). */
 static void
-print_stats_row(const char *name, json_t *l)
+print_stats_row(const char *name, json_t *l, int ws, int wc)
 {
-	char	 a[32], b[32], c[32], d[32], e[32], conns[32];
+	char	 a[32], b[32], c[32], d[32], e[32], conns[96], state[64];
 
-	snprintf(conns, sizeof(conns), "%lld/%lld",
-	    gauge(l, KG_active),
-	    (long long)geti(l, KEY_TARGET));
-	printf("%-16s %13s %9lld %9lld %9lld %10s %10s %10s %10s %10s\n",
-	    name, conns, ctr(l, KC_connects_ok),
+	if (json_object_get(l, "state") != NULL)
+		fmt_state(l, state, sizeof(state));
+	else
+		state[0] = '\0';
+	printf("%-16s %-*s %*s %9lld %9lld %9lld %10s %10s %10s %10s %10s\n",
+	    name, ws, state, wc, fmt_conns(l, conns, sizeof(conns)),
+	    ctr(l, KC_connects_ok),
 	    ctr(l, KC_connects_failed),
 	    ctr(l, KC_disconnects),
 	    human((double)ctr(l, KC_messages_sent), "", a, sizeof(a)),
@@ -566,13 +667,15 @@ print_stats(json_t *o)
 {
 	json_t	*loads = json_object_get(o, "loads"), *l;
 	size_t	 i;
+	int	 ws = col_width(loads, fmt_state, 8);
+	int	 wc = col_width(loads, fmt_conns, 13);
 
-	printf("%-16s %13s %9s %9s %9s %10s %10s %10s %10s %10s\n", "LOAD",
-	    "CONNS/WANTED", "CONN_OK", "CONN_FAIL", "DISCONN", "MESSAGES",
-	    "SENT", "MSG/S", "SENT/S", "RECV/S");
+	printf("%-16s %-*s %*s %9s %9s %9s %10s %10s %10s %10s %10s\n", "LOAD",
+	    ws, "STATE", wc, "CONNS/WANTED", "CONN_OK", "CONN_FAIL", "DISCONN",
+	    "MESSAGES", "SENT", "MSG/S", "SENT/S", "RECV/S");
 	json_array_foreach(loads, i, l)
-		print_stats_row(gets_(l, "name"), l);
-	print_stats_row("total", json_object_get(o, "total"));
+		print_stats_row(gets_(l, "name"), l, ws, wc);
+	print_stats_row("total", json_object_get(o, "total"), ws, wc);
 	print_transports(loads);
 	printf("\nerrors:\n");
 	json_array_foreach(loads, i, l) {
@@ -716,57 +819,360 @@ print_reply(const struct request *req, const char *line)
 static void
 watch_sig(int sig)
 {
+	(void)sig;
 	interrupted = 1;
 }
 
-/* One summary line per interval, when stdout is not a terminal. */
-static void
-watch_line(json_t *o)
+/* A rate for people: "0.5", "3.0", "42", "1.6K". */
+static const char *
+fmt_rate(double v, char *buf, size_t len)
 {
-	json_t	*t = json_object_get(o, "total"), *l, *h;
-	time_t	 now = time(NULL);
-	char	 ts[32], a[32], b[32];
+	if (v < 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		human(v, "", buf, len);
+	return buf;
+}
+
+/* The same load (name and id) in another line, or NULL. */
+static json_t *
+watch_find(json_t *o, json_t *l)
+{
+	json_t	*p;
 	size_t	 i;
 
-	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
-	printf("%s conns %lld/%lld msg/s %s sent/s %s conn_fail %lld", ts,
-	    gauge(t, KG_active),
-	    (long long)geti(t, KEY_TARGET),
+	if (o == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(o, "loads"), i, p) {
+		if (strcmp(gets_(p, "name"), gets_(l, "name")) == 0 &&
+		    geti(p, "id") == geti(l, "id"))
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Errors per second of the kinds that grew since the line before (prev):
+ * "refused 3.0/s, reset 1.0/s".  The daemon sends counters only; their
+ * difference over the daemon's time between the lines is the rate.  ""
+ * when none grew, or for the first line (returns false then).
+ */
+static bool
+watch_errors(json_t *o, json_t *prev, json_t *l, char *buf, size_t len)
+{
+	json_t		*p = watch_find(prev, l), *perr, *v;
+	const char	*k;
+	double		 dt;
+	size_t		 n = 0;
+	char		 r[32];
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return false;
+	dt = json_number_value(json_object_get(o, "time")) -
+	    json_number_value(json_object_get(prev, "time"));
+	if (dt <= 0)
+		return false;
+	perr = json_object_get(p, KEY_ERRORS);
+	json_object_foreach(json_object_get(l, KEY_ERRORS), k, v) {
+		json_int_t d = json_integer_value(v) - geti(perr, k);
+		int	 m;
+
+		if (d <= 0)
+			continue;
+		m = snprintf(buf + n, len - n, "%s%s %s/s", n ? ", " : "", k,
+		    fmt_rate((double)d / dt, r, sizeof(r)));
+		if (m < 0 || (size_t)m >= len - n)
+			break;
+		n += (size_t)m;
+	}
+	return true;
+}
+
+/* The last interval's latency p50 and p99 ("-" without replies). */
+static void
+watch_latency(json_t *l, char *p50, char *p99, size_t len)
+{
+	json_t	*h = json_object_get(json_object_get(l, "latency_us"),
+		    "interval");
+
+	if (h == NULL || geti(h, KEY_HIST_COUNT) == 0) {
+		snprintf(p50, len, "-");
+		snprintf(p99, len, "-");
+		return;
+	}
+	fmt_us(json_number_value(json_object_get(h, "p50")), p50, len);
+	fmt_us(json_number_value(json_object_get(h, "p99")), p99, len);
+}
+
+/* The daemon's time of the line, local: "14:03:22.4". */
+static const char *
+watch_clock(json_t *o, char *buf, size_t len)
+{
+	double		 t = json_number_value(json_object_get(o, "time"));
+	time_t		 s = (time_t)t;
+	struct tm	 tm;
+	size_t		 n;
+
+	if (localtime_r(&s, &tm) == NULL ||
+	    (n = strftime(buf, len, "%H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "%.1f", t);
+		return buf;
+	}
+	snprintf(buf + n, len - n, ".%d", (int)((t - (double)s) * 10) % 10);
+	return buf;
+}
+
+/*
+ * One line per interval when stdout is not a terminal, stamped with the
+ * daemon's time of the interval (not ours: a log of it reads true even
+ * when the reader lags): the total, then each load.
+ */
+static void
+watch_line(json_t *o, json_t *prev)
+{
+	json_t	*t = json_object_get(o, "total"), *l;
+	char	 ts[32], up[32], a[32], b[32], c[32], e[512];
+	char	 state[64], conns[96], p50[32], p99[32];
+	size_t	 i;
+
+	printf("%s up %s conns %lld/%lld msg/s %s sent/s %s replies/s %s",
+	    watch_clock(o, ts, sizeof(ts)), fmt_secs(json_number_value(
+	    json_object_get(o, "uptime")), false, up, sizeof(up)),
+	    gauge(t, KG_active), (long long)geti(t, KEY_TARGET),
 	    human(ctr_rate(t, KC_messages_sent), "", a, sizeof(a)),
 	    human(ctr_rate(t, KC_bytes_sent), "B", b, sizeof(b)),
-	    ctr(t, KC_connects_failed));
+	    human(ctr_rate(t, KC_replies), "", c, sizeof(c)));
 	json_array_foreach(json_object_get(o, "loads"), i, l) {
-		h = json_object_get(json_object_get(l, "latency_us"),
-		    "interval");
-		if (h == NULL)
-			continue;
-		printf(" | %s p50 %.0fus p99 %.0fus max %.0fus",
-		    gets_(l, "name"),
-		    json_number_value(json_object_get(h, "p50")),
-		    json_number_value(json_object_get(h, "p99")),
-		    json_number_value(json_object_get(h, "max")));
+		printf(" | %s %s %s msg/s %s", gets_(l, "name"),
+		    fmt_state(l, state, sizeof(state)),
+		    fmt_conns(l, conns, sizeof(conns)),
+		    human(ctr_rate(l, KC_messages_sent), "", a, sizeof(a)));
+		if (json_object_get(l, "latency_us") != NULL) {
+			watch_latency(l, p50, p99, sizeof(p50));
+			printf(" replies/s %s p50 %s p99 %s",
+			    human(ctr_rate(l, KC_replies), "", a, sizeof(a)),
+			    p50, p99);
+		}
+		if (watch_errors(o, prev, l, e, sizeof(e)) && e[0] != '\0')
+			printf(" errors %s", e);
 	}
 	printf("\n");
 }
 
 /*
- * Print the subscription until SIGINT or SIGTERM (exit 0) or the daemon
- * ends it: an orderly close after whole lines (it is shutting down) is
- * exit 0 as well; a broken connection is 3.
+ * The terminal view is drawn into a buffer and written at once: the
+ * cursor goes home, every line clears what is left of the one it
+ * overwrites, and the screen below the last is cleared.  Nothing is
+ * blanked first, so nothing flickers.  Lines are cut to the terminal's
+ * width, and the view to its height, so that nothing wraps or scrolls.
+ */
+struct view {
+	FILE	*f;
+	int	 cols, rows_left;
+};
+
+static void
+view_line(struct view *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+view_line(struct view *v, const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+
+	if (v->rows_left <= 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (v->cols > 1 && strlen(line) >= (size_t)v->cols)
+		line[v->cols - 1] = '\0';
+	fprintf(v->f, "%s\033[K\n", line);
+	v->rows_left--;
+}
+
+static void
+watch_view(json_t *o, json_t *prev, bool first)
+{
+	struct view	 v = { .cols = 80, .rows_left = 24 };
+	struct winsize	 win;
+	json_t		*loads = json_object_get(o, "loads"), *l;
+	json_t		*t = json_object_get(o, "total");
+	char		*buf = NULL, ts[32], up[32], a[32], b[32];
+	char		 state[64], conns[96], p50[32], p99[32], e[512];
+	size_t		 blen = 0, i, nl = json_array_size(loads);
+	int		 ws = col_width(loads, fmt_state, 8);
+	int		 wc = col_width(loads, fmt_conns, 13);
+	bool		 any = false, rates = true;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &win) == 0 && win.ws_col > 0) {
+		v.cols = win.ws_col;
+		v.rows_left = win.ws_row;
+	}
+	v.rows_left--;		/* a newline on the last row would scroll */
+	if ((v.f = open_memstream(&buf, &blen)) == NULL)
+		return;
+	/* The first frame starts on a clean screen; later ones overwrite. */
+	fputs(first ? "\033[H\033[2J" : "\033[H", v.f);
+	view_line(&v, "loadd pid %lld  %s  up %s  every %.1fs   (Ctrl-C to "
+	    "leave)", (long long)geti(o, "pid"), watch_clock(o, ts,
+	    sizeof(ts)), fmt_secs(json_number_value(json_object_get(o,
+	    "uptime")), false, up, sizeof(up)), json_number_value(
+	    json_object_get(o, "interval")));
+	view_line(&v, "%s", "");
+	view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s", "LOAD", ws, "STATE",
+	    wc, "CONNS/WANTED", "MSG/S", "REPLIES/S", "P50", "P99");
+	/* Keep room for the total, the errors' title and a line of them. */
+	json_array_foreach(loads, i, l) {
+		if (v.rows_left <= 4 && i + 1 < nl) {
+			view_line(&v, "(%zu more loads: loadctl stats has "
+			    "them all)", nl - i);
+			break;
+		}
+		watch_latency(l, p50, p99, sizeof(p50));
+		view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s",
+		    gets_(l, "name"), ws, fmt_state(l, state, sizeof(state)),
+		    wc, fmt_conns(l, conns, sizeof(conns)),
+		    human(ctr_rate(l, KC_messages_sent), "", a, sizeof(a)),
+		    human(ctr_rate(l, KC_replies), "", b, sizeof(b)), p50, p99);
+	}
+	view_line(&v, "%-16s %-*s %*s %10s %10s", "total", ws, "", wc,
+	    fmt_conns(t, conns, sizeof(conns)),
+	    human(ctr_rate(t, KC_messages_sent), "", a, sizeof(a)),
+	    human(ctr_rate(t, KC_replies), "", b, sizeof(b)));
+	view_line(&v, "%s", "");
+	json_array_foreach(loads, i, l) {
+		if (!watch_errors(o, prev, l, e, sizeof(e)))
+			rates = false;
+		else if (e[0] != '\0') {
+			if (!any)
+				view_line(&v, "errors per second:");
+			view_line(&v, "  %s: %s", gets_(l, "name"), e);
+			any = true;
+		}
+	}
+	if (!any)
+		view_line(&v, "errors per second: %s", rates ? "none" :
+		    "from the next line");
+	fputs("\033[J", v.f);
+	fclose(v.f);
+	fwrite(buf, 1, blen, stdout);
+	free(buf);
+}
+
+/*
+ * The pid of the daemon that answers `status` at path now, or -1 if none
+ * does within a second.
+ */
+static long long
+watch_probe(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	char			 buf[1 << 16], *nl = NULL;
+	size_t			 have = 0;
+	long long		 pid = -1;
+	double			 end = now_mono() + 1;
+	json_t			*o;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    write(fd, "status\n", 7) != 7)
+		goto out;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (nl == NULL && have < sizeof(buf) - 1 && now_mono() < end) {
+		ssize_t	 n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) <= 0)
+			goto out;
+		have += (size_t)n;
+		buf[have] = '\0';
+		nl = strchr(buf, '\n');
+	}
+	if (nl != NULL && (o = json_loads(buf, JSON_DISABLE_EOF_CHECK,
+	    NULL)) != NULL) {
+		if (json_object_get(o, "pid") != NULL)
+			pid = (long long)geti(o, "pid");
+		json_decref(o);
+	}
+out:
+	close(fd);
+	return pid;
+}
+
+#define WATCH_RESTART_WAIT	3	/* s: how long a restart may take */
+
+/*
+ * The daemon closed the subscription after whole lines.  Say why: it
+ * shut down, it restarted (another pid answers at the socket within
+ * WATCH_RESTART_WAIT), or it dropped this subscriber (the same pid still
+ * answers: it fell 1 MiB behind).
  */
 static int
-watch(int fd)
+watch_closed(const char *path, long long pid)
+{
+	double		 end = now_mono() + WATCH_RESTART_WAIT;
+	long long	 now = -1;
+	char		 was[48] = "";
+
+	if (pid > 0)
+		snprintf(was, sizeof(was), " (pid %lld)", pid);
+	while (!interrupted && now_mono() < end &&
+	    (now = watch_probe(path)) == -1) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (now > 0 && now == pid) {
+		fprintf(stderr, "loadctl: watch: loadd%s dropped this "
+		    "subscription (it fell more than 1 MiB behind)\n", was);
+		return EXIT_UNREACHABLE;
+	}
+	if (now > 0) {
+		if (pid > 0)
+			snprintf(was, sizeof(was), "pid %lld has gone, ", pid);
+		fprintf(stderr, "loadctl: watch: loadd restarted: %spid %lld "
+		    "answers at %s now (its counters start from zero); run "
+		    "watch again to follow it\n", was, now, path);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "loadctl: watch: loadd%s shut down; the subscription "
+	    "ended\n", was);
+	return EXIT_OK;
+}
+
+/*
+ * Print the subscription until SIGINT or SIGTERM (exit 0) or the daemon
+ * ends it: an orderly close after whole lines (it is shutting down or
+ * restarting: watch_closed says which) is exit 0 as well; a broken
+ * connection is 3.
+ */
+static int
+watch(int fd, const char *path)
 {
 	struct sigaction sa;
 	char		*line;
 	int		 tty = isatty(STDOUT_FILENO), rc = EXIT_OK;
-	json_t		*o;
+	json_t		*o, *prev = NULL;
+	long long	 pid = -1;
 	enum ctl_read	 st = CTL_INTERRUPTED;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_sig;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (tty && !opt_json)
+		printf("\033[?25l");	/* no cursor darting about */
 	while (!interrupted &&
 	    (st = ctl_readline(fd, -1, &line)) == CTL_LINE) {
 		if ((o = json_loads(line, 0, NULL)) == NULL ||
@@ -776,25 +1182,32 @@ watch(int fd)
 			json_decref(o);
 			free(line);
 			close(fd);
+			json_decref(prev);
+			if (tty && !opt_json)
+				printf("\033[?25h");
 			return EXIT_REFUSED;
 		}
+		if (json_object_get(o, "pid") != NULL)
+			pid = (long long)geti(o, "pid");
 		if (opt_json)
 			printf("%s\n", line);
 		else if (!tty)
-			watch_line(o);
-		else {
-			printf("\033[H\033[2J");
-			print_stats(o);
-			printf("\n(Ctrl-C to leave)\n");
-		}
-		json_decref(o);
+			watch_line(o, prev);
+		else
+			watch_view(o, prev, prev == NULL);
+		json_decref(prev);
+		prev = o;
 		fflush(stdout);
 		free(line);
 	}
+	json_decref(prev);
 	close(fd);
+	if (tty && !opt_json) {
+		printf("\033[?25h");
+		fflush(stdout);
+	}
 	if (st == CTL_EOF)
-		fprintf(stderr, "loadctl: watch: the daemon ended the "
-		    "subscription\n");
+		rc = watch_closed(path, pid);
 	else if (st == CTL_BROKEN) {
 		fprintf(stderr, "loadctl: watch: the connection to the "
 		    "daemon broke\n");
@@ -1004,7 +1417,7 @@ main(int argc, char *argv[])
 	line[off++] = '\n';
 	ctl_write(fd, line, off);
 	if (req.cmd->id == CMD_WATCH)
-		return watch(fd);
+		return watch(fd, path);
 	if (ctl_readline(fd, reply_timeout_ms, &reply) != CTL_LINE) {
 		fprintf(stderr, "loadctl: the daemon closed the connection "
 		    "without a reply\n");
