@@ -24,7 +24,7 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "stop a load: close all its connections", "" },
 	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT, "[LOAD] COUNT [--over DURATION]",
 	    "set a load's connection count, at once or ramped",
-	    "--over" },
+	    "--over --wait" },
 	{ CMD_RATE, "rate", ARGS_LOAD_RATE, "[LOAD] RATE|flood",
 	    "set messages per second per connection, or flood", "" },
 	{ CMD_RELOAD, "reload", ARGS_NONE, "",

@@ -1216,6 +1216,260 @@ watch(int fd, const char *path)
 	return rc;
 }
 
+/* ------------------------------------------------------ scale --wait */
+
+/*
+ * scale ... --over DURATION --wait: loadctl follows the ramp with `status`
+ * on the same connection until it ends.  The daemon does not say why a
+ * ramp went: the load's id, state and ramp tell it.  A ramp is ours while
+ * it goes from and to the same counts and ends when ours would (within
+ * RAMP_SLACK); it is done when it has gone at its time with the count at
+ * its end.
+ */
+#define RAMP_POLL_MS	250
+#define RAMP_SLACK	1.0	/* s */
+#define RAMP_MARGIN	5.0	/* s after its end before giving up */
+
+static int	 opt_wait;
+
+struct ramp_follow {
+	char		*name;
+	bool		 have_id;
+	json_int_t	 id;
+	long long	 from, to;
+	double		 over;		/* its length, s */
+	double		 end;		/* when it ends, our monotonic s */
+};
+
+enum ramp_state { RAMP_ON, RAMP_DONE, RAMP_CUT };
+
+/*
+ * Take scale's --wait out of the words of the request: it is loadctl's.
+ * Returns the new count of words, or -1 when --wait has no ramp to follow.
+ */
+static int
+scale_wait_take(int argc, char *argv[])
+{
+	int	 n = 0, over = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--wait") == 0) {
+			opt_wait = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--over") == 0)
+			over = 1;
+		argv[n++] = argv[i];
+	}
+	if (opt_wait && (strcmp(argv[0], "scale") != 0 || !over)) {
+		fprintf(stderr, "loadctl: --wait follows a ramp: scale [LOAD] "
+		    "COUNT --over DURATION --wait\n");
+		return -1;
+	}
+	return n;
+}
+
+/* Where our ramp is, by a status reply; why it went on RAMP_CUT. */
+static enum ramp_state
+ramp_check(struct ramp_follow *rf, json_t *st, json_t **lp, char *why,
+    size_t len)
+{
+	json_t		*l = NULL, *p, *ramp;
+	const char	*state;
+	size_t		 i;
+	double		 now = now_mono(), d;
+
+	json_array_foreach(json_object_get(st, "loads"), i, p) {
+		if (strcmp(gets_(p, "name"), rf->name) == 0) {
+			l = p;
+			break;
+		}
+	}
+	if ((*lp = l) == NULL) {
+		snprintf(why, len, "a reload removed load %s", rf->name);
+		return RAMP_CUT;
+	}
+	if (json_object_get(l, "id") != NULL) {
+		if (!rf->have_id) {
+			rf->id = geti(l, "id");
+			rf->have_id = true;
+		} else if (geti(l, "id") != rf->id) {
+			snprintf(why, len, "a reload restarted load %s (its "
+			    "declaration changed); it wants %lld connections "
+			    "now", rf->name, (long long)geti(l, KEY_TARGET));
+			return RAMP_CUT;
+		}
+	}
+	state = gets_(l, "state");
+	if (strcmp(state, "stopped") == 0) {
+		snprintf(why, len, "load %s was stopped, at %lld connections",
+		    rf->name, (long long)geti(l, "connections_scale"));
+		return RAMP_CUT;
+	}
+	if (strcmp(state, "running") != 0) {
+		snprintf(why, len, "load %s is %s%s", rf->name, state,
+		    strcmp(state, "finished") == 0 ? " (its duration ran out)" :
+		    "");
+		return RAMP_CUT;
+	}
+	if ((ramp = json_object_get(l, "ramp")) != NULL) {
+		d = now + json_number_value(json_object_get(ramp,
+		    "remaining_s")) - rf->end;
+		if (geti(ramp, "from") == rf->from &&
+		    geti(ramp, "to") == rf->to && d < RAMP_SLACK &&
+		    d > -RAMP_SLACK)
+			return RAMP_ON;
+		snprintf(why, len, "a new scale --over replaced it: load %s "
+		    "ramps %lld -> %lld now", rf->name,
+		    (long long)geti(ramp, "from"), (long long)geti(ramp, "to"));
+		return RAMP_CUT;
+	}
+	if (geti(l, "connections_scale") == rf->to &&
+	    now >= rf->end - RAMP_SLACK)
+		return RAMP_DONE;
+	snprintf(why, len, "a new scale set load %s to %lld connections",
+	    rf->name, (long long)geti(l, "connections_scale"));
+	return RAMP_CUT;
+}
+
+/*
+ * The ramp's progress: on a terminal a bar redrawn in place ("\r", the
+ * rest of the line cleared), else a line (the caller says when).
+ */
+static void
+ramp_draw(const struct ramp_follow *rf, json_t *l, bool tty)
+{
+	json_t		*ramp = json_object_get(l, "ramp");
+	long long	 n = (long long)geti(l, "connections_scale");
+	double		 frac;
+	char		 conns[96], bar[31];
+	int		 w = (int)sizeof(bar) - 1, fill;
+
+	if (rf->to != rf->from)
+		frac = (double)(n - rf->from) / (double)(rf->to - rf->from);
+	else if (ramp != NULL && rf->over > 0)
+		frac = 1 - json_number_value(json_object_get(ramp,
+		    "remaining_s")) / rf->over;
+	else
+		frac = 1;
+	if (frac < 0)
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	fmt_conns(l, conns, sizeof(conns));
+	if (!tty) {
+		printf("%s: %s, %.0f%%\n", rf->name, conns, frac * 100);
+		return;
+	}
+	fill = (int)(frac * w + 0.5);
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '-', (size_t)(w - fill));
+	bar[w] = '\0';
+	printf("\r%s: [%s] %3.0f%%  %s\033[K", rf->name, bar, frac * 100,
+	    conns);
+	fflush(stdout);
+}
+
+/*
+ * Follow the ramp that the reply to scale --over began until it ends:
+ * 0 when it completes, 1 when something cut it (said on standard error),
+ * 3 when the daemon went away, 130 on Ctrl-C (the ramp goes on).
+ */
+static int
+scale_wait(int fd, const char *reply)
+{
+	struct sigaction	 sa;
+	struct ramp_follow	 rf = { 0 };
+	json_t			*o = json_loads(reply, 0, NULL), *ramp, *st, *l;
+	bool			 tty = isatty(STDOUT_FILENO) && !opt_json;
+	bool			 show = !opt_json, drawn = false;
+	double			 t0 = now_mono(), next_line = t0, deadline;
+	char			*line, why[256], a[32];
+	int			 rc = EXIT_OK;
+	enum ramp_state		 rs = RAMP_ON;
+
+	if (o == NULL || (ramp = json_object_get(o, "ramp")) == NULL) {
+		json_decref(o);
+		return EXIT_OK;		/* set at once: nothing to follow */
+	}
+	rf.name = xasprintf("%s", gets_(o, "load"));
+	rf.from = (long long)geti(ramp, "from");
+	rf.to = (long long)geti(ramp, "to");
+	rf.over = json_number_value(json_object_get(ramp, "over_s"));
+	rf.end = t0 + json_number_value(json_object_get(ramp, "remaining_s"));
+	deadline = rf.end + RAMP_MARGIN;
+	json_decref(o);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (rs == RAMP_ON) {
+		struct timespec ts = { 0, RAMP_POLL_MS * 1000 * 1000 };
+
+		if (!interrupted)
+			nanosleep(&ts, NULL);
+		if (interrupted)
+			break;
+		ctl_write(fd, "status\n", 7);
+		switch (ctl_readline(fd, reply_timeout_ms, &line)) {
+		case CTL_LINE:
+			break;
+		case CTL_INTERRUPTED:
+			continue;
+		case CTL_EOF:
+		case CTL_BROKEN:
+			if (drawn && tty)
+				printf("\n");
+			fprintf(stderr, "loadctl: scale: loadd went away (it "
+			    "shut down or restarted): the ramp of %s ended "
+			    "with it\n", rf.name);
+			free(rf.name);
+			return EXIT_UNREACHABLE;
+		}
+		st = json_loads(line, 0, NULL);
+		free(line);
+		if (st == NULL || !json_is_true(json_object_get(st, "ok"))) {
+			fprintf(stderr, "loadctl: scale: status: %s\n",
+			    st ? gets_(st, "error") : "reply is not JSON");
+			json_decref(st);
+			free(rf.name);
+			return EXIT_UNREACHABLE;
+		}
+		rs = ramp_check(&rf, st, &l, why, sizeof(why));
+		if (rs == RAMP_ON && now_mono() > deadline) {
+			snprintf(why, sizeof(why), "it did not end within its "
+			    "%s and %.0fs more", fmt_secs(rf.over, true, a,
+			    sizeof(a)), RAMP_MARGIN);
+			rs = RAMP_CUT;
+		}
+		if (show && rs == RAMP_ON && (tty || now_mono() >= next_line)) {
+			ramp_draw(&rf, l, tty);
+			drawn = true;
+			next_line = now_mono() + 1;
+		}
+		if (show && rs == RAMP_DONE)
+			printf("%s%s: ramp %lld -> %lld over %.1fs done, "
+			    "%lld/%lld connections up%s\n", tty ? "\r" : "",
+			    rf.name, rf.from, rf.to, rf.over, gauge(l, KG_active),
+			    (long long)geti(l, KEY_TARGET), tty ? "\033[K" : "");
+		json_decref(st);
+	}
+	if (drawn && tty && rs != RAMP_DONE)
+		printf("\n");
+	if (interrupted) {
+		fprintf(stderr, "loadctl: scale: no longer waiting; the ramp of "
+		    "%s goes on\n", rf.name);
+		rc = 130;
+	} else if (rs == RAMP_CUT) {
+		fprintf(stderr, "loadctl: scale: the ramp of %s was "
+		    "interrupted: %s\n", rf.name, why);
+		rc = EXIT_REFUSED;
+	}
+	free(rf.name);
+	return rc;
+}
+
 /* ------------------------------------------------------------- options */
 
 /* loadctl's own options, for getopt and for args_order. */
@@ -1303,6 +1557,10 @@ args_order(int argc, char *argv[], int *nargc)
 		if (w[0] != '-' || w[1] == '\0' ||
 		    (nw > 0 && w[1] >= '0' && w[1] <= '9')) {
 			words[nw++] = argv[i];
+			continue;
+		}
+		if (nw > 0 && strcmp(w, "--wait") == 0) {
+			words[nw++] = argv[i];	/* scale's: scale_wait_take */
 			continue;
 		}
 		if (nw > 0 && strcmp(w, "--over") == 0) {
@@ -1396,6 +1654,8 @@ main(int argc, char *argv[])
 	/* Local: draws a results log, talks to no daemon. */
 	if (strcmp(argv[0], "report") == 0)
 		return report_main(argc, argv);
+	if ((argc = scale_wait_take(argc, argv)) == -1)
+		return EXIT_USAGE;
 
 	for (int i = 0; i < argc; i++) {
 		int n = snprintf(line + off, sizeof(line) - off, "%s%s",
@@ -1424,6 +1684,8 @@ main(int argc, char *argv[])
 		return EXIT_UNREACHABLE;
 	}
 	rc = print_reply(&req, reply);
+	if (rc == EXIT_OK && opt_wait)
+		rc = scale_wait(fd, reply);
 	free(reply);
 	close(fd);
 	return rc;
