@@ -35,6 +35,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "reopen the results and HdrHistogram logs (rotation)", "" },
 	{ CMD_SUMMARY, "summary", ARGS_LOAD_OPT, "[LOAD]",
 	    "last run's summary: counts, errors, latency, epochs", "" },
+	{ CMD_WAIT, "wait", ARGS_LOAD_OPT, "[LOAD]",
+	    "wait for a load's run to end; exit 4 if it missed", "" },
 };
 
 const struct cmd_entry *

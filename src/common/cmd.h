@@ -36,6 +36,7 @@ enum cmd_id {
 	CMD_WATCH,
 	CMD_REOPEN,
 	CMD_SUMMARY,
+	CMD_WAIT,
 	CMD_MAX
 };
 

@@ -132,6 +132,44 @@ epochs_table(json_t *epochs, long long not_kept)
 		printf("  (and %lld more epochs, not kept)\n", not_kept);
 }
 
+/* Each objective: its verdict, the run's figure, and its misses. */
+static void
+objectives_table(json_t *objs)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (json_array_size(objs) == 0)
+		return;
+	printf("\n  %-36s %-8s %10s %s\n", "objective", "verdict", "run",
+	    "missed");
+	json_array_foreach(objs, i, v) {
+		printf("  %-36.36s %-8s %10s", json_string_value(
+		    json_object_get(v, "objective")), json_string_value(
+		    json_object_get(v, "state")), json_string_value(
+		    json_object_get(v, "run_value")));
+		if (integer(v, "misses") > 0)
+			printf(" %lld time%s, %.1fs", integer(v, "misses"),
+			    integer(v, "misses") == 1 ? "" : "s",
+			    num(v, "missed_s"));
+		printf("\n");
+	}
+}
+
+/* Whether every summary's objectives held (true without objectives). */
+bool
+summary_view_passed(json_t *reply)
+{
+	json_t	*arr = json_object_get(reply, "summaries"), *o;
+	size_t	 i;
+
+	json_array_foreach(arr, i, o) {
+		if (json_is_false(json_object_get(o, "passed")))
+			return false;
+	}
+	return true;
+}
+
 static void
 summary_view_one(json_t *o)
 {
@@ -177,6 +215,7 @@ summary_view_one(json_t *o)
 		latency_row("service time",
 		    json_object_get(o, "service_us"));
 	}
+	objectives_table(json_object_get(o, "objectives"));
 	epochs_table(json_object_get(o, "epochs"),
 	    integer(o, "epochs_not_kept"));
 }

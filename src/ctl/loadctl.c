@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 
 static int	 opt_json;
 static int	 reply_timeout_ms = 10000;
+static bool	 timeout_given;		/* -t: also wait's limit */
 static volatile sig_atomic_t interrupted;
 
 /* ---------------------------------------------------------- help text */
@@ -435,11 +437,10 @@ print_status(json_t *o)
 	char	 a[32], b[32], c[32], r[32];
 	int	 ws, wc;
 
-	printf("loadd %s, pid %lld, up %s, %lld worker%s, paced sends by "
+	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, paced sends by "
 	    "%s, profile %s\n\n",
 	    gets_(o, "version"), (long long)geti(o, "pid"),
-	    fmt_secs(json_number_value(json_object_get(o, "uptime")), false,
-	    a, sizeof(a)),
+	    json_number_value(json_object_get(o, "uptime")),
 	    (long long)geti(o, "workers"), geti(o, "workers") == 1 ? "" : "s",
 	    gets_(o, "paced_sends"), gets_(o, "profile"));
 	ws = col_width(loads, fmt_state, 8);
@@ -781,6 +782,7 @@ print_ok(const struct request *req, json_t *o)
 	case CMD_SUMMARY:
 		summary_view_print(o);
 		break;
+	case CMD_WAIT:		/* wait_load() prints the summary */
 	case CMD_WATCH:		/* watch() prints its own lines */
 	case CMD_MAX:
 		break;
@@ -822,6 +824,74 @@ watch_sig(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/*
+ * wait: the run of a load ends.  The daemon says where the load is; this
+ * asks again every 200 ms until the run it saw running (or, if none was,
+ * the next one) has its summary, then shows it.  0: every objective held
+ * (or there were none); 4: one was missed; 3: -t ran out, or the daemon
+ * went away; 1: refused (no such load).
+ */
+#define WAIT_MISSED	4
+
+static int
+wait_load(int fd, const char *line, size_t len)
+{
+	double		 run = -1, t0 = now_mono(), rs;
+	bool		 first = true;
+	struct timespec	 nap = { 0, 200 * 1000000 };
+	json_t		*o, *sum, *reply;
+	json_error_t	 jerr;
+	const char	*state;
+	char		*text;
+	int		 rc;
+
+	for (;;) {
+		if (!first)
+			ctl_write(fd, line, len);
+		first = false;
+		if (ctl_readline(fd, 10000, &text) != CTL_LINE) {
+			fprintf(stderr, "loadctl: wait: the daemon went away\n");
+			return EXIT_UNREACHABLE;
+		}
+		o = json_loads(text, 0, &jerr);
+		free(text);
+		if (o == NULL || !json_is_true(json_object_get(o, "ok"))) {
+			fprintf(stderr, "loadctl: wait: %s\n", o != NULL ?
+			    gets_(o, "error") : jerr.text);
+			json_decref(o);
+			return EXIT_REFUSED;
+		}
+		state = gets_(o, "state");
+		rs = json_number_value(json_object_get(o, "run_start"));
+		sum = json_object_get(o, "summary");
+		if (strcmp(state, "running") == 0)
+			run = rs;
+		else if (json_is_object(sum) && (run < 0 || fabs(
+		    json_number_value(json_object_get(sum, "start")) - run) <
+		    1e-6))
+			break;
+		json_decref(o);
+		if (timeout_given && now_mono() - t0 >= reply_timeout_ms /
+		    1000.0) {
+			fprintf(stderr, "loadctl: wait: gave up after %ds: the "
+			    "run has not ended\n", reply_timeout_ms / 1000);
+			return EXIT_UNREACHABLE;
+		}
+		(void)nanosleep(&nap, NULL);
+	}
+	reply = json_pack("{s:b,s:[O]}", "ok", 1, "summaries", sum);
+	if (opt_json) {
+		text = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		printf("%s\n", text != NULL ? text : "{}");
+		free(text);
+	} else
+		summary_view_print(reply);
+	rc = summary_view_passed(reply) ? EXIT_OK : WAIT_MISSED;
+	json_decref(reply);
+	json_decref(o);
+	return rc;
 }
 
 /* A rate for people: "0.5", "3.0", "42", "1.6K". */
@@ -1023,7 +1093,7 @@ watch_view(json_t *o, json_t *prev, bool first)
 	    "uptime")), false, up, sizeof(up)), json_number_value(
 	    json_object_get(o, "interval")));
 	view_line(&v, "%s", "");
-	view_line(&v, "%-16s %-*s %*s %9s %9s %8s %8s", "LOAD", ws, "STATE",
+	view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s", "LOAD", ws, "STATE",
 	    wc, "CONNS/WANTED", "MSG/S", "REPLIES/S", "P50", "P99");
 	/* Keep room for the total, the errors' title and a line of them. */
 	json_array_foreach(loads, i, l) {
@@ -1033,13 +1103,13 @@ watch_view(json_t *o, json_t *prev, bool first)
 			break;
 		}
 		watch_latency(l, p50, p99, sizeof(p50));
-		view_line(&v, "%-16s %-*s %*s %9s %9s %8s %8s",
+		view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s",
 		    gets_(l, "name"), ws, fmt_state(l, state, sizeof(state)),
 		    wc, fmt_conns(l, conns, sizeof(conns)),
 		    human(ctr_rate(l, KC_messages_sent), "", a, sizeof(a)),
 		    human(ctr_rate(l, KC_replies), "", b, sizeof(b)), p50, p99);
 	}
-	view_line(&v, "%-16s %-*s %*s %9s %9s", "total", ws, "", wc,
+	view_line(&v, "%-16s %-*s %*s %10s %10s", "total", ws, "", wc,
 	    fmt_conns(t, conns, sizeof(conns)),
 	    human(ctr_rate(t, KC_messages_sent), "", a, sizeof(a)),
 	    human(ctr_rate(t, KC_replies), "", b, sizeof(b)));
@@ -1360,7 +1430,6 @@ ramp_draw(const struct ramp_follow *rf, json_t *l, bool tty)
 	fmt_conns(l, conns, sizeof(conns));
 	if (!tty) {
 		printf("%s: %s, %.0f%%\n", rf->name, conns, frac * 100);
-		fflush(stdout);		/* a log or a pipe reads it now */
 		return;
 	}
 	fill = (int)(frac * w + 0.5);
@@ -1401,7 +1470,6 @@ scale_wait(int fd, const char *reply)
 	rf.end = t0 + json_number_value(json_object_get(ramp, "remaining_s"));
 	deadline = rf.end + RAMP_MARGIN;
 	json_decref(o);
-	fflush(stdout);			/* the reply, before the wait */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_sig;
@@ -1630,6 +1698,7 @@ main(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			reply_timeout_ms = (int)t * 1000;
+			timeout_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1681,6 +1750,8 @@ main(int argc, char *argv[])
 	ctl_write(fd, line, off);
 	if (req.cmd->id == CMD_WATCH)
 		return watch(fd, path);
+	if (req.cmd->id == CMD_WAIT)
+		return wait_load(fd, line, off);
 	if (ctl_readline(fd, reply_timeout_ms, &reply) != CTL_LINE) {
 		fprintf(stderr, "loadctl: the daemon closed the connection "
 		    "without a reply\n");

@@ -81,6 +81,8 @@ static json_t	*control_reopen(struct control_client *, struct request *,
 		    char *, size_t);
 static json_t	*control_summary(struct control_client *, struct request *,
 		    char *, size_t);
+static json_t	*control_wait(struct control_client *, struct request *,
+		    char *, size_t);
 
 /*
  * The daemon's side of each row of cmd_table (common/cmd.c): the command
@@ -105,6 +107,7 @@ static const struct control_entry {
 	{ CMD_WATCH, control_watch },
 	{ CMD_REOPEN, control_reopen },
 	{ CMD_SUMMARY, control_summary },
+	{ CMD_WAIT, control_wait },
 };
 
 /* control_entries by command id, filled and checked by control_init. */
@@ -309,6 +312,30 @@ control_summary(struct control_client *cc, struct request *req, char *why,
 	}
 	o = control_ok();
 	json_object_set_new(o, "summaries", arr);
+	return o;
+}
+
+/*
+ * `wait`: where a load's run is.  loadctl asks again until the run it
+ * saw has its summary (the wait is the client's, so that the daemon
+ * never holds a request open).
+ */
+static json_t *
+control_wait(struct control_client *cc, struct request *req, char *why,
+    size_t whylen)
+{
+	struct load	*l;
+	json_t		*o;
+
+	if ((l = control_load(req, why, whylen)) == NULL)
+		return NULL;
+	o = control_ok();
+	json_object_set_new(o, "load", json_string(l->conf->name));
+	json_object_set_new(o, "state",
+	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "run_start", json_real(l->run_start));
+	json_object_set_new(o, "summary", l->last_summary != NULL ?
+	    json_incref(l->last_summary) : json_null());
 	return o;
 }
 

@@ -86,6 +86,10 @@ struct load {
 	struct json_t		*run_epochs;	/* the run's ended epochs */
 	unsigned		 run_epochs_dropped;
 	struct json_t		*last_summary;	/* of the last run, or NULL */
+	/* objectives (objective.c): a state and last verdict each */
+	struct obj_state	*obj_st;	/* [conf->nobjectives] */
+	enum obj_verdict	*obj_last;	/* the last interval's */
+	double			*obj_val;	/* its figure, base units */
 	/* failures logged: a few lines a minute at most (load_warn) */
 	struct stats_snap	 warn_base;	/* counters when last logged */
 	double			 warn_since;	/* monotonic s of warn_base */
@@ -102,6 +106,7 @@ struct run_opts {
 	const char	*socket;	/* -s, or NULL: no control socket */
 	bool		 json;		/* -j */
 	int		 verbose;	/* -v count */
+	int		 status;	/* exit: 0, or RUN_EXIT_MISSED */
 };
 
 struct daemon {
@@ -153,6 +158,14 @@ void		 load_snapshot(const struct load *, struct stats_snap *);
 void		 loads_apply(const struct profile *, char *summary, size_t);
 int64_t		 loads_connections(void);
 
+/* objective.c (daemon side) */
+void		 objectives_reset(struct load *);
+void		 objectives_interval(struct load *, const struct stats_snap *s,
+		    const struct stats_snap *prev, double t0, double t1);
+struct json_t	*objectives_view(const struct load *);
+struct json_t	*objectives_run(struct load *, const struct stats_snap *s);
+void		 objectives_free(struct load *);
+
 /* summary.c */
 void		 summary_run_start(struct load *);
 void		 summary_epoch_end(struct load *, const struct stats_snap *);
@@ -164,7 +177,9 @@ void		 summary_free(struct load *);
 int		 run_parse(int argc, char *argv[], struct run_opts *,
 		    const char **path);
 void		 run_check_end(void);
-void		 run_report(void);
+int		 run_report(void);
+/* loadd run's and loadctl wait's status when an objective was missed. */
+#define RUN_EXIT_MISSED	4
 
 /* loadd.c */
 int		 daemon_reload(struct errlist *errs, char *summary, size_t);

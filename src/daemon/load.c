@@ -54,6 +54,7 @@ load_free(struct load *l)
 	free(l->epoch_h);
 	free(l->run);
 	summary_free(l);
+	objectives_free(l);
 	free(l);
 }
 
@@ -228,6 +229,7 @@ load_start(struct load *l, char *why, size_t whylen)
 		return -1;
 	load_new_epoch(l, "start");
 	summary_run_start(l);
+	objectives_reset(l);
 	l->state = LOAD_RUNNING;
 	load_post(l, WCMD_SET_TARGET, l->target, 0);
 	if (l->conf->duration > 0) {
@@ -450,6 +452,33 @@ load_update_ceilings(struct load *l, const struct load_conf *lc)
 }
 
 /*
+ * Objectives are no part of the traffic: new ones apply in place, and
+ * are judged afresh from the next interval.
+ */
+static void
+load_update_objectives(struct load *l, const struct load_conf *lc,
+    char *summary, size_t len)
+{
+	struct load_conf	*c = l->conf;
+	size_t			 n = (size_t)lc->nobjectives;
+
+	if (c->nobjectives == lc->nobjectives && (n == 0 ||
+	    memcmp(c->objectives, lc->objectives, n *
+	    sizeof(*c->objectives)) == 0))
+		return;
+	free(c->objectives);
+	c->objectives = n > 0 ? xcalloc(n, sizeof(*c->objectives)) : NULL;
+	if (n > 0)
+		memcpy(c->objectives, lc->objectives, n * sizeof(*c->objectives));
+	c->nobjectives = lc->nobjectives;
+	if (l->state == LOAD_RUNNING)
+		objectives_reset(l);
+	else
+		objectives_free(l);
+	summary_add(summary, len, "updated", lc->name);
+}
+
+/*
  * A changed load was restarted at its profile's connections.  Its live
  * scale (set by `scale`) is kept when the profile says keep_scale (within
  * the new ceiling); either way the reply says what became of it.
@@ -513,8 +542,10 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 		int			 was = 0;
 
 		if ((l = load_find(lc->name)) != NULL) {
-			if (load_conf_equal(l->conf, lc))
+			if (load_conf_equal(l->conf, lc)) {
+				load_update_objectives(l, lc, summary, len);
 				continue;
+			}
 			if (load_update_ceilings(l, lc)) {
 				summary_add(summary, len, "updated", lc->name);
 				continue;
@@ -618,7 +649,8 @@ load_warn(struct load *l, const struct stats_snap *s)
 void
 load_interval(struct load *l, double dt)
 {
-	struct stats_snap	 s;
+	struct stats_snap	 s, prev = l->prev;
+	double			 t1 = now_mono();
 
 	load_snapshot(l, &s);
 	for (size_t k = 0; k < KC_MAX; k++) {
@@ -644,6 +676,7 @@ load_interval(struct load *l, double dt)
 			hist_add(&l->run_lat[1], &l->ival[LAT_SERVICE]);
 		}
 	}
+	objectives_interval(l, &s, &prev, t1 - dt, t1);
 	if (l->epoch_next[0] != '\0') {
 		/* The epoch that ends, into its run's record. */
 		summary_epoch_end(l, &l->epoch_next_base);

@@ -307,7 +307,7 @@ daemon_drain(struct daemon *d)
 	TAILQ_FOREACH(l, &d->loads, entry)
 		load_interval(l, now_mono() - d->interval_start);
 	if (d->run.on)
-		run_report();
+		d->run.status = run_report();
 	while ((l = TAILQ_FIRST(&d->loads)) != NULL) {
 		TAILQ_REMOVE(&d->loads, l, entry);
 		load_free(l);
@@ -531,5 +531,5 @@ main(int argc, char *argv[])
 	free(d.socket_path);
 	free(d.profile_path);
 	log_info("exited cleanly");
-	return 0;
+	return d.run.status;
 }

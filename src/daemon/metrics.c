@@ -147,6 +147,45 @@ metrics_dbl(struct evbuffer *b, const char *name, const char *load, double v)
 }
 
 /*
+ * Objectives: one series per load and objective, labelled with its text
+ * as normalized: 1 while it is missed (failed for its grace), 0 while it
+ * holds or has no data yet; and the misses of this run.
+ */
+static void
+metrics_objectives(struct evbuffer *b, const struct daemon *d)
+{
+	static const char *const name[2] = { "loadd_objective_missed",
+	    "loadd_objective_misses" };
+	const struct load	*l;
+	bool			 any = false;
+
+	TAILQ_FOREACH(l, &d->loads, entry)
+		any = any || l->conf->nobjectives > 0;
+	if (!any)
+		return;
+	for (int k = 0; k < 2; k++) {
+		metrics_head(b, name[k], "gauge", k == 0 ?
+		    "1 while the load's objective is missed (it failed for its "
+		    "grace), else 0." :
+		    "Times the load's objective began to be missed in this "
+		    "run.");
+		TAILQ_FOREACH(l, &d->loads, entry) {
+			for (int i = 0; i < l->conf->nobjectives; i++) {
+				const struct obj_state *st = l->obj_st != NULL ?
+				    &l->obj_st[i] : NULL;
+
+				metrics_open(b, name[k], l->conf->name);
+				ADD_LIT(b, ",objective=\"");
+				metrics_label(b, l->conf->objectives[i].text);
+				evbuffer_add_printf(b, "\"} %u\n", st == NULL ?
+				    0 : k == 0 ? (unsigned)st->missed :
+				    st->misses);
+			}
+		}
+	}
+}
+
+/*
  * Latency histograms, from the whole-run histograms (l->run).  load.c
  * creates them with the load and only ever adds each interval to them (a
  * start, stop, scale or rate clears the epoch's, never these), so their
@@ -351,6 +390,7 @@ metrics_page(struct evbuffer *b)
 	    "Measurement epoch: grows at every start, stop, scale and rate.");
 	TAILQ_FOREACH(l, &d->loads, entry)
 		metrics_u64(b, "loadd_epoch", l->conf->name, l->epoch);
+	metrics_objectives(b, d);
 
 	if (any_run) {
 		for (size_t k = 0; k < NELEM(metrics_latencies); k++) {

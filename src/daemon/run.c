@@ -44,8 +44,8 @@ run_usage(FILE *f)
 	    "  -j               the summaries as JSON\n"
 	    "  -v               log at info (-vv: debug); default warnings\n"
 	    "Ends when every load that ran has ended, or on Ctrl-C; prints "
-	    "each run's\nsummary.  Exit 0, 1 if it could not run, 2 on bad "
-	    "usage.\n");
+	    "each run's\nsummary.  Exit 0; 4 if a load's objective was "
+	    "missed; 1 if it could not\nrun; 2 on bad usage.\n");
 }
 
 static const struct option run_longopts[] = {
@@ -232,12 +232,16 @@ run_check_end(void)
 	daemon_shutdown();
 }
 
-/* After the drain: every load's last summary, for people or as JSON. */
-void
+/*
+ * After the drain: every load's last summary, for people or as JSON; the
+ * exit status: 0, or RUN_EXIT_MISSED if an objective was missed.
+ */
+int
 run_report(void)
 {
 	struct load	*l;
 	json_t		*o, *arr = json_array();
+	int		 rc;
 
 	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
 		if (l->last_summary != NULL)
@@ -251,5 +255,7 @@ run_report(void)
 	} else
 		summary_view_print(o);
 	fflush(stdout);
+	rc = summary_view_passed(o) ? 0 : RUN_EXIT_MISSED;
 	json_decref(o);
+	return rc;
 }

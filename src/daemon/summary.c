@@ -185,7 +185,16 @@ summary_log(const struct load *l, json_t *o)
 		snprintf(line + n, sizeof(line) - (size_t)n, "; latency p50 %s "
 		    "p99 %s p99.9 %s max %s", a, b, c, d);
 	}
-	log_info("%s", line);
+	n = (int)strlen(line);
+	if (json_object_get(o, "passed") != NULL)
+		snprintf(line + n, sizeof(line) - (size_t)n, "; objectives %s",
+		    json_is_true(json_object_get(o, "passed")) ? "met" :
+		    "MISSED");
+	/* A missed objective is a warning, for journalctl -p warning. */
+	if (json_is_false(json_object_get(o, "passed")))
+		log_warnx("%s", line);
+	else
+		log_info("%s", line);
 }
 
 /*
@@ -257,6 +266,19 @@ summary_run_end(struct load *l, const struct stats_snap *s, const char *how)
 		    views_hist(&l->run_lat[0]));
 		json_object_set_new(o, lat_kind_names[LAT_SERVICE],
 		    views_hist(&l->run_lat[1]));
+	}
+	if (l->conf->nobjectives > 0) {
+		json_t	*objs = objectives_run(l, s), *v;
+		size_t	 i;
+		bool	 passed = true;
+
+		json_array_foreach(objs, i, v) {
+			if (strcmp(json_string_value(json_object_get(v,
+			    "state")), "missed") == 0)
+				passed = false;
+		}
+		json_object_set_new(o, "objectives", objs);
+		json_object_set_new(o, "passed", json_boolean(passed));
 	}
 	json_object_set_new(o, "epochs", l->run_epochs);
 	l->run_epochs = NULL;

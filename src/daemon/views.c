@@ -289,6 +289,8 @@ views_load(const struct load *l, bool counters)
 	}
 	views_ramp(o, l);
 	views_duration(o, l);
+	if (l->conf->nobjectives > 0)
+		json_object_set_new(o, "objectives", objectives_view(l));
 	return o;
 }
 

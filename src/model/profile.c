@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "model/framing.h"
@@ -132,6 +133,8 @@ static int	profile_read_arrival(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_catch_up(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_objectives(struct profile_ctx *,
+		    const config_setting_t *, void *);
 static int	profile_read_path(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_metrics(struct profile_ctx *,
@@ -214,6 +217,8 @@ static const struct profile_key profile_load_keys[] = {
 	    PROFILE_DURATION_MAX, true, NULL },
 	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
 	{ "catch_up", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_catch_up },
+	{ "objectives", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_objectives },
 	{ "tick", PROFILE_DURATION, LOFF(tick), 0, 1, false, NULL },
 	{ "targets", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_targets },
 	{ "protocol", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_protocol },
@@ -941,6 +946,58 @@ profile_read_target(struct profile_ctx *ctx, const config_setting_t *s,
 	}
 	profile_set_targets(lc, tc, 1);
 	return 0;
+}
+
+/* Objectives a load has at most (model/objective.h). */
+#define PROFILE_OBJECTIVES_MAX	32
+
+/*
+ * objectives = ( "latency.p99 < 5ms", "errors.rate < 0.1%" ): pass/fail
+ * conditions, each checked here for its grammar (model/objective.h).
+ */
+static int
+profile_read_objectives(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct load_conf	*lc = obj;
+	char			 why[OBJ_WHY_MAX];
+	int			 n, bad = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		profile_err(ctx, s, "wrong type: objectives must be a list of "
+		    "strings ( \"latency.p99 < 5ms\", ... )");
+		return -1;
+	}
+	if ((n = config_setting_length(s)) > PROFILE_OBJECTIVES_MAX) {
+		profile_err(ctx, s, "objectives has %d entries, at most %d", n,
+		    PROFILE_OBJECTIVES_MAX);
+		return -1;
+	}
+	free(lc->objectives);
+	lc->objectives = n > 0 ? xcalloc((size_t)n,
+	    sizeof(*lc->objectives)) : NULL;
+	lc->nobjectives = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			profile_err(ctx, e, "wrong type: objective #%d must be "
+			    "a string", i + 1);
+			bad = 1;
+			continue;
+		}
+		if (objective_parse(config_setting_get_string(e),
+		    key_err_kinds, KEY_ERR_KINDS,
+		    &lc->objectives[lc->nobjectives], why, sizeof(why)) == -1) {
+			profile_err(ctx, e, "objective #%d: %s", i + 1, why);
+			bad = 1;
+			continue;
+		}
+		lc->nobjectives++;
+	}
+	return bad ? -1 : 0;
 }
 
 /* targets = [ "127.0.0.1:8080", "127.0.0.1:8081" ]: spread evenly. */
@@ -2578,6 +2635,12 @@ load_conf_dup(const struct load_conf *lc)
 
 	memcpy(copy, lc, sizeof(*copy));
 	payload_dup(&copy->payload, &lc->payload);
+	if (lc->nobjectives > 0) {
+		copy->objectives = xcalloc((size_t)lc->nobjectives,
+		    sizeof(*copy->objectives));
+		memcpy(copy->objectives, lc->objectives,
+		    (size_t)lc->nobjectives * sizeof(*copy->objectives));
+	}
 	if (lc->expect_bytes != NULL)
 		copy->expect_bytes = xstrdup(lc->expect_bytes);
 	copy->targets = xcalloc((size_t)lc->ntargets, sizeof(*copy->targets));
@@ -2624,4 +2687,5 @@ load_conf_clear(struct load_conf *lc)
 	payload_free(&lc->payload);
 	free(lc->expect_bytes);
 	free(lc->sources);
+	free(lc->objectives);
 }

@@ -18,6 +18,7 @@
 
 #include "common/cmd.h"
 #include "common/util.h"
+#include "model/objective.h"
 #include "model/payload.h"
 
 #define SOURCES_MAX		64	/* source addresses per load */
@@ -124,6 +125,8 @@ struct load_conf {
 	size_t			 size;
 	enum content_kind	 content;
 	struct payload		 payload;	/* CONTENT_MESSAGES: owned */
+	struct objective	*objectives;	/* [nobjectives], owned */
+	int			 nobjectives;
 	bool			 template;	/* fields are expanded */
 	bool			 varying;	/* messages differ in length or
 						   have fields (are expanded
