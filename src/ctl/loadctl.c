@@ -437,10 +437,11 @@ print_status(json_t *o)
 	char	 a[32], b[32], c[32], r[32];
 	int	 ws, wc;
 
-	printf("loadd %s, pid %lld, up %.0fs, %lld worker%s, paced sends by "
+	printf("loadd %s, pid %lld, up %s, %lld worker%s, paced sends by "
 	    "%s, profile %s\n\n",
 	    gets_(o, "version"), (long long)geti(o, "pid"),
-	    json_number_value(json_object_get(o, "uptime")),
+	    fmt_secs(json_number_value(json_object_get(o, "uptime")), false,
+	    a, sizeof(a)),
 	    (long long)geti(o, "workers"), geti(o, "workers") == 1 ? "" : "s",
 	    gets_(o, "paced_sends"), gets_(o, "profile"));
 	ws = col_width(loads, fmt_state, 8);
@@ -1093,7 +1094,7 @@ watch_view(json_t *o, json_t *prev, bool first)
 	    "uptime")), false, up, sizeof(up)), json_number_value(
 	    json_object_get(o, "interval")));
 	view_line(&v, "%s", "");
-	view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s", "LOAD", ws, "STATE",
+	view_line(&v, "%-16s %-*s %*s %9s %9s %8s %8s", "LOAD", ws, "STATE",
 	    wc, "CONNS/WANTED", "MSG/S", "REPLIES/S", "P50", "P99");
 	/* Keep room for the total, the errors' title and a line of them. */
 	json_array_foreach(loads, i, l) {
@@ -1103,13 +1104,13 @@ watch_view(json_t *o, json_t *prev, bool first)
 			break;
 		}
 		watch_latency(l, p50, p99, sizeof(p50));
-		view_line(&v, "%-16s %-*s %*s %10s %10s %9s %9s",
+		view_line(&v, "%-16s %-*s %*s %9s %9s %8s %8s",
 		    gets_(l, "name"), ws, fmt_state(l, state, sizeof(state)),
 		    wc, fmt_conns(l, conns, sizeof(conns)),
 		    human(ctr_rate(l, KC_messages_sent), "", a, sizeof(a)),
 		    human(ctr_rate(l, KC_replies), "", b, sizeof(b)), p50, p99);
 	}
-	view_line(&v, "%-16s %-*s %*s %10s %10s", "total", ws, "", wc,
+	view_line(&v, "%-16s %-*s %*s %9s %9s", "total", ws, "", wc,
 	    fmt_conns(t, conns, sizeof(conns)),
 	    human(ctr_rate(t, KC_messages_sent), "", a, sizeof(a)),
 	    human(ctr_rate(t, KC_replies), "", b, sizeof(b)));
@@ -1430,6 +1431,7 @@ ramp_draw(const struct ramp_follow *rf, json_t *l, bool tty)
 	fmt_conns(l, conns, sizeof(conns));
 	if (!tty) {
 		printf("%s: %s, %.0f%%\n", rf->name, conns, frac * 100);
+		fflush(stdout);		/* a log or a pipe reads it now */
 		return;
 	}
 	fill = (int)(frac * w + 0.5);
@@ -1470,6 +1472,7 @@ scale_wait(int fd, const char *reply)
 	rf.end = t0 + json_number_value(json_object_get(ramp, "remaining_s"));
 	deadline = rf.end + RAMP_MARGIN;
 	json_decref(o);
+	fflush(stdout);			/* the reply, before the wait */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_sig;
