@@ -429,6 +429,33 @@ col_width(json_t *loads, const char *(*fmt)(json_t *, char *, size_t),
 	return (int)w;
 }
 
+/*
+ * Each load's objectives: held, missed (failed for its grace) or unknown
+ * (no figure yet), with the last interval's figure and the misses.
+ */
+static void
+print_objectives(json_t *loads)
+{
+	json_t	*l, *v;
+	size_t	 i, j;
+
+	json_array_foreach(loads, i, l) {
+		json_array_foreach(json_object_get(l, "objectives"), j, v) {
+			const char *val = gets_(v, "value");
+
+			printf("%s: objective \"%s\": %s%s%s%s", gets_(l, "name"),
+			    gets_(v, "objective"), gets_(v, "state"),
+			    *val != '\0' ? " (" : "", val, *val != '\0' ? ")" :
+			    "");
+			if (geti(v, "misses") > 0)
+				printf(", missed %lld time%s this run",
+				    (long long)geti(v, "misses"),
+				    geti(v, "misses") == 1 ? "" : "s");
+			printf("\n");
+		}
+	}
+}
+
 static void
 print_status(json_t *o)
 {
@@ -477,6 +504,7 @@ print_status(json_t *o)
 			printf("%s: TLS: %s\n", gets_(l, "name"),
 			    gets_(tls, "warning"));
 	}
+	print_objectives(loads);
 }
 
 /* A row of the stats table; the total has no state ("" for it). */

@@ -66,6 +66,8 @@ J=$(ctlj status | jq '.loads[0].objectives')
 wait_for "held at 2 connections" 10 sh -c "$LOADCTL -j status | jq -e '.loads[0].objectives[0].state == \"held\"'"
 ctl scale live 1 >/dev/null
 wait_for "missed at 1 connection" 10 sh -c "$LOADCTL -j status | jq -e '.loads[0].objectives[0].state == \"missed\"'"
+ctl status | grep -qE '^live: objective "replies_per_s > 150": missed \([0-9.]+\), missed 1 time this run$' ||
+    fail "status for people: $(ctl status | grep objective)"
 ctl scale live 3 >/dev/null
 wait_for "held again" 10 sh -c "$LOADCTL -j status | jq -e '.loads[0].objectives[0].state == \"held\"'"
 grep -q 'objective "replies_per_s > 150" holds again' "$TMP/loadd.log" || fail "the end of the miss not logged"
