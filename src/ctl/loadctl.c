@@ -1156,6 +1156,27 @@ watch_view(json_t *o, json_t *prev, bool first)
 	if (!any)
 		view_line(&v, "errors per second: %s", rates ? "none" :
 		    "from the next line");
+	/* Objectives: each load's, in a line (state and last figure). */
+	json_array_foreach(loads, i, l) {
+		json_t	*ob;
+		size_t	 j;
+		char	 line[512];
+		int	 n = 0;
+
+		json_array_foreach(json_object_get(l, "objectives"), j, ob) {
+			if (n < 0 || (size_t)n >= sizeof(line))
+				break;
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+			    "%s%s %s%s%s%s", j > 0 ? ", " : "",
+			    gets_(ob, "objective"), gets_(ob, "state"),
+			    *gets_(ob, "value") ? " (" : "",
+			    gets_(ob, "value"), *gets_(ob, "value") ? ")" :
+			    "");
+		}
+		if (n > 0)
+			view_line(&v, "%s objectives: %s", gets_(l, "name"),
+			    line);
+	}
 	fputs("\033[J", v.f);
 	fclose(v.f);
 	fwrite(buf, 1, blen, stdout);
