@@ -284,8 +284,16 @@ load_ramp_cancel(struct load *l)
 static void
 load_set_target(struct load *l, int n)
 {
+	struct stats_snap	 s;
+
 	if (n == l->target)
 		return;
+	/* The run's peak, before a scale down can hide it from the ticks. */
+	if (l->run_start != 0 && n < l->target) {
+		load_snapshot(l, &s);
+		if (s.active > l->run_peak)
+			l->run_peak = s.active;
+	}
 	l->target = n;
 	if (l->state == LOAD_RUNNING)
 		load_post(l, WCMD_SET_TARGET, l->target, 0);
