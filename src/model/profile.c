@@ -150,6 +150,10 @@ static const struct profile_key profile_daemon_keys[] = {
 	{ "socket", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_socket },
 	{ "socket_mode", PROFILE_CUSTOM, 0, 0, 0, false,
 	    profile_read_socket_mode },
+	{ "status_socket", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_socket },
+	{ "status_socket_mode", PROFILE_CUSTOM, 0, 0, 0, false,
+	    profile_read_socket_mode },
 	{ "workers", PROFILE_INT, DOFF(workers), 0, PROFILE_WORKERS_MAX,
 	    false, NULL },
 	{ "stats_interval", PROFILE_DURATION, DOFF(stats_interval), 0.01,
@@ -644,21 +648,23 @@ profile_read_socket(struct profile_ctx *ctx, const config_setting_t *s,
 {
 	struct daemon_conf	*dc = obj;
 	struct sockaddr_un	 sun;
-	const char		*str;
+	const char		*str, *name = config_setting_name(s);
+	char			**field = strcmp(name, "status_socket") == 0 ?
+				    &dc->status_socket : &dc->socket;
 
 	if ((str = profile_string(ctx, s)) == NULL)
 		return -1;
 	if (*str == '\0') {
-		profile_err(ctx, s, "socket must not be empty");
+		profile_err(ctx, s, "%s must not be empty", name);
 		return -1;
 	}
 	if (strlen(str) >= sizeof(sun.sun_path)) {
-		profile_err(ctx, s, "socket path is too long (%zu bytes, at "
-		    "most %zu)", strlen(str), sizeof(sun.sun_path) - 1);
+		profile_err(ctx, s, "%s path is too long (%zu bytes, at "
+		    "most %zu)", name, strlen(str), sizeof(sun.sun_path) - 1);
 		return -1;
 	}
-	free(dc->socket);
-	dc->socket = xstrdup(str);
+	free(*field);
+	*field = xstrdup(str);
 	return 0;
 }
 
@@ -673,6 +679,7 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
 {
 	struct daemon_conf	*dc = obj;
+	const char		*name = config_setting_name(s);
 	long long		 v = 0;
 
 	switch (config_setting_type(s)) {
@@ -683,8 +690,8 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
 		if (config_setting_type(s) == CONFIG_TYPE_INT)
 			dec = config_setting_get_int(s);
 		if (dec < 0) {
-			profile_err(ctx, s, "socket_mode must not be "
-			    "negative");
+			profile_err(ctx, s, "%s must not be "
+			    "negative", name);
 			return -1;
 		}
 		if (config_setting_get_format(s) == CONFIG_FORMAT_HEX) {
@@ -694,9 +701,9 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
 		/* At most 19 decimal digits, so 8^19 bounds v: no overflow. */
 		for (long long d = dec, m = 1; d != 0; d /= 10, m *= 8) {
 			if (d % 10 > 7) {
-				profile_err(ctx, s, "socket_mode %lld is not "
+				profile_err(ctx, s, "%s %lld is not "
 				    "octal (use digits 0-7, e.g. \"0660\")",
-				    dec);
+				    name, dec);
 				return -1;
 			}
 			v += (d % 10) * m;
@@ -707,14 +714,14 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
 		const char	*str = config_setting_get_string(s);
 
 		if (*str == '\0') {
-			profile_err(ctx, s, "socket_mode must not be empty");
+			profile_err(ctx, s, "%s must not be empty", name);
 			return -1;
 		}
 		for (const char *p = str; *p != '\0'; p++) {
 			if (*p < '0' || *p > '7') {
-				profile_err(ctx, s, "socket_mode \"%s\" is not "
+				profile_err(ctx, s, "%s \"%s\" is not "
 				    "octal (use digits 0-7, e.g. \"0660\")",
-				    str);
+				    name, str);
 				return -1;
 			}
 			/* Saturate: a long string must not overflow. */
@@ -724,15 +731,18 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
 		break;
 	}
 	default:
-		profile_err(ctx, s, "wrong type: socket_mode must be an octal "
-		    "string such as \"0660\" or a number");
+		profile_err(ctx, s, "wrong type: %s must be an octal "
+		    "string such as \"0660\" or a number", name);
 		return -1;
 	}
 	if (v > 0777) {
-		profile_err(ctx, s, "socket_mode must be at most 0777");
+		profile_err(ctx, s, "%s must be at most 0777", name);
 		return -1;
 	}
-	dc->socket_mode = (int)v;
+	if (strcmp(name, "status_socket_mode") == 0)
+		dc->status_socket_mode = (int)v;
+	else
+		dc->socket_mode = (int)v;
 	return 0;
 }
 
@@ -814,6 +824,7 @@ profile_daemon_defaults(struct daemon_conf *dc)
 {
 	dc->socket = xstrdup(LOADD_SOCKET_DEFAULT);
 	dc->socket_mode = 0660;
+	dc->status_socket_mode = 0660;
 	dc->workers = 0;
 	dc->stats_interval = 1;
 	dc->log_level = -1;
@@ -2496,6 +2507,7 @@ profile_free(struct profile *prof)
 		load_conf_clear(&prof->loads[i]);
 	free(prof->loads);
 	free(prof->daemon.socket);
+	free(prof->daemon.status_socket);
 	free(prof->daemon.results);
 	free(prof->daemon.hdr_log);
 	free(prof->daemon.summary);

@@ -167,6 +167,8 @@ struct load_conf {
 struct daemon_conf {
 	char	*socket;		/* control socket path */
 	int	 socket_mode;		/* e.g. 0660 */
+	char	*status_socket;		/* read-only control socket, or NULL */
+	int	 status_socket_mode;	/* default 0660 */
 	int	 workers;		/* 0 = one per CPU */
 	double	 stats_interval;	/* seconds */
 	int	 log_level;		/* enum log_level; -1 when absent */
