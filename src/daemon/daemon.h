@@ -127,6 +127,12 @@ struct daemon {
 	double			 interval_start; /* monotonic s */
 	double			 interval_len;	/* of the last finished one */
 	struct run_opts		 run;		/* loadd run */
+	/* systemd's watchdog (WatchdogSec=): kept alive while all answer */
+	double			 collected_at;	/* monotonic s: all workers
+						   answered a collection */
+	double			 watchdog_s;	/* WatchdogSec; 0: none */
+	struct event		*watchdog;
+	bool			 watchdog_warned;
 };
 
 /*

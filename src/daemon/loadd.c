@@ -209,6 +209,7 @@ daemon_collectedcb(evutil_socket_t fd, short what, void *arg)
 		dt = 1e-9;
 	TAILQ_FOREACH(l, &d->loads, entry)
 		load_interval(l, dt);
+	d->collected_at = now;
 	d->interval_len = dt;
 	results_interval(d->interval_start, dt);
 	d->interval_start = now;
@@ -261,6 +262,54 @@ daemon_shutdown(void)
 	sd_notify(0, "STOPPING=1");
 	/* An exit event, not a break: it holds before the loop runs, too. */
 	event_base_loopexit(d->base, NULL);
+}
+
+/*
+ * systemd's watchdog: WATCHDOG=1 twice a WatchdogSec, but only while the
+ * main loop runs (this timer) and every worker has answered a collection
+ * within WatchdogSec (they answer one every stats_interval).  A stuck
+ * worker thus gets the daemon restarted, as a stuck main loop does.
+ */
+static void
+daemon_watchdogcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = daemon_g;
+	double		 age = now_mono() - d->collected_at;
+
+	if (age < d->watchdog_s) {
+		(void)sd_notify(0, "WATCHDOG=1");
+		d->watchdog_warned = false;
+		return;
+	}
+	if (!d->watchdog_warned)
+		log_warnx("watchdog: the workers have not answered for %.1fs; "
+		    "no keep-alive to systemd, which restarts loadd after "
+		    "WatchdogSec (%gs)", age, d->watchdog_s);
+	d->watchdog_warned = true;
+}
+
+static void
+daemon_watchdog_start(struct daemon *d)
+{
+	uint64_t	 usec;
+	struct timeval	 tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	d->watchdog_s = (double)usec / 1e6;
+	d->collected_at = now_mono();
+	if (d->profile->daemon.stats_interval * 2 > d->watchdog_s)
+		log_warnx("watchdog: WatchdogSec (%gs) should be at least "
+		    "twice daemon.stats_interval (%gs), or a slow collection "
+		    "gets loadd restarted", d->watchdog_s,
+		    d->profile->daemon.stats_interval);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, daemon_watchdogcb,
+	    NULL);
+	tv = tv_from_s(d->watchdog_s / 2);
+	if (d->watchdog == NULL || event_add(d->watchdog, &tv) == -1)
+		fatalx("watchdog timer");
+	log_info("watchdog: keep-alive every %gs while the workers answer",
+	    d->watchdog_s / 2);
 }
 
 static void
@@ -507,6 +556,7 @@ main(int argc, char *argv[])
 	/* A run whose loads all wait for a start has nothing to do. */
 	run_check_end();
 	sd_notify(0, "READY=1\nSTATUS=running");
+	daemon_watchdog_start(&d);
 
 	event_base_dispatch(d.base);
 
@@ -522,6 +572,8 @@ main(int argc, char *argv[])
 	}
 	event_free(d.stats_tick);
 	event_free(d.collected);
+	if (d.watchdog != NULL)
+		event_free(d.watchdog);
 	results_close();
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);

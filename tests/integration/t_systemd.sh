@@ -18,7 +18,7 @@ NOTIFY_SOCKET=$TMP/notify.sock JOURNAL_STREAM=$JS \
     "$LOADD" -f "$P" -s "$SOCK" 2>>"$TMP/j.log" &
 LOADD_PID=$!
 PIDS+=($!)
-wait_for "READY=1" 10 grep -q 'READY=1' "$TMP/notify.out"
+wait_for "READY=1" 10 grep -aq 'READY=1' "$TMP/notify.out"
 wait_for "3 connections" 10 sink_is s active 3
 wait_for "STATUS with the connection count" 10 grep -q 'STATUS=3 connections up' "$TMP/notify.out"
 stop_loadd
@@ -26,6 +26,30 @@ wait_for "STOPPING=1" 5 grep -q 'STOPPING=1' "$TMP/notify.out"
 grep -q '^<6>load sd: started' "$TMP/j.log" || fail "no <6> prefix: $(head -3 "$TMP/j.log")"
 if grep -q 'loadd: ' "$TMP/j.log"; then fail "plain prefix under journald"; fi
 if grep -qE '^[0-9]{4}-' "$TMP/j.log"; then fail "a timestamp under journald (it keeps its own)"; fi
+if grep -q 'WATCHDOG=1' "$TMP/notify.out"; then fail "WATCHDOG=1 without WatchdogSec"; fi
+
+say "WatchdogSec: WATCHDOG=1 every half period while the workers answer"
+: >"$TMP/notify.out"
+P2=$(profile wd "loads = ( { name = \"wd\"; target = \"127.0.0.1:$(sink_port s)\";
+    connections = 2; } );")
+NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=1000000 \
+    "$LOADD" -f "$P2" -s "$SOCK" 2>"$TMP/wd.log" &
+LOADD_PID=$!
+PIDS+=($!)
+wait_for "READY=1" 10 grep -aq 'READY=1' "$TMP/notify.out"
+wait_for "three keep-alives" 5 sh -c "[ \$(grep -ao 'WATCHDOG=1' '$TMP/notify.out' | wc -l) -ge 3 ]"
+grep -q "watchdog: keep-alive every 0.5s" "$TMP/wd.log" || fail "the watchdog not logged"
+stop_loadd
+# A WATCHDOG_PID naming another process: not ours, no keep-alive.
+: >"$TMP/notify.out"
+NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=1000000 WATCHDOG_PID=1 \
+    "$LOADD" -f "$P2" -s "$SOCK" 2>/dev/null &
+LOADD_PID=$!
+PIDS+=($!)
+wait_for "READY=1" 10 grep -aq 'READY=1' "$TMP/notify.out"
+sleep 1.5
+if grep -aq 'WATCHDOG=1' "$TMP/notify.out"; then fail "keep-alives for another PID's watchdog"; fi
+stop_loadd
 
 say "JOURNAL_STREAM naming another stream: plain prefixes, each line timestamped"
 JOURNAL_STREAM=1:1 "$LOADD" -f "$P" -s "$SOCK" 2>"$TMP/plain.log" &
