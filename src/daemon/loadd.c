@@ -228,12 +228,64 @@ daemon_statscb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->stats_tick, &tv);
 }
 
+/*
+ * SIGUSR1: every load's figures to the log, a line each (key=value, the
+ * names of `loadctl stats`), for when the control socket is out of reach.
+ */
+static void
+daemon_log_stats(void)
+{
+	struct load		*l;
+	struct stats_snap	 s;
+	char			 line[2048];
+	size_t			 off;
+	uint64_t		 errors;
+
+#define LINE_ADD(...)	do {						\
+	if (off < sizeof(line))						\
+		off += (size_t)snprintf(line + off, sizeof(line) - off,	\
+		    __VA_ARGS__);					\
+} while (0)
+	log_info("SIGUSR1: up %.0fs, %zu connection%s up", now_wall() -
+	    daemon_g->started_at, (size_t)loads_connections(),
+	    loads_connections() == 1 ? "" : "s");
+	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
+		load_snapshot(l, &s);
+		off = 0;
+		LINE_ADD("state=%s %s=%d", load_state_names[l->state],
+		    KEY_TARGET, l->state == LOAD_RUNNING ? l->target : 0);
+		for (size_t g = 0; g < KG_MAX; g++)
+			LINE_ADD(" %s=%lld", key_gauges[g].key,
+			    (long long)stats_snap_gauge(&s, g));
+		for (size_t k = 0; k < KC_MAX; k++)
+			LINE_ADD(" %s=%llu", key_counters[k].key,
+			    (unsigned long long)stats_snap_get(&s, k));
+		errors = 0;
+		for (int k = 0; k < ERR_MAX; k++)
+			errors += s.errors[k];
+		LINE_ADD(" %s=%llu", KEY_ERRORS, (unsigned long long)errors);
+		for (size_t k = 0; k < KC_MAX; k++) {
+			if (key_counters[k].rate_key != NULL)
+				LINE_ADD(" %s=%llu", key_counters[k].rate_key,
+				    (unsigned long long)stats_snap_get(
+				    &l->rates, k));
+		}
+		LINE_ADD(" rate=%g epoch=%u", l->rate, l->epoch);
+		log_info("SIGUSR1: load %s: %s", l->conf->name, line);
+	}
+#undef LINE_ADD
+}
+
 static void
 daemon_signalcb(evutil_socket_t sig, short what, void *arg)
 {
 	struct errlist	 errs = { 0 };
 	char		 summary[1024];
 
+	if (sig == SIGUSR1) {
+		daemon_log_stats();
+		return;
+	}
 	if (sig == SIGUSR2) {
 		char	 why[512];
 
@@ -370,8 +422,9 @@ main(int argc, char *argv[])
 	struct daemon	 d;
 	struct errlist	 errs = { 0 };
 	const char	*path = LOADD_PROFILE_DEFAULT;
-	struct event	*sigs[4];
-	const int	 signos[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
+	const int	 signos[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+			    SIGUSR2 };
+	struct event	*sigs[NELEM(signos)];
 	struct load	*l;
 	struct timeval	 tv;
 	char		 why[256] = "";
@@ -455,8 +508,11 @@ main(int argc, char *argv[])
 		    "the options" : path);
 		errlist_free(&errs);
 		free(d.profile_path);
+		free(d.run.tmp);
 		return 1;
 	}
+	free(d.run.tmp);	/* read, and removed */
+	d.run.tmp = NULL;
 	if (check) {
 		printf("%s: profile OK (%d load%s)\n", path,
 		    d.profile->nloads, d.profile->nloads == 1 ? "" : "s");
@@ -479,13 +535,15 @@ main(int argc, char *argv[])
 	d.socket_path = xstrdup(d.socket_path);
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Until the loop catches it: its default action ends the process. */
+	signal(SIGUSR1, SIG_IGN);
 	daemon_raise_nofile(&d);
 	mem_init();
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent has no pthreads support");
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < NELEM(signos); i++) {
 		sigs[i] = evsignal_new(d.base, signos[i], daemon_signalcb,
 		    NULL);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
@@ -515,7 +573,7 @@ main(int argc, char *argv[])
 			log_warnx("%s", why);
 			control_cleanup();
 		}
-		for (int i = 0; i < 4; i++)
+		for (size_t i = 0; i < NELEM(signos); i++)
 			event_free(sigs[i]);
 		event_base_free(d.base);
 		profile_free(d.profile);
@@ -575,7 +633,7 @@ main(int argc, char *argv[])
 	if (d.watchdog != NULL)
 		event_free(d.watchdog);
 	results_close();
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < NELEM(signos); i++)
 		event_free(sigs[i]);
 	event_base_free(d.base);
 	mem_cache_flush();
