@@ -3,7 +3,10 @@
  * cmd.c -- the command table and the request-line parser, shared by loadd
  * (dispatch) and loadctl (usage, help).  Pure: no logging, no I/O.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cmd.h"
@@ -77,6 +80,97 @@ load_name_valid(const char *s)
 
 #define MAX_TOKENS	6
 
+/*
+ * The length of the unsigned decimal number that s starts with: digits
+ * with an optional fraction, then an optional exponent.  strtod() takes
+ * more ("0x10", "inf", "nan", "  5"), none of which is a rate or a
+ * duration that a person writes: the control socket refuses them.
+ */
+static size_t
+request_decimal(const char *s)
+{
+	size_t	 i = 0, digits = 0, e;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (s[i] == '.') {
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	}
+	if (digits == 0)
+		return 0;
+	if (s[i] == 'e' || s[i] == 'E') {
+		e = i + 1;
+		if (s[e] == '+' || s[e] == '-')
+			e++;
+		if (s[e] >= '0' && s[e] <= '9') {
+			for (i = e; s[i] >= '0' && s[i] <= '9'; i++)
+				;
+		}
+	}
+	return i;
+}
+
+/*
+ * A rate: decimal, finite, from RATE_MIN to RATE_LIMIT.  A value too small
+ * for a double (1e-400) or a denormal (1e-320) is below the minimum, not
+ * "too large" as strtod()'s ERANGE alone would say.  Returns NULL, or
+ * why not.
+ */
+static const char *
+request_rate(const char *s, double *out)
+{
+	double	 v;
+
+	if (s[0] == '-')
+		return "must be above 0";
+	if (request_decimal(s) != strlen(s))
+		return "not a decimal number";
+	errno = 0;
+	v = strtod(s, NULL);
+	if (errno == ERANGE && v < 1)
+		return "below the minimum";
+	if (!isfinite(v) || v > RATE_LIMIT)
+		return "too large";
+	if (v == 0)
+		return "must be above 0";
+	if (v < RATE_MIN)
+		return "below the minimum";
+	*out = v;
+	return NULL;
+}
+
+/* scale's --over: decimal with a unit, 0 or RAMP_MIN to RAMP_MAX seconds. */
+static const char *
+request_over(const char *s, double *out)
+{
+	static const char *const units[] = { "", "us", "ms", "s", "m", "h",
+					     "d" };
+	const char	*reason = NULL;
+	double		 v;
+	size_t		 n = request_decimal(s), u;
+
+	for (u = 0; u < NELEM(units); u++) {
+		if (strcmp(s + n, units[u]) == 0)
+			break;
+	}
+	if (n == 0 || u == NELEM(units))
+		return "not a duration (e.g. 250ms, 30s, 5m, 2h)";
+	errno = 0;
+	v = strtod(s, NULL);
+	if (errno == ERANGE)
+		return v < 1 ? "shorter than 1ms (0: at once)" :
+		    "longer than a week";
+	if (parse_duration(s, &v, &reason) == -1)
+		return reason;
+	if (!(v <= RAMP_MAX))
+		return "longer than a week";
+	if (v > 0 && v < RAMP_MIN)
+		return "shorter than 1ms (0: at once)";
+	*out = v;
+	return NULL;
+}
+
 static int
 request_word(char *dst, const char *src, const char *what, char *why,
     size_t whylen)
@@ -139,10 +233,10 @@ request_parse(const char *line, size_t len, struct request *req, char *why,
 	/* scale's "--over DURATION" may end the request. */
 	if (req->cmd->args == ARGS_LOAD_COUNT && nval >= 2 &&
 	    strcmp(tok[ntok - 2], "--over") == 0) {
-		if (parse_duration(tok[ntok - 1], &req->over, &reason) == -1 ||
-		    req->over > 7 * 86400) {
+		if ((reason = request_over(tok[ntok - 1], &req->over)) !=
+		    NULL) {
 			snprintf(why, whylen, "bad ramp duration \"%.32s\": %s",
-			    tok[ntok - 1], reason ? reason : "longer than a week");
+			    tok[ntok - 1], reason);
 			return -1;
 		}
 		nval -= 2;
@@ -195,13 +289,11 @@ request_parse(const char *line, size_t len, struct request *req, char *why,
 		req->rate = 0;
 		return 0;
 	}
-	if (parse_double(value, 0, RATE_LIMIT, &req->rate, &reason) == 0 &&
-	    req->rate <= 0)
-		reason = "must be above 0";
-	else if (reason == NULL)
+	if ((reason = request_rate(value, &req->rate)) == NULL)
 		return 0;
-	snprintf(why, whylen, "bad rate \"%.32s\": %s (messages per second "
-	    "per connection, or \"flood\")", value, reason);
+	snprintf(why, whylen, "bad rate \"%.32s\": %s (%g to %.0f messages "
+	    "per second per connection, or \"flood\")", value, reason,
+	    RATE_MIN, RATE_LIMIT);
 	return -1;
 
 usage:

@@ -22,6 +22,16 @@
 #define CONTROL_LINE_MAX	4096	/* a request line, without '\n' */
 #define CONNECTIONS_LIMIT	10000000 /* no profile or request goes above */
 #define RATE_LIMIT		1e9	/* messages per second per connection */
+/*
+ * The slowest paced rate, one message every 1000 s per connection: below
+ * it a rate is a typo or an attack (1e9 / 1e-11 ns overflowed the
+ * interval once, into a flood), never a schedule.  Requests and profiles
+ * refuse a rate under it.
+ */
+#define RATE_MIN		0.001
+/* scale --over: 0 (at once), or from RAMP_MIN to RAMP_MAX seconds. */
+#define RAMP_MIN		0.001
+#define RAMP_MAX		(7 * 86400.0)
 
 enum cmd_id {
 	CMD_HELP = 0,

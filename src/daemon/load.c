@@ -327,6 +327,12 @@ load_scale(struct load *l, uint64_t n, double over, char *why, size_t whylen)
 {
 	char	 cause[64];
 
+	/* request_parse bounds it; any other caller is held to it too. */
+	if (!(over == 0 || (over >= RAMP_MIN && over <= RAMP_MAX))) {
+		snprintf(why, whylen, "bad ramp duration %g s: 0 (at once), "
+		    "or %g s to a week", over, RAMP_MIN);
+		return -1;
+	}
 	if (n > (uint64_t)l->conf->max_connections) {
 		snprintf(why, whylen, "%llu connections is above the ceiling of "
 		    "load %s (max_connections = %d)", (unsigned long long)n,
@@ -374,6 +380,16 @@ load_set_rate(struct load *l, double rate, char *why, size_t whylen)
 		snprintf(why, whylen, "load %s is idle (rate = 0 or pattern = "
 		    "\"idle\" in its profile): it sends nothing, at any rate",
 		    l->conf->name);
+		return -1;
+	}
+	/*
+	 * request_parse bounds it; any other caller is held to it too: a
+	 * NaN, an infinity or a rate under RATE_MIN never reaches a worker.
+	 */
+	if (!(rate == 0 || (rate >= RATE_MIN && rate <= RATE_LIMIT))) {
+		snprintf(why, whylen, "bad rate %g: %g to %.0f messages per "
+		    "second per connection, or flood", rate, RATE_MIN,
+		    RATE_LIMIT);
 		return -1;
 	}
 	if ((rate == 0 && l->conf->max_rate < RATE_LIMIT) ||

@@ -61,6 +61,45 @@ expect_refused 'max_connections = 10' scale bulk 11
 expect_refused 'max_rate = 1000' rate web 5000
 expect_refused 'max_rate' rate web flood
 
+say "rates and ramps at their edges: refused with a reason, by both parsers"
+# Issue 12: "rate web 1e-11" under max_rate = 1000 once flooded (1e9 / rate
+# overflowed the interval to 1 ns).  Each edge gets the daemon's error reply
+# and loadctl's usage error (exit 2), both with the reason.
+m0=$(stat_of messages_sent web)
+t0=$(date +%s%N)
+edge() {
+	local out rc=0
+	reply_error "$1\n" "$2"
+	# shellcheck disable=SC2086
+	out=$("$LOADCTL" $1 2>&1) || rc=$?
+	[ "$rc" -eq 2 ] || fail "loadctl $1: exit $rc, wanted 2 ($out)"
+	case "$out" in *"$2"*) ;; *) fail "loadctl $1: '$out' lacks '$2'" ;; esac
+}
+edge 'rate web 1e-11' 'below the minimum'
+edge 'rate web 1e-300' 'below the minimum'
+edge 'rate web 1e-320' 'below the minimum'
+edge 'rate web 0.0009' '0.001 to 1000000000 messages per second'
+edge 'rate web 1e300' 'too large'
+edge 'rate web inf' 'not a decimal number'
+edge 'rate web nan' 'not a decimal number'
+edge 'rate web 0x10' 'not a decimal number'
+edge 'rate web -0' 'must be above 0'
+edge 'scale web 6 --over 1e-300' 'shorter than 1ms'
+edge 'scale web 6 --over 1e-320s' 'shorter than 1ms'
+edge 'scale web 6 --over 1e300' 'longer than a week'
+edge 'scale web 6 --over inf' 'not a duration'
+edge 'scale web 6 --over nan' 'not a duration'
+edge 'scale web 6 --over 0x10s' 'not a duration'
+# The smallest rate passes, and the load keeps its 5 connections.
+ctl rate web 0.001 >/dev/null
+[ "$(stat_of rate web)" = 0.001 ] || fail "rate web 0.001: $(stat_of rate web)"
+m1=$(stat_of messages_sent web)
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+# 5 connections x 50/s at most, and a margin: a flood would be millions.
+[ $((m1 - m0)) -le $(( 250 * el / 1000 + 50 )) ] ||
+    fail "web sent $((m1 - m0)) messages in ${el}ms"
+ctl rate web 50 >/dev/null
+
 say "usage errors never reach the daemon (exit 2)"
 for args in "scale -1" "scale 99999999999999999999" "frobnicate" "scale" \
     "rate web 0"; do

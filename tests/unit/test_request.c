@@ -89,6 +89,24 @@ test_good(void **state)
 	assert_int_equal(parse("rate flood", &req, err, sizeof(err)), 0);
 	assert_true(req.rate == 0);
 	assert_string_equal(req.load, "");
+	/* The edges that pass: RATE_MIN, RATE_LIMIT, exponents, a ramp of 0. */
+	assert_int_equal(parse("rate web 0.001", &req, err, sizeof(err)), 0);
+	assert_true(req.rate == RATE_MIN);
+	assert_int_equal(parse("rate web 1e-3", &req, err, sizeof(err)), 0);
+	assert_true(req.rate == RATE_MIN);
+	assert_int_equal(parse("rate web 1e9", &req, err, sizeof(err)), 0);
+	assert_true(req.rate == RATE_LIMIT);
+	assert_int_equal(parse("rate web 2.5E+2", &req, err, sizeof(err)), 0);
+	assert_true(req.rate == 250);
+	assert_int_equal(parse("rate web .5", &req, err, sizeof(err)), 0);
+	assert_true(req.rate == 0.5);
+	assert_int_equal(parse("scale 5 --over 0", &req, err, sizeof(err)), 0);
+	assert_true(req.over == 0);
+	assert_int_equal(parse("scale 5 --over 1ms", &req, err, sizeof(err)),
+	    0);
+	assert_true(req.over == RAMP_MIN);
+	assert_int_equal(parse("scale 5 --over 7d", &req, err, sizeof(err)), 0);
+	assert_true(req.over == RAMP_MAX);
 
 	assert_int_equal(parse("stop web", &req, err, sizeof(err)), 0);
 	assert_string_equal(req.load, "web");
@@ -138,6 +156,41 @@ test_bad(void **state)
 	expect_error("rate inf", "bad rate");
 	expect_error("rate 1e99", "too large");
 	expect_error("rate fast", "bad rate");
+	/* Issue 12: every edge of a rate, each refused with its reason. */
+	expect_error("rate web 1e-11", "below the minimum");
+	expect_error("rate web 1e-300", "below the minimum");
+	expect_error("rate web 1e-320", "below the minimum");	/* denormal */
+	expect_error("rate web 4.9e-324", "below the minimum");
+	expect_error("rate web 1e-400", "below the minimum");	/* underflow */
+	expect_error("rate web 0.000999", "below the minimum");
+	expect_error("rate web 0.0001", "0.001 to 1000000000 messages");
+	expect_error("rate web 1e300", "too large");
+	expect_error("rate web 1e400", "too large");
+	expect_error("rate web 1000000001", "too large");
+	expect_error("rate web inf", "not a decimal number");
+	expect_error("rate web -inf", "must be above 0");
+	expect_error("rate web infinity", "not a decimal number");
+	expect_error("rate web nan", "not a decimal number");
+	expect_error("rate web NAN(0x1)", "not a decimal number");
+	expect_error("rate web 0x10", "not a decimal number");
+	expect_error("rate web 0x1p-1074", "not a decimal number");
+	expect_error("rate web -0", "must be above 0");
+	expect_error("rate web 0.0e5", "must be above 0");
+	expect_error("rate web +5", "not a decimal number");
+	expect_error("rate web 5e", "not a decimal number");
+	expect_error("rate web .", "not a decimal number");
+	expect_error("rate web 1,5", "not a decimal number");
+	expect_error("scale 5 --over 1e-300", "shorter than 1ms");
+	expect_error("scale 5 --over 1e-320s", "shorter than 1ms");
+	expect_error("scale 5 --over 0.5us", "shorter than 1ms");
+	expect_error("scale 5 --over 1e300", "longer than a week");
+	expect_error("scale 5 --over 1e400", "longer than a week");
+	expect_error("scale 5 --over 1e308d", "longer than a week");
+	expect_error("scale 5 --over 0x10s", "not a duration");
+	expect_error("scale 5 --over inf", "not a duration");
+	expect_error("scale 5 --over nan", "not a duration");
+	expect_error("scale 5 --over -0", "not a duration");
+	expect_error("scale 5 --over 5parsecs", "not a duration");
 	expect_error("status now", "usage: status");
 	expect_error("stop a b", "usage: stop");
 	expect_error("stop ../etc", "invalid load name");
