@@ -15,12 +15,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,13 @@
 /* template with expect echo: each request in flight kept, per connection */
 #define PROFILE_ECHO_KEEP_MAX	(64.0 * 1024 * 1024)
 
+#define PROFILE_INCLUDE_DEPTH	10		/* as libconfig's */
+#define PROFILE_PARSE_TIMEOUT	10		/* s the parser child gets */
+/* The shortest timeout or delay: 1 ms; tick may go down to 1 us. */
+#define PROFILE_TIME_MIN	0.001
+#define PROFILE_ECHO_MAX	64	/* bytes of a value an error shows */
+#define PROFILE_MSG_MAX		1024	/* bytes of one error's message */
+
 /* An error held back until all are found, to be given in file order. */
 struct profile_error {
 	char		*where;		/* file name */
@@ -54,11 +66,34 @@ struct profile_error {
 	char		*text;		/* the whole "FILE:LINE: message" */
 };
 
+/*
+ * The profile as libconfig reads it: one text, the profile's own with
+ * each @include replaced by the file it names (profile_expand).  A span
+ * says which file a run of the text's lines came from, for FILE:LINE.
+ */
+struct profile_span {
+	unsigned	 first;		/* the text's line it starts at */
+	unsigned	 line;		/* the same line in its file */
+	size_t		 src;		/* index in srcs */
+};
+
+struct profile_text {
+	char			*buf;
+	size_t			 len;
+	size_t			 cap;
+	unsigned		 lines;		/* line of the text's end */
+	char			**srcs;		/* each file's name in errors */
+	size_t			 nsrcs;
+	struct profile_span	*spans;
+	size_t			 nspans;
+};
+
 /* What the reader is looking at, for error messages. */
 struct profile_ctx {
 	const char		*path;	/* as given to profile_load */
-	const char		*dir;	/* where @include looks */
+	const char		*dir;	/* its directory: payload_file, tls */
 	const char		*what;	/* "daemon", "load \"web\"", or NULL */
+	struct profile_text	 text;
 	struct profile_error	*errv;
 	size_t			 errn;
 };
@@ -272,55 +307,172 @@ static const struct profile_key profile_reconnect_keys[] = {
 };
 
 
-/*
- * Settings from an @include file carry that file's name as written in the
- * directive, which is relative to the profile's directory: put the
- * directory back in front.
- */
-static char *
-profile_where(struct profile_ctx *ctx, const char *file)
+/* The length of the UTF-8 sequence at s (at most n bytes); 0 if not one. */
+static size_t
+profile_utf8_len(const unsigned char *s, size_t n)
 {
-	char	*where;
+	size_t		 len;
+	unsigned char	 lo = 0x80, hi = 0xbf;
 
-	if (file == NULL)
-		return xstrdup(ctx->path);
-	if (file[0] == '/' || strcmp(ctx->dir, ".") == 0)
-		return xstrdup(file);
-	if (asprintf(&where, "%s/%s", ctx->dir, file) == -1)
-		fatal("asprintf");
-	return where;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return len;
 }
 
-/* Note "FILE:LINE: message in WHAT" (without WHAT when not scoped). */
+/*
+ * s[0..len) made safe to print on one line: control bytes and bytes that
+ * are not UTF-8 as escapes (\n, \t, \x01), and with quote also " and \,
+ * so that a value shown between quotes reads as libconfig would take it.
+ * Past max bytes of s it stops, at a character's end, and adds "...".  An
+ * error is one line of the journal and of a reply: a newline in a value
+ * must not start a forged line, nor a 100 KB name make a 100 KB error.
+ */
+static char *
+profile_escape(const char *s, size_t len, size_t max, bool quote)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, n;
+	char			*out;
+
+	out = xmalloc((len < max ? len : max) * 4 + 8);
+	while (i < len) {
+		unsigned char	 c = p[i];
+
+		n = profile_utf8_len(p + i, len - i);
+		if (i + (n > 0 ? n : 1) > max)
+			break;
+		if (n > 1) {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		i++;
+		if (quote && (c == '"' || c == '\\')) {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (n == 0 || c < 0x20 || c == 0x7f)
+			o += (size_t)sprintf(out + o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (i < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * A value from the profile for an error message: escaped and cut to
+ * PROFILE_ECHO_MAX bytes (profile_escape).  It lives until
+ * PROFILE_ECHO_SLOTS more calls or profile_echo_free(): enough for the
+ * values of one message.  Main thread only, as profile_load is.
+ */
+#define PROFILE_ECHO_SLOTS	8
+static char	*profile_echo_slot[PROFILE_ECHO_SLOTS];
+static size_t	 profile_echo_next;
+
+static const char *
+profile_q(const char *s)
+{
+	char	**slot;
+
+	if (s == NULL)
+		return "";
+	slot = &profile_echo_slot[profile_echo_next++ % PROFILE_ECHO_SLOTS];
+	free(*slot);
+	*slot = profile_escape(s, strlen(s), PROFILE_ECHO_MAX, true);
+	return *slot;
+}
+
 static void
-profile_verr(struct profile_ctx *ctx, const config_setting_t *s,
-    bool scoped, const char *fmt, va_list ap)
+profile_echo_free(void)
+{
+	for (size_t i = 0; i < PROFILE_ECHO_SLOTS; i++) {
+		free(profile_echo_slot[i]);
+		profile_echo_slot[i] = NULL;
+	}
+}
+
+/*
+ * Where line n of the text came from: the file's name in errors and its
+ * line there.  Line 0 (none) is the profile itself, without a line.
+ */
+static const char *
+profile_locate(const struct profile_ctx *ctx, unsigned n, unsigned *line)
+{
+	const struct profile_text	*t = &ctx->text;
+	size_t				 lo = 0, hi = t->nspans;
+
+	*line = 0;
+	if (n == 0 || t->nspans == 0)
+		return ctx->path;
+	/* The last span that starts at or before n. */
+	while (hi - lo > 1) {
+		size_t	 mid = lo + (hi - lo) / 2;
+
+		if (t->spans[mid].first <= n)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = t->spans[lo].line + (n - t->spans[lo].first);
+	return t->srcs[t->spans[lo].src];
+}
+
+/*
+ * Note "FILE:LINE: message" (LINE 0: "FILE: message").  Every error goes
+ * through here, so each is one line, escaped (profile_escape): the values
+ * in it are cut where they are put in (profile_q), and the message as a
+ * whole, which may hold another module's words about a value, here.
+ */
+static void
+profile_note(struct profile_ctx *ctx, const char *file, unsigned line,
+    const char *msg)
 {
 	struct profile_error	*e;
-	const char		*file = NULL;
-	char			*msg, *where, *text;
-	unsigned		 line = 0;
+	char			*where, *safe, *text;
 	int			 r;
 
-	msg = xvasprintf(fmt, ap);
-	if (s != NULL) {
-		file = config_setting_source_file(s);
-		line = config_setting_source_line(s);
-	}
-	where = profile_where(ctx, file);
-
-	if (line != 0 && scoped && ctx->what != NULL)
-		r = asprintf(&text, "%s:%u: %s in %s", where, line, msg,
-		    ctx->what);
-	else if (line != 0)
-		r = asprintf(&text, "%s:%u: %s", where, line, msg);
-	else if (scoped && ctx->what != NULL)
-		r = asprintf(&text, "%s: %s in %s", where, msg, ctx->what);
+	where = profile_escape(file, strlen(file), SIZE_MAX / 8, false);
+	safe = profile_escape(msg, strlen(msg), PROFILE_MSG_MAX, false);
+	if (line != 0)
+		r = asprintf(&text, "%s:%u: %s", where, line, safe);
 	else
-		r = asprintf(&text, "%s: %s", where, msg);
+		r = asprintf(&text, "%s: %s", where, safe);
 	if (r == -1)
 		fatal("asprintf");
-	free(msg);
+	free(safe);
 
 	ctx->errv = reallocarray(ctx->errv, ctx->errn + 1,
 	    sizeof(*ctx->errv));
@@ -331,6 +483,42 @@ profile_verr(struct profile_ctx *ctx, const config_setting_t *s,
 	e->line = line;
 	e->seq = ctx->errn++;
 	e->text = text;
+}
+
+/* An error at a file and line of its own (reading, @include, syntax). */
+static void __attribute__((format(printf, 4, 5)))
+profile_note_at(struct profile_ctx *ctx, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	profile_note(ctx, file, line, msg);
+	free(msg);
+}
+
+/* Note "FILE:LINE: message in WHAT" (without WHAT when not scoped). */
+static void
+profile_verr(struct profile_ctx *ctx, const config_setting_t *s,
+    bool scoped, const char *fmt, va_list ap)
+{
+	const char	*file;
+	char		*msg, *full;
+	unsigned	 line;
+
+	msg = xvasprintf(fmt, ap);
+	file = profile_locate(ctx, s != NULL ? config_setting_source_line(s) :
+	    0, &line);
+	if (scoped && ctx->what != NULL) {
+		full = xasprintf("%s in %s", msg, ctx->what);
+		profile_note(ctx, file, line, full);
+		free(full);
+	} else
+		profile_note(ctx, file, line, msg);
+	free(msg);
 }
 
 static int
@@ -425,8 +613,8 @@ profile_duration(struct profile_ctx *ctx, const config_setting_t *s,
 	}
 	str = config_setting_get_string(s);
 	if (parse_duration(str, out, &why) == -1) {
-		profile_err(ctx, s, "%s: bad duration \"%s\": %s", name, str,
-		    why);
+		profile_err(ctx, s, "%s: bad duration \"%s\": %s", name,
+		    profile_q(str), why);
 		return -1;
 	}
 	return 0;
@@ -578,10 +766,11 @@ profile_err_unknown(struct profile_ctx *ctx, const config_setting_t *s,
 	for (size_t k = 0; k < nkeys; k++)
 		profile_nearest(name, keys[k].name, &best, &bestd);
 	if (best == NULL)
-		profile_err(ctx, s, "unknown key \"%s\"", name);
+		profile_err(ctx, s, "unknown key \"%s\"", profile_q(name));
 	else	/* the hint goes last, after the scope */
 		profile_err_plain(ctx, s, "unknown key \"%s\"%s%s; did you "
-		    "mean \"%s\"?", name, ctx->what != NULL ? " in " : "",
+		    "mean \"%s\"?", profile_q(name),
+		    ctx->what != NULL ? " in " : "",
 		    ctx->what != NULL ? ctx->what : "", best);
 }
 
@@ -721,7 +910,7 @@ profile_read_socket_mode(struct profile_ctx *ctx, const config_setting_t *s,
 			if (*p < '0' || *p > '7') {
 				profile_err(ctx, s, "%s \"%s\" is not "
 				    "octal (use digits 0-7, e.g. \"0660\")",
-				    name, str);
+				    name, profile_q(str));
 				return -1;
 			}
 			/* Saturate: a long string must not overflow. */
@@ -768,7 +957,7 @@ profile_read_log_level(struct profile_ctx *ctx, const config_setting_t *s,
 		}
 	}
 	profile_err(ctx, s, "unknown log_level \"%s\" (use err, warn, info "
-	    "or debug)", str);
+	    "or debug)", profile_q(str));
 	return -1;
 }
 
@@ -863,7 +1052,7 @@ profile_read_name(struct profile_ctx *ctx, const config_setting_t *s,
 	if (!load_name_valid(str)) {
 		profile_err_plain(ctx, s, "invalid load name \"%s\" (1 to %d "
 		    "letters, digits, '_', '.' or '-', starting with a "
-		    "letter)", str, LOAD_NAME_MAX - 1);
+		    "letter)", profile_q(str), LOAD_NAME_MAX - 1);
 		return -1;
 	}
 	snprintf(lc->name, sizeof(lc->name), "%s", str);
@@ -888,21 +1077,23 @@ profile_target_parse(struct profile_ctx *ctx, const config_setting_t *s,
 		path = str + 5;
 		if (*path == '\0') {
 			profile_err(ctx, s, "target \"%s\": no socket path",
-			    str);
+			    profile_q(str));
 			return -1;
 		}
 		if (strlen(path) >= sizeof(sun->sun_path)) {
 			profile_err(ctx, s, "target \"%s\": socket path longer "
-			    "than %zu bytes", str, sizeof(sun->sun_path) - 1);
+			    "than %zu bytes", profile_q(str),
+			    sizeof(sun->sun_path) - 1);
 			return -1;
 		}
 		if (stat(path, &st) == -1) {
-			profile_err(ctx, s, "target \"%s\": %s", str,
+			profile_err(ctx, s, "target \"%s\": %s", profile_q(str),
 			    strerror(errno));
 			return -1;
 		}
 		if (!S_ISSOCK(st.st_mode)) {
-			profile_err(ctx, s, "target \"%s\": not a socket", str);
+			profile_err(ctx, s, "target \"%s\": not a socket",
+			    profile_q(str));
 			return -1;
 		}
 		sun->sun_family = AF_UNIX;
@@ -1055,7 +1246,8 @@ profile_read_targets(struct profile_ctx *ctx, const config_setting_t *s,
 		for (int j = 0; j < i; j++) {
 			if (strcmp(v[j].str, str) == 0) {
 				profile_err(ctx, e, "duplicate target \"%s\" "
-				    "(same as target #%d)", str, j + 1);
+				    "(same as target #%d)", profile_q(str),
+				    j + 1);
 				bad = 1;
 				break;
 			}
@@ -1086,7 +1278,7 @@ profile_read_protocol(struct profile_ctx *ctx, const config_setting_t *s,
 		}
 	}
 	profile_err(ctx, s, "unknown protocol \"%s\" (use \"tcp\", \"tls\" or "
-	    "\"udp\")", str);
+	    "\"udp\")", profile_q(str));
 	return -1;
 }
 
@@ -1157,7 +1349,7 @@ profile_read_tls_file(struct profile_ctx *ctx, const config_setting_t *s,
 		path = xasprintf("%s/%s", ctx->dir, str);
 	if (tls_pem_check(path, strcmp(name, "tls_key") == 0 ? TLS_PEM_KEY :
 	    TLS_PEM_CERT, why, sizeof(why)) == -1) {
-		profile_err(ctx, s, "%s \"%s\": %s", name, str, why);
+		profile_err(ctx, s, "%s \"%s\": %s", name, profile_q(str), why);
 		free(path);
 		return -1;
 	}
@@ -1178,7 +1370,7 @@ profile_read_tls_version(struct profile_ctx *ctx, const config_setting_t *s,
 		return -1;
 	if ((v = tls_version_parse(str)) == 0) {
 		profile_err(ctx, s, "%s: unknown TLS version \"%s\" (use "
-		    "\"1.2\" or \"1.3\")", name, str);
+		    "\"1.2\" or \"1.3\")", name, profile_q(str));
 		return -1;
 	}
 	if (strcmp(name, "tls_min_version") == 0)
@@ -1250,7 +1442,7 @@ profile_read_close(struct profile_ctx *ctx, const config_setting_t *s,
 		lc->close = CLOSE_RESET;
 	else {
 		profile_err(ctx, s, "unknown close \"%s\" (use \"normal\" or "
-		    "\"reset\")", str);
+		    "\"reset\")", profile_q(str));
 		return -1;
 	}
 	return 0;
@@ -1268,7 +1460,7 @@ profile_read_pattern(struct profile_ctx *ctx, const config_setting_t *s,
 		return -1;
 	if (strcmp(str, "idle") != 0) {
 		profile_err(ctx, s, "unknown pattern \"%s\" (use \"idle\"; "
-		    "flood and paced follow from rate)", str);
+		    "flood and paced follow from rate)", profile_q(str));
 		return -1;
 	}
 	lc->idle = true;
@@ -1357,14 +1549,14 @@ profile_read_sources(struct profile_ctx *ctx, const config_setting_t *s,
 		str = config_setting_get_string(e);
 		if (profile_source(str, &v[i]) == -1) {
 			profile_err(ctx, e, "source \"%s\" is not a numeric "
-			    "IPv4 or IPv6 address", str);
+			    "IPv4 or IPv6 address", profile_q(str));
 			bad = 1;
 			continue;
 		}
 		if (profile_source_unspecified(&v[i])) {
 			profile_err(ctx, e, "source \"%s\" is the unspecified "
 			    "address (leave sources out to let the kernel "
-			    "choose)", str);
+			    "choose)", profile_q(str));
 			bad = 1;
 			continue;
 		}
@@ -1373,7 +1565,8 @@ profile_read_sources(struct profile_ctx *ctx, const config_setting_t *s,
 			    memcmp(&v[j], &v[i], profile_sockaddr_len(&v[i]))
 			    == 0) {
 				profile_err(ctx, e, "duplicate source \"%s\" "
-				    "(same as source #%d)", str, j + 1);
+				    "(same as source #%d)", profile_q(str),
+				    j + 1);
 				bad = 1;
 				break;
 			}
@@ -1406,7 +1599,7 @@ profile_read_content(struct profile_ctx *ctx, const config_setting_t *s,
 	else {
 		profile_err(ctx, s, "unknown content \"%s\" (use \"letters\" "
 		    "or \"bytes\"; for a fixed message give literal = "
-		    "\"...\")", str);
+		    "\"...\")", profile_q(str));
 		return -1;
 	}
 	return 0;
@@ -1436,9 +1629,10 @@ profile_message_string(struct profile_ctx *ctx, const config_setting_t *s,
 		profile_err(ctx, s, "%s must not be empty", what);
 		return -1;
 	}
-	if (len > PROFILE_SIZE_MAX) {
-		profile_err(ctx, s, "%s is too long (%zu bytes, at most "
-		    "%.15g)", what, len, PROFILE_SIZE_MAX);
+	if (len > PROFILE_STRING_MAX) {
+		profile_err(ctx, s, "%s is too long (%zu bytes, at most %u in "
+		    "a profile; put a larger message in payload_file)", what,
+		    len, PROFILE_STRING_MAX);
 		return -1;
 	}
 	return 0;
@@ -1514,7 +1708,7 @@ profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
 			return 0;
 		}
 		profile_err(ctx, s, "rate must be a number or \"flood\" "
-		    "(got \"%s\")", str);
+		    "(got \"%s\")", profile_q(str));
 		return -1;
 	}
 	if (profile_number(s, &v) == -1) {
@@ -1624,7 +1818,8 @@ profile_read_length_prefix(struct profile_ctx *ctx, const config_setting_t *s,
 			lc->lp_adjust = (int64_t)v;
 		} else {
 			profile_err(ctx, m, "unknown key \"%s\" in expect "
-			    "(with length_prefix: offset, adjust)", name);
+			    "(with length_prefix: offset, adjust)",
+				    profile_q(name));
 			return -1;
 		}
 	}
@@ -1665,7 +1860,7 @@ profile_read_expect(struct profile_ctx *ctx, const config_setting_t *s,
 		profile_err(ctx, s, "unknown expect \"%s\" (use \"echo\", "
 		    "\"http\", \"resp\", or a group: { size = N; }, "
 		    "{ until = \"...\"; }, { match = \"...\"; } or "
-		    "{ length_prefix = N; })", str);
+		    "{ length_prefix = N; })", profile_q(str));
 		return -1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -1716,7 +1911,7 @@ profile_read_expect(struct profile_ctx *ctx, const config_setting_t *s,
 		return 0;
 	}
 	profile_err(ctx, m, "unknown key \"%s\" in expect (use size, until, "
-	    "match or length_prefix)", name);
+	    "match or length_prefix)", profile_q(name));
 	return -1;
 }
 
@@ -1735,7 +1930,7 @@ profile_read_arrival(struct profile_ctx *ctx, const config_setting_t *s,
 		lc->arrival = ARRIVAL_POISSON;
 	else {
 		profile_err(ctx, s, "unknown arrival \"%s\" (use \"uniform\" "
-		    "or \"poisson\")", str);
+		    "or \"poisson\")", profile_q(str));
 		return -1;
 	}
 	return 0;
@@ -1757,7 +1952,7 @@ profile_read_catch_up(struct profile_ctx *ctx, const config_setting_t *s,
 		lc->catch_up_drop = true;
 	else {
 		profile_err(ctx, s, "unknown catch_up \"%s\" (use \"burst\" "
-		    "or \"drop\")", str);
+		    "or \"drop\")", profile_q(str));
 		return -1;
 	}
 	return 0;
@@ -1838,7 +2033,8 @@ profile_payload_file(struct profile_ctx *ctx, const config_setting_t *s,
 	else
 		rv = payload_tmpl_bytes(buf, len, &t, why, sizeof(why));
 	if (rv == -1 || payload_add(&lc->payload, &t, why, sizeof(why)) == -1) {
-		profile_err(ctx, s, "payload_file: %s: %s", path, why);
+		profile_err(ctx, s, "payload_file: %s: %s", profile_q(path),
+		    why);
 		payload_tmpl_free(&t);
 	}
 	free(buf);
@@ -2241,8 +2437,11 @@ profile_read_load(struct profile_ctx *ctx, const config_setting_t *group,
 	const config_setting_t		*s;
 	char				 what[LOAD_NAME_MAX + 16];
 	uint64_t			 bad;
+	unsigned			 line;
 
-	lc->line = (int)config_setting_source_line(group);
+	(void)profile_locate(ctx, config_setting_source_line(group),
+	    &line);
+	lc->line = (int)line;
 
 	/*
 	 * Name the load in errors before reading it, since its name may
@@ -2381,7 +2580,150 @@ profile_read_loads(struct profile_ctx *ctx, const config_setting_t *s,
 
 /* ------------------------------------------------------------ profile */
 
-/* The directory of path, where @include finds its files. */
+/* What kind of file a mode is, for an error that refuses it. */
+static const char *
+profile_ftype(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "an unknown kind of file";
+}
+
+/*
+ * Read a profile or an @include file whole: a regular file of at most max
+ * bytes.  Nothing else is read, nor waited for: O_NONBLOCK makes the open
+ * of a FIFO without a writer return at once (libconfig's fopen() blocked
+ * the main thread there for good), and fstat() on what was opened, not
+ * stat() on the name, refuses it.  -1 with why (without the file name).
+ */
+static int
+profile_file_read(const char *path, size_t max, char **out, size_t *outlen,
+    struct stat *st, char *why, size_t whylen)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 r;
+	int	 fd;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY))
+	    == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		snprintf(why, whylen, "%s", strerror(EISDIR));
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(why, whylen, "%s, not a regular file",
+		    profile_ftype(st->st_mode));
+		goto fail;
+	}
+	/* To the end, not st_size: a file may grow while it is read. */
+	for (;;) {
+		if (len == cap) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			if (cap > (size_t)max + 1)
+				cap = (size_t)max + 1;
+			buf = realloc(buf, cap + 1);
+			if (buf == NULL)
+				fatal("realloc");
+		}
+		if ((r = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(why, whylen, "%s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > max) {
+			snprintf(why, whylen, "a profile with its includes is "
+			    "at most %zu bytes (%u MiB; put large messages in "
+			    "payload_file)", (size_t)PROFILE_TEXT_MAX,
+			    PROFILE_TEXT_MAX >> 20);
+			goto fail;
+		}
+	}
+	close(fd);
+	if (buf == NULL)
+		buf = xmalloc(1);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* Append n bytes to the text, counting its lines; it stays a C string. */
+static void
+profile_text_add(struct profile_text *t, const char *p, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t	 cap = t->cap == 0 ? 4096 : t->cap;
+
+		while (t->len + n + 1 > cap)
+			cap *= 2;
+		t->buf = realloc(t->buf, cap);
+		if (t->buf == NULL)
+			fatal("realloc");
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q)))
+	    != NULL; q++)
+		t->lines++;
+}
+
+/* From the text's current line on, lines are src's from line on. */
+static void
+profile_text_span(struct profile_text *t, size_t src, unsigned line)
+{
+	struct profile_span	*sp;
+
+	/* A span that would hold no line gives way. */
+	if (t->nspans > 0 && t->spans[t->nspans - 1].first == t->lines)
+		t->nspans--;
+	t->spans = reallocarray(t->spans, t->nspans + 1, sizeof(*t->spans));
+	if (t->spans == NULL)
+		fatal("reallocarray");
+	sp = &t->spans[t->nspans++];
+	sp->first = t->lines;
+	sp->line = line;
+	sp->src = src;
+}
+
+static void
+profile_text_free(struct profile_text *t)
+{
+	for (size_t i = 0; i < t->nsrcs; i++)
+		free(t->srcs[i]);
+	free(t->srcs);
+	free(t->spans);
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The directory of path, where its @include directives look. */
 static char *
 profile_dirname(const char *path)
 {
@@ -2397,6 +2739,397 @@ profile_dirname(const char *path)
 	return dir;
 }
 
+/*
+ * At the start of a line: the length of an @include directive's opening
+ * there, as libconfig's scanner knows it (^[ \t]*@include[ \t]+\"), or 0.
+ */
+static size_t
+profile_directive(const char *p, size_t n)
+{
+	size_t	 i = 0, ws;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (n - i < 8 || memcmp(p + i, "@include", 8) != 0)
+		return 0;
+	i += 8;
+	ws = i;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i == ws || i == n || p[i] != '"')
+		return 0;
+	return i + 1;
+}
+
+/* A file being expanded, and the one that includes it: for loops. */
+struct profile_open {
+	dev_t				 dev;
+	ino_t				 ino;
+	const struct profile_open	*up;
+};
+
+static void	profile_expand(struct profile_ctx *, const char *,
+		    const struct profile_open *, const char *, unsigned,
+		    const char *);
+
+/*
+ * The @include at buf[at] (its file name starts at buf[name]): read the
+ * name, as libconfig would (\\ and \" are its escapes), and expand the
+ * file in its place.  Returns where the scan goes on: after the name.
+ */
+static size_t
+profile_include(struct profile_ctx *ctx, const char *file, size_t src,
+    const char *dir, const struct profile_open *me, unsigned line,
+    const char *buf, size_t len, size_t name)
+{
+	struct profile_text	*t = &ctx->text;
+	size_t			 i, n = 0;
+	char			*inc, *path;
+	bool			 blank = true;
+
+	inc = xmalloc(len - name + 1);
+	for (i = name; i < len && buf[i] != '"' && buf[i] != '\n'; i++) {
+		if (buf[i] == '\\' && i + 1 < len &&
+		    (buf[i + 1] == '\\' || buf[i + 1] == '"'))
+			i++;
+		else if (buf[i] == '\\') {
+			profile_note_at(ctx, file, line, "@include: unknown "
+			    "escape in the file name (only \\\\ and \\\" are "
+			    "known)");
+			free(inc);
+			while (i < len && buf[i] != '\n')
+				i++;
+			return i;
+		}
+		inc[n++] = buf[i];
+	}
+	inc[n] = '\0';
+	if (i == len || buf[i] != '"') {
+		profile_note_at(ctx, file, line, "@include \"%s\": no closing "
+		    "quote on its line", profile_q(inc));
+		free(inc);
+		return i;
+	}
+	i++;		/* the closing quote */
+	if (n == 0) {
+		profile_note_at(ctx, file, line, "@include \"\": no file name");
+		free(inc);
+		return i;
+	}
+
+	/* Absolute, or relative to the directory of the file it is in. */
+	if (inc[0] == '/' || strcmp(dir, ".") == 0)
+		path = xstrdup(inc);
+	else
+		path = xasprintf("%s/%s", dir, inc);
+	profile_expand(ctx, path, me, file, line, inc);
+	free(path);
+	free(inc);
+
+	/*
+	 * The rest of the directive's line goes on after the included text,
+	 * on a line of its own, which is still this file's line.  There
+	 * libconfig must not see an @include at a line's start that it did
+	 * not see in the file: an empty comment keeps the line's start away.
+	 */
+	if (t->len > 0 && t->buf[t->len - 1] != '\n')
+		profile_text_add(t, "\n", 1);
+	profile_text_span(t, src, line);
+	for (size_t j = i; j < len && buf[j] != '\n'; j++) {
+		if (strchr(" \t\r\f", buf[j]) == NULL)
+			blank = false;
+	}
+	if (!blank)
+		profile_text_add(t, "/**/", 4);
+	return i;
+}
+
+/*
+ * Add the file at path to the text, its @include directives replaced by
+ * the files they name, read the same way.  libconfig 1.5 has no hook for
+ * its includes, and what it opens itself it opens blindly: a directory
+ * (@include "") made its scanner exit(2), which ended the daemon at a
+ * reload; a FIFO blocked it; an absolute name never worked.  So it is
+ * given the text with no directive left in it, and a file is read only
+ * here: a regular file, within PROFILE_TEXT_MAX for all, nested at most
+ * PROFILE_INCLUDE_DEPTH deep and never inside itself.  The scan keeps
+ * libconfig's states (code, /\* comment *\/, "string") to find the
+ * directives exactly where its scanner would.  from and from_line say
+ * where the file is included (NULL for the profile), inc as written.
+ */
+static void
+profile_expand(struct profile_ctx *ctx, const char *path,
+    const struct profile_open *up, const char *from, unsigned from_line,
+    const char *inc)
+{
+	struct profile_text	*t = &ctx->text;
+	struct profile_open	 me;
+	struct stat		 st;
+	const char		*file, *z;
+	char			 why[256], *buf, *dir;
+	size_t			 len, i, flushed, src, d;
+	unsigned		 line = 1, opened = 0;
+	int			 depth = 0;
+	enum { IN_CODE, IN_COMMENT, IN_STRING } state = IN_CODE;
+	bool			 bol = true;
+
+	for (const struct profile_open *o = up; o != NULL; o = o->up)
+		depth++;
+	if (depth > PROFILE_INCLUDE_DEPTH) {
+		profile_note_at(ctx, from, from_line, "@include \"%s\": "
+		    "includes nested more than %d deep", profile_q(inc),
+		    PROFILE_INCLUDE_DEPTH);
+		return;
+	}
+	if (profile_file_read(path, PROFILE_TEXT_MAX - t->len, &buf, &len,
+	    &st, why, sizeof(why)) == -1) {
+		if (from == NULL)
+			profile_note_at(ctx, path, 0, "%s", why);
+		else
+			profile_note_at(ctx, from, from_line, "@include "
+			    "\"%s\": %s: %s", profile_q(inc), path, why);
+		return;
+	}
+	for (const struct profile_open *o = up; o != NULL; o = o->up) {
+		if (o->dev == st.st_dev && o->ino == st.st_ino) {
+			profile_note_at(ctx, from, from_line, "@include "
+			    "\"%s\": %s includes itself", profile_q(inc),
+			    path);
+			free(buf);
+			return;
+		}
+	}
+
+	t->srcs = reallocarray(t->srcs, t->nsrcs + 1, sizeof(*t->srcs));
+	if (t->srcs == NULL)
+		fatal("reallocarray");
+	src = t->nsrcs++;
+	t->srcs[src] = xstrdup(path);
+	file = t->srcs[src];
+	/* libconfig reads a text up to its first NUL. */
+	if ((z = memchr(buf, '\0', len)) != NULL) {
+		for (const char *q = buf; (q = memchr(q, '\n',
+		    (size_t)(z - q))) != NULL; q++)
+			line++;
+		profile_note_at(ctx, file, line, "a NUL byte: this is not a "
+		    "text file");
+		free(buf);
+		return;
+	}
+	me.dev = st.st_dev;
+	me.ino = st.st_ino;
+	me.up = up;
+	dir = profile_dirname(path);
+	profile_text_span(t, src, 1);
+
+	for (i = flushed = 0; i < len;) {
+		char	 c = buf[i];
+
+		if (c == '\n') {
+			line++;
+			i++;
+			bol = true;
+			continue;
+		}
+		switch (state) {
+		case IN_CODE:
+			if (bol && (d = profile_directive(buf + i,
+			    len - i)) > 0) {
+				profile_text_add(t, buf + flushed, i - flushed);
+				i = flushed = profile_include(ctx, file, src,
+				    dir, &me, line, buf, len, i + d);
+				bol = false;
+				continue;
+			}
+			if (c == '"') {
+				state = IN_STRING;
+				opened = line;
+				i++;
+			} else if (c == '/' && i + 1 < len &&
+			    buf[i + 1] == '*') {
+				state = IN_COMMENT;
+				opened = line;
+				i += 2;
+			} else if (c == '#' || (c == '/' && i + 1 < len &&
+			    buf[i + 1] == '/')) {
+				while (i < len && buf[i] != '\n')
+					i++;
+			} else
+				i++;
+			break;
+		case IN_COMMENT:
+			if (c == '*' && i + 1 < len && buf[i + 1] == '/') {
+				state = IN_CODE;
+				i += 2;
+			} else
+				i++;
+			break;
+		case IN_STRING:
+			if (c == '"')
+				state = IN_CODE;
+			else if (c == '\\' && i + 1 < len &&
+			    strchr("nrtf\\\"", buf[i + 1]) != NULL)
+				i++;	/* an escape: \" does not end it */
+			i++;
+			break;
+		}
+		bol = false;
+	}
+	profile_text_add(t, buf + flushed, len - flushed);
+	/*
+	 * A comment or a string left open would run on into the file that
+	 * follows, where libconfig's scanner would not have it.
+	 */
+	if (state == IN_COMMENT)
+		profile_note_at(ctx, file, opened, "a comment /* opened here "
+		    "is not closed by the end of the file");
+	else if (state == IN_STRING)
+		profile_note_at(ctx, file, opened, "a string opened here is "
+		    "not closed by the end of the file");
+	free(dir);
+	free(buf);
+}
+
+/*
+ * Parse the text in a child process and tell whether it is valid: 0 if
+ * it is; 1 if not, with the text's line and libconfig's words; -1 when no
+ * child could be made (then the caller parses anyway).
+ *
+ * libconfig 1.5 leaks the string token it holds when it meets a syntax
+ * error (its grammar has no %destructor): 100 refused reloads of a
+ * profile with a 1 MB string before its mistake cost the daemon 98 MB.
+ * So a child parses first, and the daemon parses only a text its child
+ * found valid: what a failed parse leaks goes with the child.  Whatever
+ * else libconfig might do with a bad text (die, loop) happens there too,
+ * within PROFILE_PARSE_TIMEOUT.  The child runs only libconfig and
+ * _exit(), with every signal blocked: the daemon's handlers are not its.
+ */
+static int
+profile_syntax(const char *text, unsigned *line, char *why, size_t whylen)
+{
+	sigset_t	 all, old;
+	char		 buf[PROFILE_MSG_MAX];
+	size_t		 got = 0;
+	uint64_t	 deadline;
+	int		 fds[2], status = 0, n;
+	bool		 eof = false;
+	pid_t		 pid;
+
+	*line = 0;
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) == 0) {
+		config_t	 cf;
+
+		close(fds[0]);
+		config_init(&cf);
+		config_set_include_dir(&cf, "/dev/null");
+		if (config_read_string(&cf, text) == CONFIG_TRUE)
+			n = snprintf(buf, sizeof(buf), "ok");
+		else
+			n = snprintf(buf, sizeof(buf), "%d %s",
+			    config_error_line(&cf),
+			    config_error_text(&cf) != NULL ?
+			    config_error_text(&cf) : "syntax error");
+		if (n > (int)sizeof(buf) - 1)
+			n = (int)sizeof(buf) - 1;
+		if (write(fds[1], buf, (size_t)n) != n)
+			_exit(1);
+		_exit(0);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+	if (pid == -1) {
+		close(fds[0]);
+		return -1;
+	}
+
+	deadline = now_ns() + (uint64_t)PROFILE_PARSE_TIMEOUT * 1000000000;
+	while (got < sizeof(buf) - 1) {
+		struct pollfd	 pfd = { .fd = fds[0], .events = POLLIN };
+		uint64_t	 now = now_ns();
+		ssize_t		 r;
+
+		if (now >= deadline)
+			break;
+		r = poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if ((r = read(fds[0], buf + got, sizeof(buf) - 1 - got)) ==
+		    -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			eof = r == 0;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fds[0]);
+	if (!eof)
+		kill(pid, SIGKILL);
+	/* ECHILD too, should SIGCHLD be ignored: the verdict is in buf. */
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	buf[got] = '\0';
+
+	if (eof && strcmp(buf, "ok") == 0)
+		return 0;
+	if (eof && sscanf(buf, "%u %n", line, &n) == 1) {
+		snprintf(why, whylen, "%s", buf + n);
+		return 1;
+	}
+	*line = 0;
+	if (!eof)
+		snprintf(why, whylen, "libconfig took more than %d s to parse "
+		    "it", PROFILE_PARSE_TIMEOUT);
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen, "libconfig died parsing it (signal %d)",
+		    WTERMSIG(status));
+	else
+		snprintf(why, whylen, "libconfig could not parse it");
+	return 1;
+}
+
+/*
+ * The profile's text, every @include expanded, parsed into cf: -1 after
+ * noting the errors (cf is then not to be destroyed).
+ */
+static int
+profile_parse(struct profile_ctx *ctx, config_t *cf)
+{
+	const char	*file;
+	char		 why[PROFILE_MSG_MAX];
+	unsigned	 line;
+
+	ctx->text.lines = 1;
+	profile_expand(ctx, ctx->path, NULL, NULL, 0, NULL);
+	if (ctx->errn != 0)
+		return -1;
+	if (ctx->text.buf == NULL)
+		profile_text_add(&ctx->text, "", 0);
+	if (profile_syntax(ctx->text.buf, &line, why, sizeof(why)) == 1) {
+		file = profile_locate(ctx, line, &line);
+		profile_note(ctx, file, line, why);
+		return -1;
+	}
+	config_init(cf);
+	/* No directive is left; were one, it could open nothing. */
+	config_set_include_dir(cf, "/dev/null");
+	if (config_read_string(cf, ctx->text.buf) != CONFIG_TRUE) {
+		file = profile_locate(ctx, (unsigned)config_error_line(cf),
+		    &line);
+		profile_note(ctx, file, line, config_error_text(cf) != NULL ?
+		    config_error_text(cf) : "syntax error");
+		config_destroy(cf);
+		return -1;
+	}
+	return 0;
+}
+
 struct profile *
 profile_load(const char *path, struct errlist *errs)
 {
@@ -2404,52 +3137,17 @@ profile_load(const char *path, struct errlist *errs)
 	struct profile		*prof;
 	config_t		 cf;
 	const config_setting_t	*root;
-	struct stat		 sb;
-	FILE			*fp;
 	bool			 have_loads = false, bad;
 	char			*dir;
-	int			 ok;
-
-	/*
-	 * Open the file ourselves: libconfig says only "file I/O error",
-	 * and an operator wants to know which one.
-	 */
-	if ((fp = fopen(path, "r")) == NULL) {
-		errlist_add(errs, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &sb) == -1) {
-		errlist_add(errs, "%s: %s", path, strerror(errno));
-		fclose(fp);
-		return NULL;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		errlist_add(errs, "%s: %s", path, strerror(EISDIR));
-		fclose(fp);
-		return NULL;
-	}
 
 	dir = profile_dirname(path);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
 	ctx.dir = dir;
-
-	config_init(&cf);
-	config_set_include_dir(&cf, dir);
-	ok = config_read(&cf, fp);
-	fclose(fp);
-	if (ok != CONFIG_TRUE) {
-		/* An error inside an @include names that file. */
-		char	*where = profile_where(&ctx, config_error_file(&cf));
-
-		if (config_error_line(&cf) > 0)
-			errlist_add(errs, "%s:%d: %s", where,
-			    config_error_line(&cf), config_error_text(&cf));
-		else
-			errlist_add(errs, "%s: %s", where,
-			    config_error_text(&cf));
-		free(where);
-		config_destroy(&cf);
+	if (profile_parse(&ctx, &cf) == -1) {
+		profile_flush_errors(&ctx, errs);
+		profile_text_free(&ctx.text);
+		profile_echo_free();
 		free(dir);
 		return NULL;
 	}
@@ -2477,10 +3175,12 @@ profile_load(const char *path, struct errlist *errs)
 			profile_nearest(name, "loads", &best, &bestd);
 			if (best != NULL)
 				profile_err(&ctx, s, "unknown key \"%s\" at top "
-				    "level; did you mean \"%s\"?", name, best);
+				    "level; did you mean \"%s\"?",
+				    profile_q(name), best);
 			else
 				profile_err(&ctx, s, "unknown key \"%s\" at top "
-				    "level (expected daemon or loads)", name);
+				    "level (expected daemon or loads)",
+				    profile_q(name));
 		}
 	}
 	if (!have_loads)
@@ -2491,6 +3191,8 @@ profile_load(const char *path, struct errlist *errs)
 	free(dir);
 	bad = ctx.errn != 0;
 	profile_flush_errors(&ctx, errs);
+	profile_text_free(&ctx.text);
+	profile_echo_free();
 	if (bad) {
 		profile_free(prof);
 		return NULL;

@@ -51,4 +51,49 @@ rc=0; "$LOADD" -n -f "$TMP/missing.conf" >/dev/null 2>&1 || rc=$?
 rc=0; "$LOADD" -x >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "bad option: exit $rc"
 grep -q "^loadd [0-9]" <<<"$("$LOADD" -V)" || fail "-V"
+
+# Issue 12, findings 1, 5 and 14: what an @include may name.  libconfig's
+# scanner exited (status 2, no FILE:LINE) on a directory, "" included,
+# and a FIFO blocked loadd for good: each is now an error at its line.
+L='loads = ( { name = "a"; target = "127.0.0.1:9"; } );'
+mkfifo "$TMP/fifo.inc"
+mkdir "$TMP/dir"
+for inc in "" dir fifo.inc inc.conf /dev/null; do
+	say "@include \"$inc\": FILE:LINE, exit 1, at once"
+	printf '# one\n@include "%s"\n%s\n' "$inc" "$L" >"$TMP/inc.conf"
+	rc=0; out=$(timeout 10 "$LOADD" -n -f "$TMP/inc.conf" 2>&1) || rc=$?
+	[ "$rc" -eq 1 ] || fail "@include \"$inc\": exit $rc: $out"
+	grep -q "^$TMP/inc.conf:2: @include \"$inc\": " <<<"$out" ||
+	    fail "@include \"$inc\": no FILE:LINE in: $out"
+done
+say "a FIFO as the profile: refused at once"
+rc=0; out=$(timeout 10 "$LOADD" -n -f "$TMP/fifo.inc" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "FIFO profile: exit $rc: $out"
+grep -q "^$TMP/fifo.inc: a FIFO, not a regular file" <<<"$out" ||
+    fail "FIFO profile: $out"
+say "an absolute @include, and a relative one from its own directory"
+mkdir "$TMP/sub"
+printf '%s\n' "$L" >"$TMP/sub/loads.inc"
+printf '@include "loads.inc"\n' >"$TMP/sub/rel.inc"
+printf '@include "%s/sub/rel.inc"\n' "$TMP" >"$TMP/abs.conf"
+"$LOADD" -n -f "$TMP/abs.conf" >/dev/null 2>&1 || fail "absolute @include refused"
+
+# Finding 12: values in errors are escaped and cut, one error a line.
+say "a newline in a value stays in its one error line"
+printf 'loads = ( { name = "a\\nloadd[1]: reload: ok"; target = "127.0.0.1:9"; } );\n' \
+    >"$TMP/nl.conf"
+rc=0; out=$("$LOADD" -n -f "$TMP/nl.conf" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "newline: exit $rc"
+[ "$(grep -c "^$TMP/nl.conf:" <<<"$out")" -eq 1 ] &&
+    [ "$(wc -l <<<"$out")" -eq 2 ] || fail "newline split an error: $out"
+grep -qF 'invalid load name "a\nloadd[1]: reload: ok"' <<<"$out" || fail "not escaped: $out"
+say "a 100,000-byte name makes a short error"
+{
+	printf 'loads = ( { target = "127.0.0.1:9"; name = "'
+	head -c 100000 /dev/zero | tr '\0' x
+	printf '"; } );\n'
+} >"$TMP/long.conf"
+rc=0; out=$("$LOADD" -n -f "$TMP/long.conf" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && [ "${#out}" -lt 1000 ] || fail "long name: exit $rc, ${#out} bytes"
+grep -q "name \"x\{64\}\.\.\.\"" <<<"$out" || fail "long name not cut: $out"
 say ok
