@@ -53,8 +53,14 @@
 
 #define PROFILE_INCLUDE_DEPTH	10		/* as libconfig's */
 #define PROFILE_PARSE_TIMEOUT	10		/* s the parser child gets */
-/* The shortest timeout or delay: 1 ms; tick may go down to 1 us. */
+/*
+ * The shortest timeout, delay or duration: 1 ms.  A smaller one is a typo
+ * or an attack, and one that rounds to the zero timeval means "no
+ * timeout" to a bufferevent (client_timeout = 1e-300 was that).  A tick
+ * may go down to 1 us; the engine counts it in nanoseconds.
+ */
 #define PROFILE_TIME_MIN	0.001
+#define PROFILE_TICK_MIN	1e-6
 #define PROFILE_ECHO_MAX	64	/* bytes of a value an error shows */
 #define PROFILE_MSG_MAX		1024	/* bytes of one error's message */
 
@@ -197,10 +203,10 @@ static const struct profile_key profile_daemon_keys[] = {
 	    profile_read_log_level },
 	{ "max_clients", PROFILE_INT, DOFF(max_clients), 1,
 	    PROFILE_CLIENTS_MAX, false, NULL },
-	{ "client_timeout", PROFILE_DURATION, DOFF(client_timeout), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
-	{ "drain_timeout", PROFILE_DURATION, DOFF(drain_timeout), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
+	{ "client_timeout", PROFILE_DURATION, DOFF(client_timeout),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
+	{ "drain_timeout", PROFILE_DURATION, DOFF(drain_timeout),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
 	{ "results", PROFILE_CUSTOM, DOFF(results), 0, 0, false,
 	    profile_read_path },
 	{ "hdr_log", PROFILE_CUSTOM, DOFF(hdr_log), 0, 0, false,
@@ -222,8 +228,8 @@ static const struct profile_key profile_load_keys[] = {
 	    CONNECTIONS_LIMIT, false, NULL },
 	{ "autostart", PROFILE_BOOL, LOFF(autostart), 0, 0, false, NULL },
 	{ "keep_scale", PROFILE_BOOL, LOFF(keep_scale), 0, 0, false, NULL },
-	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), 0, RATE_LIMIT,
-	    true, NULL },
+	{ "connect_rate", PROFILE_NUMBER, LOFF(connect_rate), RATE_MIN,
+	    RATE_LIMIT, false, NULL },
 	{ "connects_inflight", PROFILE_INT, LOFF(connects_inflight), 1,
 	    CONNECTIONS_LIMIT, false, NULL },
 	{ "size", PROFILE_SIZE, LOFF(size), 1, PROFILE_SIZE_MAX, false,
@@ -235,15 +241,15 @@ static const struct profile_key profile_load_keys[] = {
 	    profile_read_payload_file },
 	{ "template", PROFILE_BOOL, LOFF(template), 0, 0, false, NULL },
 	{ "rate", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_rate },
-	{ "max_rate", PROFILE_NUMBER, LOFF(max_rate), 0, RATE_LIMIT, true,
-	    NULL },
+	{ "max_rate", PROFILE_NUMBER, LOFF(max_rate), RATE_MIN, RATE_LIMIT,
+	    false, NULL },
 	/* 0 is the default and means "until stopped", so it may be written. */
 	{ "duration", PROFILE_DURATION, LOFF(duration), 0,
 	    PROFILE_DURATION_MAX, false, NULL },
 	{ "reconnect", PROFILE_CUSTOM, 0, 0, 0, false,
 	    profile_read_reconnect },
-	{ "connect_timeout", PROFILE_DURATION, LOFF(connect_timeout), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
+	{ "connect_timeout", PROFILE_DURATION, LOFF(connect_timeout),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
 	{ "nodelay", PROFILE_BOOL, LOFF(nodelay), 0, 0, false, NULL },
 	{ "expect", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_expect },
 	{ "expect_status", PROFILE_INT, LOFF(expect_status), 200, 599, false,
@@ -252,8 +258,8 @@ static const struct profile_key profile_load_keys[] = {
 	    false, NULL },
 	{ "inflight", PROFILE_INT, LOFF(inflight), 1, PROFILE_INFLIGHT_MAX,
 	    false, NULL },
-	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
+	{ "reply_timeout", PROFILE_DURATION, LOFF(reply_timeout),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
 	{ "arrival", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_arrival },
 	{ "catch_up", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_catch_up },
 	{ "objectives", PROFILE_CUSTOM, 0, 0, 0, false,
@@ -279,9 +285,9 @@ static const struct profile_key profile_load_keys[] = {
 	{ "tls_key", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_tls_file },
 	{ "tls_resume", PROFILE_BOOL, TOFF(resume), 0, 0, false, NULL },
 	{ "tls_handshake_timeout", PROFILE_DURATION, TOFF(handshake_timeout),
-	    0, PROFILE_DURATION_MAX, true, NULL },
-	{ "lifetime", PROFILE_DURATION, LOFF(lifetime), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
+	{ "lifetime", PROFILE_DURATION, LOFF(lifetime),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
 	{ "lifetime_jitter", PROFILE_NUMBER, LOFF(lifetime_jitter), 0, 1,
 	    false, NULL },
 	{ "messages_per_connection", PROFILE_U64,
@@ -297,10 +303,10 @@ static const struct profile_key profile_load_keys[] = {
 _Static_assert(NKEYS(profile_load_keys) <= 64, "bad masks are 64 bits");
 
 static const struct profile_key profile_reconnect_keys[] = {
-	{ "delay", PROFILE_DURATION, ROFF(delay), 0, PROFILE_DURATION_MAX,
-	    true, NULL },
-	{ "max_delay", PROFILE_DURATION, ROFF(max_delay), 0,
-	    PROFILE_DURATION_MAX, true, NULL },
+	{ "delay", PROFILE_DURATION, ROFF(delay),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
+	{ "max_delay", PROFILE_DURATION, ROFF(max_delay),
+	    PROFILE_TIME_MIN, PROFILE_DURATION_MAX, false, NULL },
 	{ "backoff", PROFILE_NUMBER, ROFF(backoff), 1, PROFILE_BACKOFF_MAX,
 	    false, NULL },
 	{ "jitter", PROFILE_NUMBER, ROFF(jitter), 0, 1, false, NULL },
@@ -597,6 +603,22 @@ profile_number(const config_setting_t *s, double *out)
 	}
 }
 
+/*
+ * The error for a setting that is no number where want is: a float too
+ * large for a double (1e999) is infinite, which no key takes.
+ */
+static void
+profile_err_number(struct profile_ctx *ctx, const config_setting_t *s,
+    const char *want)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		profile_err(ctx, s, "%s must be a finite number (got %g)",
+		    config_setting_name(s), config_setting_get_float(s));
+	else
+		profile_err(ctx, s, "wrong type: %s must be %s",
+		    config_setting_name(s), want);
+}
+
 /* A duration: a number of seconds, or a string such as "250ms". */
 static int
 profile_duration(struct profile_ctx *ctx, const config_setting_t *s,
@@ -607,12 +629,15 @@ profile_duration(struct profile_ctx *ctx, const config_setting_t *s,
 	if (profile_number(s, out) == 0)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		profile_err(ctx, s, "wrong type: %s must be a number of "
-		    "seconds or a string such as \"30s\"", name);
+		profile_err_number(ctx, s, "a number of seconds or a string "
+		    "such as \"30s\"");
 		return -1;
 	}
 	str = config_setting_get_string(s);
-	if (parse_duration(str, out, &why) == -1) {
+	/* strtod() reads hex ("0x10" is 16 s); a duration is decimal. */
+	why = "not a duration (e.g. 250ms, 30s, 5m, 2h)";
+	if (strpbrk(str, "xX") != NULL ||
+	    parse_duration(str, out, &why) == -1) {
 		profile_err(ctx, s, "%s: bad duration \"%s\": %s", name,
 		    profile_q(str), why);
 		return -1;
@@ -643,6 +668,21 @@ profile_range(struct profile_ctx *ctx, const config_setting_t *s,
 		profile_err(ctx, s, "%s must be at least %.15g%s (got %.15g%s)",
 		    k->name, k->min, unit, v, unit);
 		return -1;
+	}
+	/*
+	 * A duration that may be 0 (duration: until stopped; tick: none) is
+	 * else at least 1 ms, a tick 1 us: 1e-300 is no duration.
+	 */
+	if (k->kind == PROFILE_DURATION && k->min == 0 && !k->above &&
+	    v != 0) {
+		double	 least = strcmp(k->name, "tick") == 0 ?
+			     PROFILE_TICK_MIN : PROFILE_TIME_MIN;
+
+		if (v < least) {
+			profile_err(ctx, s, "%s must be 0 or at least %.15gs "
+			    "(got %.15gs)", k->name, least, v);
+			return -1;
+		}
 	}
 	if (v > k->max) {
 		profile_err(ctx, s, "%s must be at most %.15g%s (got %.15g%s)",
@@ -677,14 +717,15 @@ profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
 		break;
 	default:
 		if (profile_number(s, &v) == -1) {
-			profile_err(ctx, s, "wrong type: %s must be a number",
-			    k->name);
+			profile_err_number(ctx, s, "a number");
 			return -1;
 		}
 		break;
 	}
 	if (profile_range(ctx, s, k, v) == -1)
 		return -1;
+	if (v == 0)
+		v = 0;		/* -0 is 0, and shows as 0 */
 	switch (k->kind) {
 	case PROFILE_INT:
 		*(int *)field = (int)v;
@@ -1695,8 +1736,9 @@ static int
 profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
     void *obj)
 {
-	static const struct profile_key	 k = { "rate", PROFILE_NUMBER, 0, 0,
-					     RATE_LIMIT, true, NULL };
+	static const struct profile_key	 k = { "rate", PROFILE_NUMBER, 0,
+					     RATE_MIN, RATE_LIMIT, false,
+					     NULL };
 	struct load_conf		*lc = obj;
 	double				 v;
 
@@ -1712,8 +1754,7 @@ profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
 		return -1;
 	}
 	if (profile_number(s, &v) == -1) {
-		profile_err(ctx, s, "wrong type: rate must be a number or "
-		    "\"flood\"");
+		profile_err_number(ctx, s, "a number or \"flood\"");
 		return -1;
 	}
 	if (v == 0) {
@@ -1725,6 +1766,16 @@ profile_read_rate(struct profile_ctx *ctx, const config_setting_t *s,
 	if (v < 0) {
 		profile_err(ctx, s, "rate must be 0 (idle) or greater (got "
 		    "%.15g); for no pacing write rate = \"flood\"", v);
+		return -1;
+	}
+	/*
+	 * The engine paces at 1e9 / rate ns: 1e-11 overflowed that into a
+	 * flood.  Slower than one message in 1000 s is no schedule.
+	 */
+	if (v < RATE_MIN) {
+		profile_err(ctx, s, "rate must be 0 (idle) or at least %g "
+		    "(one message every %g s per connection; got %.15g)",
+		    RATE_MIN, 1 / RATE_MIN, v);
 		return -1;
 	}
 	if (profile_range(ctx, s, &k, v) == -1)

@@ -71,6 +71,21 @@ ctl status >/dev/null || fail "control socket gone after SIGHUP"
 [ "$(sink_stat s active)" -eq 9 ] || fail "connections changed"
 [ "$(sink_stat s accepted)" -eq "$acc" ] || fail "connections were reopened"
 
+# Findings 2 and 7, the profile's side: a rate that overflowed the
+# interval into a flood, a connect rate that spun a worker and a client
+# timeout that meant none are refused at their line.
+for kv in "rate = 1e-11" "connect_rate = 1e-300" "rate = 1e-320" "rate = 1e999"; do
+	say "reload with $kv: refused at its line, loads untouched"
+	write "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; $kv; } );"
+	out=$("$LOADCTL" reload 2>&1) && fail "reload with $kv succeeded"
+	case "$out" in *"$P:2: ${kv%% *} must be"*) ;; *) fail "$kv: $out" ;; esac
+done
+printf 'daemon = { socket = "%s"; client_timeout = 1e-300; };\n%s\n' "$SOCK" \
+    "loads = ( { name = \"keep\"; target = \"127.0.0.1:$PORT\"; } );" >"$P"
+expect_refused "$P:1: client_timeout must be at least 0.001s (got 1e-300s)" reload
+[ "$(sink_stat s active)" -eq 9 ] || fail "connections changed"
+[ "$(sink_stat s accepted)" -eq "$acc" ] || fail "connections were reopened"
+
 # Finding 9: libconfig leaks the string token it holds at a syntax error
 # (100 refused reloads of such a profile added 98 MB); the failing parse
 # now runs in a child.  ASan's quarantine holds freed memory, so there

@@ -684,7 +684,7 @@ test_number_forms(void **state)
 	    "loads = (\n"
 	    "  { name = \"a\"; target = \"127.0.0.1:1\"; connect_rate = 5;\n"
 	    "    size = 2048L; duration = \"1.5\";\n"
-	    "    connect_timeout = \"100us\";\n"
+	    "    connect_timeout = \"1500us\";\n"
 	    "    rate = 0.5; max_rate = 1; max_connections = 1e6; },\n"
 	    "  { name = \"b\"; target = \"127.0.0.1:2\"; connect_rate = 2.5;\n"
 	    "    rate = \"flood\"; max_rate = 1e9; duration = 0;\n"
@@ -694,7 +694,7 @@ test_number_forms(void **state)
 	assert_near(lc->connect_rate, 5);
 	assert_int_equal(lc->size, 2048);
 	assert_near(lc->duration, 1.5);
-	assert_near(lc->connect_timeout, 100e-6);
+	assert_near(lc->connect_timeout, 1500e-6);
 	assert_near(lc->rate, 0.5);
 	assert_int_equal(lc->max_connections, 1000000);
 	lc = &prof->loads[1];
@@ -1479,6 +1479,58 @@ test_failed_parse_leaks_nothing(void **state)
 	rm_tree(dir);
 }
 
+/*
+ * The edges that are taken (tests/conf/bad/{rate,connect-rate,time}-edges
+ * hold those that are not): the least rate, 0.001 per second, with max_rate
+ * and connect_rate; 0x10 is libconfig's hex integer 16; -0 is 0 (rate:
+ * idle; duration: until stopped); 1 ms, the least timeout, delay and
+ * duration; 1 us, the least tick; RATE_LIMIT and 365 days at the top.
+ */
+static void
+test_bounds_edges(void **state)
+{
+	struct profile		*prof;
+	const struct load_conf	*lc;
+
+	(void)state;
+	prof = load_text(
+	    "daemon = { client_timeout = \"1ms\"; drain_timeout = 0.001; };\n"
+	    "loads = (\n"
+	    "  { name = \"a\"; target = \"127.0.0.1:1\"; rate = 0.001;\n"
+	    "    max_rate = 0.001; connect_rate = 0.001; tick = \"1us\";\n"
+	    "    duration = \"1ms\"; connect_timeout = 0.001;\n"
+	    "    reconnect = { delay = \"1ms\"; max_delay = \"365d\"; }; },\n"
+	    "  { name = \"b\"; target = \"127.0.0.1:2\"; rate = 0x10;\n"
+	    "    connect_rate = 1e9; duration = -0.0; lifetime = 0.001; },\n"
+	    "  { name = \"c\"; target = \"127.0.0.1:3\"; rate = -0.0; },\n"
+	    "  { name = \"d\"; target = \"127.0.0.1:4\"; rate = 1e9;\n"
+	    "    max_rate = 1e9; duration = 31536000; tick = 0; }\n"
+	    ");\n");
+	assert_near(prof->daemon.client_timeout, 0.001);
+	assert_near(prof->daemon.drain_timeout, 0.001);
+	lc = &prof->loads[0];
+	assert_near(lc->rate, RATE_MIN);
+	assert_near(lc->max_rate, RATE_MIN);
+	assert_near(lc->connect_rate, RATE_MIN);
+	assert_near(lc->tick, 1e-6);
+	assert_near(lc->duration, 0.001);
+	assert_near(lc->connect_timeout, 0.001);
+	assert_near(lc->reconnect.delay, 0.001);
+	assert_near(lc->reconnect.max_delay, 365 * 86400.0);
+	lc = &prof->loads[1];
+	assert_near(lc->rate, 16);
+	assert_near(lc->connect_rate, RATE_LIMIT);
+	assert_true(lc->duration == 0 && !signbit(lc->duration));
+	assert_near(lc->lifetime, 0.001);
+	lc = &prof->loads[2];
+	assert_true(lc->rate == 0 && lc->idle);
+	lc = &prof->loads[3];
+	assert_near(lc->rate, RATE_LIMIT);
+	assert_near(lc->duration, 365 * 86400.0);
+	assert_near(lc->tick, 0);
+	profile_free(prof);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1506,6 +1558,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_string_ceiling),
 		cmocka_unit_test(test_echo_escaped),
 		cmocka_unit_test(test_failed_parse_leaks_nothing),
+		cmocka_unit_test(test_bounds_edges),
 	};
 	struct CMUnitTest	*bad_tests;
 	char			*bad_dir, **bad;
