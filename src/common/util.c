@@ -124,15 +124,29 @@ now_mono(void)
 	return (double)now_ns() / 1e9;
 }
 
+/*
+ * Saturated both ways.  A huge value (1e300, infinity) would overflow
+ * time_t into a negative timeout, which libevent fires at once: a timer
+ * re-armed from its own callback then spins.  It stops at TV_MAX_S (about
+ * 31 years), which libevent can still add to the clock.  A positive value
+ * never rounds down to the zero timeval, which a bufferevent reads as "no
+ * timeout": it is a microsecond at least.  NaN is 0.
+ */
+#define TV_MAX_S	1e9
+
 struct timeval
 tv_from_s(double s)
 {
 	struct timeval	 tv;
 
-	if (s < 0)
-		s = 0;
+	if (!(s > 0))
+		return (struct timeval){ 0, 0 };
+	if (s > TV_MAX_S)
+		s = TV_MAX_S;
 	tv.tv_sec = (time_t)s;
 	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;
 	return tv;
 }
 

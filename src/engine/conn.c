@@ -629,7 +629,7 @@ stream_send_owed(struct conn *c, struct evbuffer *out, size_t len,
 
 	/* Each due moment is a burst of messages (1 unless told). */
 	burst = wl->conf->burst;
-	room = len >= OUT_HIGH_WATER ? 0 :
+	room = len >= wl->paced_high ? 0 :
 	    (OUT_HIGH_WATER - len + size - 1) / size;
 	if (len == 0 && room < burst)
 		room = burst;		/* a burst larger than the mark */
@@ -684,7 +684,7 @@ stream_send_due(struct conn *c, uint64_t now, bool direct, bool plain)
 	n = (now - c->next_due) / wl->interval_ns + 1;
 	if (plain) {
 		/* One message a due moment, of one size, without end. */
-		room = len >= OUT_HIGH_WATER ? 0 :
+		room = len >= wl->paced_high ? 0 :
 		    (OUT_HIGH_WATER - len + size - 1) / size;
 		if (n > room)
 			n = room;
@@ -768,6 +768,23 @@ stream_sockopts(const struct load_conf *lc, int fd, int family)
 
 	if (family == AF_UNIX)
 		return;
+	/*
+	 * Under max_rate the kernel too keeps little unsent (TCP's own
+	 * buffer grows to megabytes): what a stalled server left in it
+	 * would leave at the line's speed when the server reads again.
+	 * A hundredth of a second at the ceiling, at least a due moment's
+	 * messages, at most 4 MiB.
+	 */
+	if (lc->max_rate < RATE_LIMIT && lc->rate > 0) {
+		double	 b = lc->max_rate * (double)lc->size / 100;
+		int	 lowat;
+
+		if (b < (double)lc->size * lc->burst)
+			b = (double)lc->size * lc->burst;
+		lowat = b < 4194304 ? (int)b : 4194304;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+		    sizeof(lowat));
+	}
 	if (lc->nodelay)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
@@ -1427,6 +1444,7 @@ conn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 	struct wload	*wl = c->wl;
+	uint64_t	 now;
 
 	/*
 	 * A connect that succeeds at once (a unix socket) has libevent call
@@ -1439,8 +1457,13 @@ conn_writecb(struct bufferevent *bev, void *arg)
 		conn_fill(c);
 	else if (wl->rate > 0 && wl->conf->expect == EXPECT_NONE &&
 	    c->heap_idx == HEAP_NONE) {
-		/* It left the timer with a full output: pay what it owes. */
-		conn_send_due(c, now_ns());
+		/*
+		 * It left the timer with a full output: pay what it owes,
+		 * as far as catch_up and max_rate let it.
+		 */
+		now = now_ns();
+		conn_catch_up(c, now);
+		conn_send_due(c, now);
 		pace_push(c);
 	} else
 		conn_account(c, evbuffer_get_length(bufferevent_get_output(bev)));

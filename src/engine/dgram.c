@@ -889,6 +889,7 @@ dgram_writable(struct conn *c)
 			dgram_wait(c, wait);
 		return;
 	}
+	conn_catch_up(c, now);
 	if ((wait = dgram_pay(c, now, 0)) != DGRAM_WAIT_NONE)
 		dgram_wait(c, wait);
 	else if (c->next_due > now)

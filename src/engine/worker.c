@@ -518,18 +518,65 @@ wload_msgs_bytes_list(const struct wload *wl, size_t pos, uint64_t k)
 	return n + wl->cyc_len - wl->cyc_off[i] + wl->cyc_off[j - wl->cyc_n];
 }
 
+/*
+ * How far a connection may fall behind its schedule and still send what
+ * it owes (skip_ns; beyond, wload_skip counts the moments skipped), and
+ * whether a paced send may queue behind bytes the kernel refused.
+ *
+ * catch_up = "drop": a tick late (at least 1 ms).  "burst" sends every
+ * moment it owes, but a max_rate below RATE_LIMIT is a promise to the
+ * server: a connection never sends more than CATCH_UP_CEILING x max_rate
+ * messages in any second (plus one burst).  What it sends in a second
+ * was due within that second or at most skip_ns before it, rate x (1 s +
+ * skip) messages, so skip = (CATCH_UP_CEILING x max_rate - rate) / rate
+ * seconds: 0.1 s at rate = max_rate, which a busy host's late timers
+ * stay well within.  Nothing may wait in the output buffer either
+ * (paced_high 1): it would leave at the line's speed when the server
+ * reads again.
+ */
+#define CATCH_UP_CEILING	1.1
+
+static void
+wload_set_catch_up(struct wload *wl)
+{
+	const struct load_conf	*lc = wl->conf;
+	uint64_t		 floor = wl->tick_ns > 1000000 ?
+				    wl->tick_ns : 1000000;
+	double			 d;
+
+	wl->skip_ns = lc->catch_up_drop ? floor : 0;
+	wl->paced_high = OUT_HIGH_WATER;
+	if (lc->max_rate >= RATE_LIMIT || !(wl->rate > 0))
+		return;
+	wl->paced_high = 1;
+	if (lc->catch_up_drop)
+		return;
+	d = (CATCH_UP_CEILING * lc->max_rate - wl->rate) / wl->rate * 1e9;
+	if (!(d < (double)INTERVAL_MAX_NS))
+		d = (double)INTERVAL_MAX_NS;
+	wl->skip_ns = d > (double)floor ? (uint64_t)d : floor;
+}
+
 static void
 wload_set_rate(struct wload *wl, double rate)
 {
 	struct conn	*c;
 	uint64_t	 now = now_ns();
+	double		 iv;
 
+	/* The daemon refuses NaN and negatives; here, the slowest pace. */
+	if (isnan(rate) || rate < 0)
+		rate = RATE_MIN;
 	wl->rate = rate;
-	/* A burst of N is N messages every N / rate seconds. */
-	wl->interval_ns = rate > 0 ? (uint64_t)(1e9 * wl->conf->burst /
-	    rate) : 0;
-	if (wl->interval_ns == 0 && rate > 0)
-		wl->interval_ns = 1;
+	/*
+	 * A burst of N is N messages every N / rate seconds; saturated, so
+	 * that no rate, however small, wraps to a short interval.
+	 */
+	iv = 1e9 * wl->conf->burst / rate;
+	if (!(iv < (double)INTERVAL_MAX_NS))
+		iv = (double)INTERVAL_MAX_NS;
+	wl->interval_ns = rate == 0 ? 0 : iv < 1 ? 1 : (uint64_t)iv;
+	wload_set_catch_up(wl);
 	/*
 	 * Re-anchor every connection's schedule at now, each at a random
 	 * phase within the new interval: no burst, and no backlog carried
@@ -621,9 +668,6 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->tctr = &cmd->shared->tctr[w->id * cmd->shared->ntargets];
 	wl->conf = cmd->conf;
 	wl->tick_ns = (uint64_t)(wl->conf->tick * 1e9);
-	/* Late by more than a tick (and a millisecond) is behind. */
-	if (wl->conf->catch_up_drop)
-		wl->skip_ns = wl->tick_ns > 1000000 ? wl->tick_ns : 1000000;
 	wl->msg_limit = wl->conf->messages_per_connection > 0 ?
 	    wl->conf->messages_per_connection : UINT64_MAX;
 	TAILQ_INIT(&wl->idle);
@@ -770,6 +814,12 @@ wload_open_pending(struct wload *wl)
 	if (!TAILQ_EMPTY(&wl->idle) && wl->connecting < wl->connecting_max &&
 	    !evtimer_pending(wl->opener, NULL)) {
 		wait = (1 - wl->tokens) / rate;
+		/*
+		 * A tiny connect_rate makes the wait centuries long (or
+		 * infinite): wake hourly instead and count the tokens again.
+		 */
+		if (!(wait < 3600))
+			wait = 3600;
 		if (wait < 0.001)
 			wait = 0.001;
 		tv = tv_from_s(wait);

@@ -248,11 +248,19 @@ struct wload {
 	double			 rate;		/* 0 = flood (or idle) */
 	uint64_t		 msg_limit;	/* messages_per_connection, or
 						   UINT64_MAX */
-	uint64_t		 interval_ns;	/* paced: 1e9 / rate */
+	uint64_t		 interval_ns;	/* paced: 1e9 / rate, at most
+						   INTERVAL_MAX_NS */
 	uint64_t		 tick_ns;	/* conf->tick */
-	uint64_t		 skip_ns;	/* catch_up = "drop": moments
-						   later than this are skipped;
-						   0 to send them all */
+	uint64_t		 skip_ns;	/* moments later than this are
+						   skipped (catch_up = "drop",
+						   or what max_rate leaves a
+						   catch-up); 0 to send them
+						   all */
+	size_t			 paced_high;	/* a paced send queues while
+						   the output is below this:
+						   OUT_HIGH_WATER, or 1 under
+						   max_rate (never behind
+						   bytes the kernel refused) */
 	unsigned		 next_source;	/* conf->sources, round-robin */
 	int			 connecting;	/* slots in CONN_CONNECTING */
 	int			 connecting_max; /* share of connects_inflight */
@@ -376,6 +384,14 @@ conn_tmpl(const struct conn *c)
 {
 	return (struct conn_tmpl *)(c->rq + c->wl->conf->inflight);
 }
+
+/*
+ * The longest interval between a connection's due moments, about 11.6
+ * days: the requests and the profile refuse a rate under RATE_MIN (1000
+ * s), but the engine must never let 1e9 / rate overflow into a tiny
+ * interval (a flood) whatever it is handed.
+ */
+#define INTERVAL_MAX_NS	1000000000000000ull
 
 /* Output watermarks for flood: refill below LOW, stop at HIGH. */
 #define OUT_LOW_WATER	(256 * 1024)
