@@ -4,12 +4,22 @@
  * in, one JSON line out, many clients at once.  A malformed request gets an
  * error reply (and, if it cannot be framed, the client is dropped); it never
  * disturbs the daemon, its loads or other clients.
+ *
+ * It is a security boundary (as smtpd's control.c): the peer's credentials
+ * are taken at accept and every command that changes something is logged
+ * with them; each client has a deadline per request and a ceiling on the
+ * replies it leaves unread; a full socket gives a new client the slot of
+ * the slowest one; spare descriptors let an operator in when the loads have
+ * taken the rest.  An optional second socket (daemon.status_socket) is
+ * read-only.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +40,62 @@
 #include "daemon/views.h"
 #include "engine/engine.h"
 
-/* A subscriber that does not read is dropped past this much output. */
+/*
+ * Replies a client leaves unread.  Past CONTROL_OUT_HIGH its requests are
+ * no longer read until they have left (and if they have not left within
+ * client_timeout, it is dropped); a `watch` subscriber, whose lines come
+ * whether it asks or not, is dropped past CONTROL_OUT_MAX.
+ */
+#define CONTROL_OUT_HIGH	(256 * 1024)
 #define CONTROL_OUT_MAX		(1024 * 1024)
+/*
+ * A full socket gives a new client the slot of the client that has waited
+ * longest for a request, once that is this long (seconds): CONTROL_GRACE
+ * for a client inside a line (one byte a second), CONTROL_GRACE_IDLE for
+ * one that sends nothing (client_timeout also ends it).  A client that
+ * sends its request at once is never the one dropped.
+ */
+#define CONTROL_GRACE		1.0
+#define CONTROL_GRACE_IDLE	5.0
+/* Descriptors held back for control clients once the loads have the rest. */
+#define CONTROL_SPARE_FDS	2
+/* The stale-socket probe's deadline, milliseconds. */
+#define CONTROL_PROBE_MS	1000
+
+/* A listening socket: the control socket, or the read-only one. */
+struct control_sock {
+	struct evconnlistener	*listener;
+	char			*path;
+	bool			 readonly;
+	int			 nlive;		/* clients not closing */
+};
 
 struct control_client {
 	struct bufferevent		*bev;
+	struct control_sock		*sock;
+	struct event			*timer;	/* its deadline */
 	uint64_t			 id;
+	int				 uid, pid;	/* -1: unknown */
+	double				 since;	/* mono: connected, or its
+						   last request served */
+	bool				 partial;  /* a line has begun */
 	bool				 watching;
-	bool				 closing;	/* free once flushed */
+	bool				 paused;   /* replies over OUT_HIGH */
+	bool				 eof;	   /* it sends no more */
+	bool				 closing;  /* free once flushed */
 	TAILQ_ENTRY(control_client)	 entry;
 };
 TAILQ_HEAD(client_list, control_client);
 
 static struct {
-	struct evconnlistener	*listener;
+	struct control_sock	 socks[2];	/* control; read-only */
+	int			 nsocks;
 	struct event		*resume;	/* after EMFILE */
-	char			*path;
-	int			 max_clients;
-	struct timeval		 timeout;
+	int			 max_clients;	/* per socket */
+	double			 timeout;	/* client_timeout, s */
 	struct client_list	 clients;
-	int			 nclients;
 	uint64_t		 next_id;
+	int			 spare[CONTROL_SPARE_FDS];
 } ctl;
 
 typedef json_t *(*control_exec)(struct control_client *, struct request *,
@@ -94,24 +139,26 @@ static json_t	*control_wait(struct control_client *, struct request *,
 static const struct control_entry {
 	enum cmd_id	 id;
 	control_exec	 exec;
+	bool		 changes;	/* logged; refused on the read-only
+					   socket */
 } control_entries[] = {
-	{ CMD_HELP, control_help },
-	{ CMD_VERSION, control_version },
-	{ CMD_STATUS, control_status },
-	{ CMD_STATS, control_stats },
-	{ CMD_START, control_start },
-	{ CMD_STOP, control_stop },
-	{ CMD_SCALE, control_scale },
-	{ CMD_RATE, control_rate },
-	{ CMD_RELOAD, control_reload },
-	{ CMD_WATCH, control_watch },
-	{ CMD_REOPEN, control_reopen },
-	{ CMD_SUMMARY, control_summary },
-	{ CMD_WAIT, control_wait },
+	{ CMD_HELP, control_help, false },
+	{ CMD_VERSION, control_version, false },
+	{ CMD_STATUS, control_status, false },
+	{ CMD_STATS, control_stats, false },
+	{ CMD_START, control_start, true },
+	{ CMD_STOP, control_stop, true },
+	{ CMD_SCALE, control_scale, true },
+	{ CMD_RATE, control_rate, true },
+	{ CMD_RELOAD, control_reload, true },
+	{ CMD_WATCH, control_watch, false },
+	{ CMD_REOPEN, control_reopen, true },
+	{ CMD_SUMMARY, control_summary, false },
+	{ CMD_WAIT, control_wait, false },
 };
 
 /* control_entries by command id, filled and checked by control_init. */
-static control_exec	 control_execs[CMD_MAX];
+static const struct control_entry *control_execs[CMD_MAX];
 
 static void	control_client_free(struct control_client *);
 
@@ -438,13 +485,29 @@ control_reload(struct control_client *cc, struct request *req, char *why,
 	return o;
 }
 
-/* Subscribers never time out; a first line comes at once. */
+/*
+ * Subscribers never time out; a first line comes at once.  They may not
+ * take a socket's last slot: that one is kept for requests (a subscriber
+ * is never dropped for a new client).
+ */
 static json_t *
 control_watch(struct control_client *cc, struct request *req, char *why,
     size_t whylen)
 {
+	struct control_client	*c;
+	int			 n = 0;
+
+	TAILQ_FOREACH(c, &ctl.clients, entry)
+		n += c->sock == cc->sock && c->watching && !c->closing;
+	if (!cc->watching && ctl.max_clients > 1 &&
+	    n >= ctl.max_clients - 1) {
+		snprintf(why, whylen, "too many watch subscribers (%d): the "
+		    "last of max_clients = %d is kept for requests", n,
+		    ctl.max_clients);
+		return NULL;
+	}
 	cc->watching = true;
-	bufferevent_set_timeouts(cc->bev, NULL, NULL);
+	evtimer_del(cc->timer);
 	return views_stats(NULL);
 }
 
@@ -459,12 +522,25 @@ control_reopen(struct control_client *cc, struct request *req, char *why,
 
 /* ------------------------------------------------------------ clients */
 
+/* "uid 1000, pid 4242", or "uid ?, pid ?" without SO_PEERCRED. */
+static const char *
+control_peer(const struct control_client *cc)
+{
+	static char	 buf[64];
+
+	if (cc->uid < 0)
+		return "uid ?, pid ?";
+	snprintf(buf, sizeof(buf), "uid %d, pid %d", cc->uid, cc->pid);
+	return buf;
+}
+
 static void
 control_dispatch(struct control_client *cc, const char *line, size_t len)
 {
-	struct request	 req;
-	char		 why[512] = "";
-	json_t		*reply;
+	const struct control_entry	*ce;
+	struct request			 req;
+	char				 why[512] = "";
+	json_t				*reply, *err;
 
 	if (request_parse(line, len, &req, why, sizeof(why)) == -1) {
 		log_debug("control client %llu: refused: %s",
@@ -472,13 +548,53 @@ control_dispatch(struct control_client *cc, const char *line, size_t len)
 		control_send(cc, control_error(why));
 		return;
 	}
-	reply = control_execs[req.cmd->id](cc, &req, why, sizeof(why));
-	if (reply == NULL) {
-		log_debug("control client %llu: %s refused: %s",
-		    (unsigned long long)cc->id, req.cmd->name, why);
+	ce = control_execs[req.cmd->id];
+	if (ce->changes && cc->sock->readonly) {
+		snprintf(why, sizeof(why), "read-only socket: %s is refused "
+		    "here (it answers help, version, status, stats, watch, "
+		    "summary and wait); use the control socket",
+		    req.cmd->name);
+		reply = NULL;
+	} else
+		reply = ce->exec(cc, &req, why, sizeof(why));
+	if (reply == NULL)
 		reply = control_error(why);
-	}
+	/*
+	 * Who changed what, and whether it was done: the journal answers
+	 * "who scaled web to 500?".  The line is printable ASCII (the parser
+	 * checked), and a 4096-byte one is cut.
+	 */
+	if (ce->changes) {
+		err = json_object_get(reply, "error");
+		log_info("control client %llu (%s%s): %.*s%s%s",
+		    (unsigned long long)cc->id, control_peer(cc),
+		    cc->sock->readonly ? ", read-only socket" : "",
+		    (int)(len > 200 ? 200 : len), line, err != NULL ?
+		    ": refused: " : ": done", err != NULL ?
+		    json_string_value(err) : "");
+	} else if ((err = json_object_get(reply, "error")) != NULL)
+		log_debug("control client %llu: %s refused: %s",
+		    (unsigned long long)cc->id, req.cmd->name,
+		    json_string_value(err));
 	control_send(cc, reply);
+}
+
+/*
+ * (Re)start a client's deadline: client_timeout from now.  It runs while
+ * the client is idle, from the first byte of a request line to its end
+ * (more bytes do not restart it), while its replies wait over
+ * CONTROL_OUT_HIGH, and while a last reply leaves; never for a subscriber
+ * that reads.
+ */
+static void
+control_arm(struct control_client *cc)
+{
+	struct timeval	 tv = tv_from_s(ctl.timeout);
+
+	if (cc->watching && !cc->paused && !cc->closing)
+		evtimer_del(cc->timer);
+	else
+		evtimer_add(cc->timer, &tv);
 }
 
 /* Reply once, then drop the client when the reply has left. */
@@ -486,33 +602,90 @@ static void
 control_refuse(struct control_client *cc, const char *why)
 {
 	control_send(cc, control_error(why));
+	if (!cc->closing)
+		cc->sock->nlive--;
 	cc->closing = true;
+	cc->paused = false;
 	bufferevent_disable(cc->bev, EV_READ);
-	bufferevent_setwatermark(cc->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(cc->bev, EV_WRITE);
+	control_arm(cc);
+}
+
+/*
+ * Serve what a client has sent: each whole line in turn, while its replies
+ * stay under CONTROL_OUT_HIGH; after its end of file, what is left without
+ * a newline as the last line, and then close once the replies have left
+ * (a half-closed client gets every reply).  Returns -1 if cc was freed.
+ */
+static int
+control_process(struct control_client *cc)
+{
+	struct evbuffer	*in = bufferevent_get_input(cc->bev);
+	struct evbuffer	*out = bufferevent_get_output(cc->bev);
+	char		*line;
+	size_t		 len;
+	bool		 served = false;
+
+	while (!cc->closing) {
+		if (evbuffer_get_length(out) > CONTROL_OUT_HIGH) {
+			/* Read nothing more until the replies have left. */
+			cc->paused = true;
+			bufferevent_disable(cc->bev, EV_READ);
+			control_arm(cc);
+			return 0;
+		}
+		if ((line = evbuffer_readln(in, &len,
+		    EVBUFFER_EOL_LF)) == NULL) {
+			/* At end of file, the end of the last line. */
+			len = evbuffer_get_length(in);
+			if (!cc->eof || len == 0 || len > CONTROL_LINE_MAX)
+				break;
+			line = xmalloc(len + 1);
+			evbuffer_remove(in, line, len);
+			line[len] = '\0';
+		}
+		if (len > CONTROL_LINE_MAX) {
+			free(line);
+			control_refuse(cc, "request line too long (limit is "
+			    "4096 bytes)");
+			return 0;
+		}
+		control_dispatch(cc, line, len);
+		free(line);
+		cc->since = now_mono();
+		served = true;
+	}
+	if (cc->closing)
+		return 0;
+	len = evbuffer_get_length(in);
+	if (len > CONTROL_LINE_MAX) {
+		control_refuse(cc, "request line too long (limit is 4096 "
+		    "bytes)");
+		return 0;
+	}
+	if (cc->eof) {
+		/* All served: close once the replies have left. */
+		cc->closing = true;
+		cc->sock->nlive--;
+		if (evbuffer_get_length(out) == 0) {
+			control_client_free(cc);
+			return -1;
+		}
+		control_arm(cc);
+		return 0;
+	}
+	/* Idle, or a line begun now: the deadline starts (not at each byte). */
+	if (served || (len > 0) != cc->partial) {
+		cc->partial = len > 0;
+		control_arm(cc);
+	}
+	return 0;
 }
 
 static void
 control_readcb(struct bufferevent *bev, void *arg)
 {
-	struct control_client	*cc = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	char			*line;
-	size_t			 len;
-
-	while (!cc->closing && (line = evbuffer_readln(in, &len,
-	    EVBUFFER_EOL_LF)) != NULL) {
-		if (len > CONTROL_LINE_MAX) {
-			free(line);
-			control_refuse(cc, "request line too long (limit is "
-			    "4096 bytes)");
-			return;
-		}
-		control_dispatch(cc, line, len);
-		free(line);
-	}
-	if (!cc->closing && evbuffer_get_length(in) > CONTROL_LINE_MAX)
-		control_refuse(cc, "request line too long (limit is 4096 "
-		    "bytes)");
+	(void)control_process(arg);
 }
 
 static void
@@ -520,9 +693,18 @@ control_writecb(struct bufferevent *bev, void *arg)
 {
 	struct control_client	*cc = arg;
 
-	if (cc->closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	/* The output has drained (the write low watermark is 0). */
+	if (cc->closing) {
 		control_client_free(cc);
+		return;
+	}
+	if (cc->paused) {
+		cc->paused = false;
+		if (!cc->eof)
+			bufferevent_enable(cc->bev, EV_READ);
+		control_arm(cc);
+		(void)control_process(cc);
+	}
 }
 
 static void
@@ -530,27 +712,106 @@ control_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct control_client	*cc = arg;
 
-	if (what & BEV_EVENT_TIMEOUT) {
-		log_debug("control client %llu: idle, dropped",
-		    (unsigned long long)cc->id);
-		control_refuse(cc, "idle for too long");
+	/* A half-close: serve what was read, reply, then close. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		cc->eof = true;
+		if (!cc->closing)
+			(void)control_process(cc);
 		return;
 	}
 	control_client_free(cc);
 }
 
 static void
-control_client_free(struct control_client *cc)
+control_timercb(evutil_socket_t fd, short what, void *arg)
 {
-	TAILQ_REMOVE(&ctl.clients, cc, entry);
-	ctl.nclients--;
-	bufferevent_free(cc->bev);
-	free(cc);
+	struct control_client	*cc = arg;
+	char			 why[128];
+
+	if (cc->closing) {
+		log_debug("control client %llu: last reply not read, dropped",
+		    (unsigned long long)cc->id);
+		control_client_free(cc);
+	} else if (cc->paused) {
+		log_warnx("control client %llu (%s): not reading its replies "
+		    "(%zu bytes waiting for %gs), dropped",
+		    (unsigned long long)cc->id, control_peer(cc),
+		    evbuffer_get_length(bufferevent_get_output(cc->bev)),
+		    ctl.timeout);
+		control_client_free(cc);
+	} else if (cc->partial) {
+		log_info("control client %llu (%s): request not complete "
+		    "within %gs (client_timeout), dropped",
+		    (unsigned long long)cc->id, control_peer(cc), ctl.timeout);
+		snprintf(why, sizeof(why), "request not complete within %gs "
+		    "(client_timeout)", ctl.timeout);
+		control_refuse(cc, why);
+	} else {
+		log_debug("control client %llu: idle, dropped",
+		    (unsigned long long)cc->id);
+		control_refuse(cc, "idle for too long");
+	}
 }
 
 static void
-control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+control_spare_fill(void)
+{
+	for (int i = 0; i < CONTROL_SPARE_FDS; i++) {
+		if (ctl.spare[i] == -1 && (ctl.spare[i] = open("/dev/null",
+		    O_RDONLY | O_CLOEXEC)) == -1)
+			return;
+	}
+}
+
+static void
+control_client_free(struct control_client *cc)
+{
+	TAILQ_REMOVE(&ctl.clients, cc, entry);
+	if (!cc->closing)
+		cc->sock->nlive--;
+	event_free(cc->timer);
+	bufferevent_free(cc->bev);
+	/* A descriptor is free again: hold it back if a spare is missing. */
+	if (ctl.nsocks > 0)
+		control_spare_fill();
+	free(cc);
+}
+
+/*
+ * The socket is full: give the new client the slot of the client that has
+ * waited longest for its next request, past its grace (subscribers are
+ * never dropped).  Slow clients (one byte a second, or
+ * none) thus never keep an operator out.  0 if one made room.
+ */
+static int
+control_evict(struct control_client *newcc)
+{
+	struct control_client	*cc, *victim = NULL;
+	double			 now = now_mono();
+	char			 why[160];
+
+	TAILQ_FOREACH(cc, &ctl.clients, entry) {
+		if (cc == newcc || cc->sock != newcc->sock || cc->closing ||
+		    cc->watching || now - cc->since < (cc->partial ?
+		    CONTROL_GRACE : CONTROL_GRACE_IDLE))
+			continue;
+		if (victim == NULL || cc->since < victim->since)
+			victim = cc;
+	}
+	if (victim == NULL)
+		return -1;
+	log_info("control client %llu (%s): no request for %.1fs while "
+	    "max_clients (%d) are connected, dropped for a new client",
+	    (unsigned long long)victim->id, control_peer(victim),
+	    now - victim->since, ctl.max_clients);
+	snprintf(why, sizeof(why), "too many control clients: dropped for a "
+	    "new one after %.1fs without a request", now - victim->since);
+	control_refuse(victim, why);
+	return 0;
+}
+
+static void
+control_admit(struct control_sock *cs, evutil_socket_t fd, bool spare)
 {
 	struct control_client	*cc;
 	struct ucred		 cred;
@@ -558,48 +819,100 @@ control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
 
 	cc = xcalloc(1, sizeof(*cc));
 	cc->id = ++ctl.next_id;
+	cc->sock = cs;
+	cc->since = now_mono();
+	cc->uid = cc->pid = -1;
 	cc->bev = bufferevent_socket_new(daemon_g->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (cc->bev == NULL) {
-		close(fd);
+	cc->timer = evtimer_new(daemon_g->base, control_timercb, cc);
+	if (cc->bev == NULL || cc->timer == NULL) {
+		log_warnx("control client: cannot set it up");
+		if (cc->bev != NULL)
+			bufferevent_free(cc->bev);
+		else
+			close(fd);
+		if (cc->timer != NULL)
+			event_free(cc->timer);
 		free(cc);
+		if (spare)
+			control_spare_fill();
 		return;
 	}
+	/* Who it is, taken now: the pid may be gone or reused later. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0) {
+		cc->uid = (int)cred.uid;
+		cc->pid = (int)cred.pid;
+	}
 	TAILQ_INSERT_TAIL(&ctl.clients, cc, entry);
-	ctl.nclients++;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
-		log_debug("control client %llu: pid %d uid %d",
-		    (unsigned long long)cc->id, (int)cred.pid, (int)cred.uid);
+	cs->nlive++;
+	log_debug("control client %llu: %s on %s%s", (unsigned long long)cc->id,
+	    control_peer(cc), cs->path, spare ? " (a spare descriptor)" : "");
 	bufferevent_setcb(cc->bev, control_readcb, control_writecb,
 	    control_eventcb, cc);
-	bufferevent_set_timeouts(cc->bev, &ctl.timeout, NULL);
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 	/* Over the cap: say so at once rather than leave it hanging. */
-	if (ctl.nclients > ctl.max_clients)
+	if (cs->nlive > ctl.max_clients && control_evict(cc) == -1)
 		control_refuse(cc, "too many control clients; try again");
+	else
+		control_arm(cc);
+}
+
+static void
+control_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	control_admit(arg, fd, false);
 }
 
 static void
 control_resumecb(evutil_socket_t fd, short what, void *arg)
 {
-	evconnlistener_enable(ctl.listener);
+	control_spare_fill();
+	for (int i = 0; i < ctl.nsocks; i++)
+		evconnlistener_enable(ctl.socks[i].listener);
 }
 
 static void
 control_errorcb(struct evconnlistener *lis, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
-	int		 e = EVUTIL_SOCKET_ERROR();
+	int		 e = EVUTIL_SOCKET_ERROR(), e2, fd;
 
-	if (e == EMFILE || e == ENFILE) {
-		/* Out of descriptors: pause accepting for a second. */
-		log_warnx("control: accept: %s; pausing for 1s",
-		    strerror(e));
-		evconnlistener_disable(lis);
-		evtimer_add(ctl.resume, &tv);
+	if (e != EMFILE && e != ENFILE) {
+		log_warnx("control: accept: %s", strerror(e));
 		return;
 	}
-	log_warnx("control: accept: %s", strerror(e));
+	/*
+	 * Out of descriptors (the loads took them, or the limit was
+	 * lowered): give a spare one up for this client, so that an
+	 * operator still gets in.  Another thread may take it first; then
+	 * the spare comes back when a descriptor is free.
+	 */
+	for (int i = 0; i < CONTROL_SPARE_FDS; i++) {
+		if (ctl.spare[i] == -1)
+			continue;
+		close(ctl.spare[i]);
+		ctl.spare[i] = -1;
+		fd = accept4(evconnlistener_get_fd(lis), NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			e2 = errno;
+			control_spare_fill();
+			if (e2 == EAGAIN || e2 == EWOULDBLOCK || e2 == EINTR ||
+			    e2 == ECONNABORTED)
+				return;
+			break;
+		}
+		log_warnx("control: accept: %s; the client has a spare "
+		    "descriptor", strerror(e));
+		control_admit(arg, fd, true);
+		return;
+	}
+	/* None spare: pause accepting for a second. */
+	log_warnx("control: accept: %s; pausing for 1s", strerror(e));
+	for (int i = 0; i < ctl.nsocks; i++)
+		evconnlistener_disable(ctl.socks[i].listener);
+	evtimer_add(ctl.resume, &tv);
 }
 
 /* Feed every `watch` subscriber one stats line. */
@@ -625,14 +938,69 @@ control_tick(void)
 		if (!cc->watching || cc->closing)
 			continue;
 		if (evbuffer_get_length(out) > CONTROL_OUT_MAX) {
-			log_warnx("control client %llu: not reading, dropped",
-			    (unsigned long long)cc->id);
+			log_warnx("control client %llu (%s): watching but not "
+			    "reading (over %d bytes waiting), dropped",
+			    (unsigned long long)cc->id, control_peer(cc),
+			    CONTROL_OUT_MAX);
 			control_client_free(cc);
 			continue;
 		}
 		evbuffer_add_printf(out, "%s\n", s);
 	}
 	free(s);
+}
+
+/*
+ * Is the socket at path stale?  Only a refused connect proves it: anything
+ * else (a live daemon, a live process whose backlog is full, no
+ * permission) means the path is not ours to remove.  The connect does not
+ * block: a listener that never accepts must not hang the start-up.  0 if
+ * stale, or -1 after logging why not.
+ */
+static int
+control_probe(const struct sockaddr_un *sun, const char *path)
+{
+	struct pollfd	 pfd;
+	socklen_t	 elen = sizeof(int);
+	int		 probe, e = 0;
+
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe == -1) {
+		log_warn("control socket probe");
+		return -1;
+	}
+	if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == -1)
+		e = errno;
+	if (e == EINPROGRESS) {
+		pfd.fd = probe;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, CONTROL_PROBE_MS) <= 0)
+			e = ETIMEDOUT;
+		else if (getsockopt(probe, SOL_SOCKET, SO_ERROR, &e,
+		    &elen) == -1)
+			e = errno;
+	}
+	close(probe);
+	switch (e) {
+	case 0:
+		log_warnx("another loadd is listening on %s; not starting",
+		    path);
+		return -1;
+	case ECONNREFUSED:
+		return 0;
+	case EAGAIN:
+		log_warnx("%s belongs to a live process that does not accept "
+		    "(its backlog is full); not starting", path);
+		return -1;
+	case ETIMEDOUT:
+		log_warnx("%s: a connect did not complete within %dms; not "
+		    "starting", path, CONTROL_PROBE_MS);
+		return -1;
+	default:
+		log_warnx("%s exists and cannot be probed: %s; not starting",
+		    path, strerror(e));
+		return -1;
+	}
 }
 
 /*
@@ -646,7 +1014,7 @@ control_bind(const char *path, int mode)
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	mode_t			 old;
-	int			 fd, probe;
+	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -662,30 +1030,8 @@ control_bind(const char *path, int mode)
 			    "it", path);
 			return -1;
 		}
-		/*
-		 * Only a refused connect proves the socket stale.  Anything
-		 * else (a live daemon, no permission, a full backlog) means
-		 * the path is not ours to remove.
-		 */
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe == -1) {
-			log_warn("control socket probe");
+		if (control_probe(&sun, path) == -1)
 			return -1;
-		}
-		if (connect(probe, (struct sockaddr *)&sun,
-		    sizeof(sun)) == 0) {
-			close(probe);
-			log_warnx("another loadd is listening on %s; not "
-			    "starting", path);
-			return -1;
-		}
-		if (errno != ECONNREFUSED) {
-			log_warn("%s exists and cannot be probed; not "
-			    "starting", path);
-			close(probe);
-			return -1;
-		}
-		close(probe);
 		log_info("removing stale control socket %s", path);
 		unlink(path);
 	}
@@ -713,7 +1059,7 @@ void
 control_configure(int max_clients, double client_timeout)
 {
 	ctl.max_clients = max_clients;
-	ctl.timeout = tv_from_s(client_timeout);
+	ctl.timeout = client_timeout;
 }
 
 /*
@@ -729,7 +1075,7 @@ control_check_table(void)
 		if ((unsigned)id >= CMD_MAX || control_execs[id] != NULL)
 			fatalx("control: handler %zu: bad or repeated "
 			    "command id %d", i, (int)id);
-		control_execs[id] = control_entries[i].exec;
+		control_execs[id] = &control_entries[i];
 	}
 	for (size_t i = 0; i < CMD_MAX; i++) {
 		if (cmd_table[i].id != (enum cmd_id)i)
@@ -740,28 +1086,63 @@ control_check_table(void)
 	}
 }
 
-int
-control_init(const char *path, int mode, int max_clients,
-    double client_timeout)
+/* Bind and listen on one socket; 0, or -1 after logging why. */
+static int
+control_listen(struct control_sock *cs, const char *path, int mode,
+    bool readonly)
 {
 	int	 fd;
 
-	control_check_table();
-	TAILQ_INIT(&ctl.clients);
-	control_configure(max_clients, client_timeout);
 	if ((fd = control_bind(path, mode)) == -1)
 		return -1;
-	ctl.listener = evconnlistener_new(daemon_g->base, control_acceptcb,
-	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
-	if (ctl.listener == NULL) {
+	cs->listener = evconnlistener_new(daemon_g->base, control_acceptcb,
+	    cs, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (cs->listener == NULL) {
 		log_warnx("cannot listen on %s", path);
 		close(fd);
 		unlink(path);
 		return -1;
 	}
-	evconnlistener_set_error_cb(ctl.listener, control_errorcb);
+	evconnlistener_set_error_cb(cs->listener, control_errorcb);
+	cs->path = xstrdup(path);
+	cs->readonly = readonly;
+	ctl.nsocks++;
+	return 0;
+}
+
+/*
+ * The control socket at path, and the read-only one if the profile names
+ * it (daemon.status_socket, with its own mode).
+ */
+int
+control_init(const char *path, int mode, int max_clients,
+    double client_timeout)
+{
+	const struct daemon_conf *dc = &daemon_g->profile->daemon;
+
+	control_check_table();
+	TAILQ_INIT(&ctl.clients);
+	control_configure(max_clients, client_timeout);
+	for (int i = 0; i < CONTROL_SPARE_FDS; i++)
+		ctl.spare[i] = -1;
 	ctl.resume = evtimer_new(daemon_g->base, control_resumecb, NULL);
-	ctl.path = xstrdup(path);
+	if (ctl.resume == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (dc->status_socket != NULL && strcmp(dc->status_socket,
+	    path) == 0) {
+		log_warnx("status_socket %s is the control socket's path",
+		    path);
+		return -1;
+	}
+	if (control_listen(&ctl.socks[0], path, mode, false) == -1 ||
+	    (dc->status_socket != NULL && control_listen(&ctl.socks[1],
+	    dc->status_socket, dc->status_socket_mode, true) == -1)) {
+		control_cleanup();
+		return -1;
+	}
+	control_spare_fill();
+	if (ctl.nsocks > 1)
+		log_info("read-only control socket %s", ctl.socks[1].path);
 	return 0;
 }
 
@@ -770,16 +1151,25 @@ control_cleanup(void)
 {
 	struct control_client	*cc;
 
+	for (int i = 0; i < ctl.nsocks; i++) {
+		struct control_sock *cs = &ctl.socks[i];
+
+		evconnlistener_free(cs->listener);
+		unlink(cs->path);
+		free(cs->path);
+	}
+	ctl.nsocks = 0;
+	/* After the sockets: a client freed now takes no spare back. */
 	while ((cc = TAILQ_FIRST(&ctl.clients)) != NULL)
 		control_client_free(cc);
-	if (ctl.listener != NULL) {
-		evconnlistener_free(ctl.listener);
-		ctl.listener = NULL;
-	}
-	if (ctl.resume != NULL)
+	memset(ctl.socks, 0, sizeof(ctl.socks));
+	if (ctl.resume != NULL) {
 		event_free(ctl.resume);
-	if (ctl.path != NULL) {
-		unlink(ctl.path);
-		free(ctl.path);
+		ctl.resume = NULL;
+		for (int i = 0; i < CONTROL_SPARE_FDS; i++) {
+			if (ctl.spare[i] != -1)
+				close(ctl.spare[i]);
+			ctl.spare[i] = -1;
+		}
 	}
 }

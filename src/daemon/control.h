@@ -7,7 +7,10 @@
 #ifndef LOADD_DAEMON_CONTROL_H
 #define LOADD_DAEMON_CONTROL_H
 
-/* 0, or -1 after logging why. */
+/*
+ * The control socket at path, and the read-only one if the profile names
+ * daemon.status_socket.  0, or -1 after logging why.
+ */
 int	 control_init(const char *path, int mode, int max_clients,
 	    double client_timeout);
 void	 control_configure(int max_clients, double client_timeout);

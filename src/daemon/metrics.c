@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,23 @@
 /*
  * Limits.  A scraper needs one connection and one small request; these keep
  * a hung or hostile one from piling up descriptors or memory.  Connections
- * beyond METRICS_MAX_CONNS wait in the kernel's backlog until one closes.
+ * beyond METRICS_MAX_CONNS wait in the kernel's backlog until one closes,
+ * or until the sweep gives them the slot of a slow one.
  */
 #define METRICS_MAX_CONNS	16
 #define METRICS_BACKLOG		16
 #define METRICS_TIMEOUT		10	/* s: read, write, idle keep-alive */
+/*
+ * Slow clients.  evhttp's timeout restarts at every byte, so a client
+ * trickling one byte a second would hold its slot for ever: a connection
+ * must complete a request within METRICS_TIMEOUT of being accepted or of
+ * its last reply.  And when all slots are taken while another scraper
+ * waits, the connection that has waited longest for a request gives up
+ * its slot: after METRICS_GRACE if it has begun one (bytes wait unparsed),
+ * after METRICS_TIMEOUT / 2 if it has sent nothing.  The sweep checks both.
+ */
+#define METRICS_GRACE		1.0	/* s */
+#define METRICS_SWEEP_MS	250
 #define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
 #define METRICS_MAX_BODY	1024	/* GET has none; bounds a POST's */
 
@@ -60,6 +73,11 @@ static struct {
 	struct bufferevent	*fresh[METRICS_MAX_CONNS];
 	int			 nfresh;
 	int			 nconns;	/* open HTTP connections */
+	/* settled connections, and since when each waits for a request */
+	struct evhttp_connection *conns[METRICS_MAX_CONNS];
+	double			 since[METRICS_MAX_CONNS];	/* mono s */
+	int			 ntracked;
+	struct event		*sweep;
 	bool			 closing;
 	uint64_t		 started;	/* ns, monotonic */
 } mx;
@@ -450,8 +468,14 @@ metrics_requestcb(struct evhttp_request *req, void *arg)
 	const char		*path = uri != NULL ?
 				    evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evbuffer		*b;
 
+	/* A request came whole: its connection's deadline starts again. */
+	for (int i = 0; i < mx.ntracked; i++) {
+		if (mx.conns[i] == evcon)
+			mx.since[i] = now_mono();
+	}
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		metrics_reply_text(req, HTTP_NOTFOUND, "Not Found",
 		    "not found: loadd serves /metrics only");
@@ -495,8 +519,73 @@ metrics_listen_update(void)
 static void
 metrics_closecb(struct evhttp_connection *evcon, void *arg)
 {
+	for (int i = 0; i < mx.ntracked; i++) {
+		if (mx.conns[i] == evcon) {
+			mx.ntracked--;
+			mx.conns[i] = mx.conns[mx.ntracked];
+			mx.since[i] = mx.since[mx.ntracked];
+			break;
+		}
+	}
 	mx.nconns--;
 	metrics_listen_update();
+}
+
+/* Is a scraper waiting in the backlog? */
+static bool
+metrics_backlog(void)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = evconnlistener_get_fd(mx.listener);
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * Close the connections that have not completed a request within
+ * METRICS_TIMEOUT, and while every slot is taken and a scraper waits, the
+ * one that has waited longest for a request (METRICS_GRACE at least).  A
+ * connection with a reply still leaving is left alone.
+ */
+static void
+metrics_sweepcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evhttp_connection *late[METRICS_MAX_CONNS], *oldest = NULL;
+	double			 now = now_mono(), oldest_since = 0;
+	int			 nlate = 0;
+
+	for (int i = 0; i < mx.ntracked; i++) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(
+		    mx.conns[i]);
+		double		    grace = METRICS_TIMEOUT / 2.0;
+
+		if (bev == NULL ||
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			grace = METRICS_GRACE;	/* a request begun */
+		if (now - mx.since[i] > METRICS_TIMEOUT)
+			late[nlate++] = mx.conns[i];
+		else if (now - mx.since[i] >= grace &&
+		    (oldest == NULL || mx.since[i] < oldest_since)) {
+			oldest = mx.conns[i];
+			oldest_since = mx.since[i];
+		}
+	}
+	/* evhttp_connection_free() runs metrics_closecb, which uncounts. */
+	for (int i = 0; i < nlate; i++) {
+		log_debug("metrics: no request within %ds, closed",
+		    METRICS_TIMEOUT);
+		evhttp_connection_free(late[i]);
+	}
+	if (nlate == 0 && oldest != NULL && mx.nconns >= METRICS_MAX_CONNS &&
+	    metrics_backlog()) {
+		log_info("metrics: every connection taken; one without a "
+		    "request for %.1fs closed for a waiting scraper",
+		    now - oldest_since);
+		evhttp_connection_free(oldest);
+	}
 }
 
 /*
@@ -538,10 +627,14 @@ metrics_settlecb(evutil_socket_t fd, short what, void *arg)
 		void			*cbarg;
 
 		bufferevent_getcb(bev, &readcb, NULL, NULL, &cbarg);
-		if (readcb != NULL && cbarg != NULL)
+		if (readcb != NULL && cbarg != NULL) {
 			evhttp_connection_set_closecb(cbarg, metrics_closecb,
 			    NULL);
-		else
+			if (mx.ntracked < METRICS_MAX_CONNS) {
+				mx.conns[mx.ntracked] = cbarg;
+				mx.since[mx.ntracked++] = now_mono();
+			}
+		} else
 			mx.nconns--;
 		bufferevent_decref(bev);
 	}
@@ -626,8 +719,9 @@ metrics_init(const char *listen_on, char *why, size_t whylen)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	mx.resume = evtimer_new(base, metrics_resumecb, NULL);
 	mx.settle = event_new(base, -1, 0, metrics_settlecb, NULL);
+	mx.sweep = event_new(base, -1, EV_PERSIST, metrics_sweepcb, NULL);
 	if (mx.http == NULL || mx.listener == NULL || mx.resume == NULL ||
-	    mx.settle == NULL ||
+	    mx.settle == NULL || mx.sweep == NULL ||
 	    evhttp_bind_listener(mx.http, mx.listener) == NULL) {
 		snprintf(why, whylen, "metrics_listen %s: cannot set up the "
 		    "HTTP server", listen_on);
@@ -652,6 +746,11 @@ metrics_init(const char *listen_on, char *why, size_t whylen)
 	evhttp_set_timeout(mx.http, METRICS_TIMEOUT);
 	evhttp_set_max_headers_size(mx.http, METRICS_MAX_HEADERS);
 	evhttp_set_max_body_size(mx.http, METRICS_MAX_BODY);
+	{
+		struct timeval	 tv = { 0, METRICS_SWEEP_MS * 1000 };
+
+		event_add(mx.sweep, &tv);
+	}
 	log_info("metrics on http://%s/metrics", listen_on);
 	return 0;
 }
@@ -669,5 +768,7 @@ metrics_close(void)
 		event_free(mx.resume);
 	if (mx.settle != NULL)
 		event_free(mx.settle);
+	if (mx.sweep != NULL)
+		event_free(mx.sweep);
 	memset(&mx, 0, sizeof(mx));
 }
