@@ -94,6 +94,15 @@ daemon_reload(struct errlist *errs, char *summary, size_t len)
 	    p->daemon.io_uring != d->profile->daemon.io_uring)
 		log_warnx("reload: socket, socket_mode, workers and io_uring "
 		    "take effect at restart");
+	if ((p->daemon.status_socket == NULL) !=
+	    (d->profile->daemon.status_socket == NULL) ||
+	    (p->daemon.status_socket != NULL &&
+	    strcmp(p->daemon.status_socket,
+	    d->profile->daemon.status_socket) != 0) ||
+	    p->daemon.status_socket_mode !=
+	    d->profile->daemon.status_socket_mode)
+		log_warnx("reload: status_socket and status_socket_mode take "
+		    "effect at restart");
 	if ((p->daemon.metrics_listen == NULL) !=
 	    (d->profile->daemon.metrics_listen == NULL) ||
 	    (p->daemon.metrics_listen != NULL &&
