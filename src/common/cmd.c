@@ -21,15 +21,17 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "every load: state, target, connections, rates", "" },
 	{ CMD_STATS, "stats", ARGS_LOAD_OPT, "[LOAD]",
 	    "counters, errors by kind, rates; per load and total", "" },
-	{ CMD_START, "start", ARGS_LOAD_OPT, "[LOAD]",
-	    "start a stopped load at its target connection count", "" },
+	{ CMD_START, "start", ARGS_LOAD_OPT, "[LOAD] [--lease DURATION]",
+	    "start a stopped load at its target connection count",
+	    "--lease" },
 	{ CMD_STOP, "stop", ARGS_LOAD_OPT, "[LOAD]",
 	    "stop a load: close all its connections", "" },
-	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT, "[LOAD] COUNT [--over DURATION]",
+	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT,
+	    "[LOAD] COUNT [--over DURATION] [--lease DURATION]",
 	    "set a load's connection count, at once or ramped",
-	    "--over --wait" },
-	{ CMD_RATE, "rate", ARGS_LOAD_RATE, "[LOAD] RATE|flood",
-	    "set messages per second per connection, or flood", "" },
+	    "--over --wait --lease" },
+	{ CMD_RATE, "rate", ARGS_LOAD_RATE, "[LOAD] RATE|flood [--lease DURATION]",
+	    "set messages per second per connection, or flood", "--lease" },
 	{ CMD_RELOAD, "reload", ARGS_NONE, "",
 	    "re-read the profile; apply it only if it is valid", "" },
 	{ CMD_WATCH, "watch", ARGS_NONE, "",
@@ -40,6 +42,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "last run's summary: counts, errors, latency, epochs", "" },
 	{ CMD_WAIT, "wait", ARGS_LOAD_OPT, "[LOAD]",
 	    "wait for a load's run to end; exit 4 if it missed", "" },
+	{ CMD_RENEW, "renew", ARGS_LOAD_OPT, "[LOAD]",
+	    "renew a load's lease for another of its length", "" },
 };
 
 const struct cmd_entry *
@@ -230,15 +234,33 @@ request_parse(const char *line, size_t len, struct request *req, char *why,
 	}
 	nval = ntok - 1;
 
-	/* scale's "--over DURATION" may end the request. */
-	if (req->cmd->args == ARGS_LOAD_COUNT && nval >= 2 &&
-	    strcmp(tok[ntok - 2], "--over") == 0) {
-		if ((reason = request_over(tok[ntok - 1], &req->over)) !=
-		    NULL) {
-			snprintf(why, whylen, "bad ramp duration \"%.32s\": %s",
-			    tok[ntok - 1], reason);
-			return -1;
-		}
+	/*
+	 * Options end the request, in any order: scale's "--over
+	 * DURATION", and "--lease DURATION" of start, scale and rate.
+	 */
+	while (nval >= 2) {
+		const char *opt = tok[1 + nval - 2], *arg = tok[1 + nval - 1];
+
+		if (req->cmd->args == ARGS_LOAD_COUNT && req->over == 0 &&
+		    strcmp(opt, "--over") == 0) {
+			if ((reason = request_over(arg, &req->over)) != NULL) {
+				snprintf(why, whylen, "bad ramp duration "
+				    "\"%.32s\": %s", arg, reason);
+				return -1;
+			}
+		} else if ((req->cmd->id == CMD_START ||
+		    req->cmd->id == CMD_SCALE || req->cmd->id == CMD_RATE) &&
+		    req->lease == 0 && strcmp(opt, "--lease") == 0) {
+			if ((reason = request_over(arg, &req->lease)) == NULL &&
+			    req->lease < LEASE_MIN)
+				reason = "shorter than 1s";
+			if (reason != NULL) {
+				snprintf(why, whylen, "bad lease \"%.32s\": %s",
+				    arg, reason);
+				return -1;
+			}
+		} else
+			break;
 		nval -= 2;
 	}
 

@@ -32,6 +32,8 @@
 /* scale --over: 0 (at once), or from RAMP_MIN to RAMP_MAX seconds. */
 #define RAMP_MIN		0.001
 #define RAMP_MAX		(7 * 86400.0)
+/* --lease: from LEASE_MIN to RAMP_MAX seconds. */
+#define LEASE_MIN		1.0
 
 enum cmd_id {
 	CMD_HELP = 0,
@@ -47,6 +49,7 @@ enum cmd_id {
 	CMD_REOPEN,
 	CMD_SUMMARY,
 	CMD_WAIT,
+	CMD_RENEW,
 	CMD_MAX
 };
 
@@ -77,6 +80,8 @@ struct request {
 	uint64_t		 count;			/* scale */
 	double			 rate;			/* rate; 0 = flood */
 	double			 over;			/* scale ramp, seconds */
+	double			 lease;			/* --lease, seconds; 0
+							   none */
 };
 
 const struct cmd_entry *cmd_find(const char *name);

@@ -504,6 +504,17 @@ print_status(json_t *o)
 			printf("%s: TLS: %s\n", gets_(l, "name"),
 			    gets_(tls, "warning"));
 	}
+	json_array_foreach(loads, i, l) {
+		json_t	*ls = json_object_get(l, "lease");
+
+		if (ls != NULL)
+			printf("%s: lease: %s left of %s (loadctl renew %s, or "
+			    "it goes back to the profile)\n", gets_(l, "name"),
+			    fmt_secs(json_number_value(json_object_get(ls,
+			    "left_s")), true, a, sizeof(a)), fmt_secs(
+			    json_number_value(json_object_get(ls, "length_s")),
+			    true, b, sizeof(b)), gets_(l, "name"));
+	}
 	print_objectives(loads);
 }
 
@@ -734,6 +745,10 @@ print_load_reply(const struct request *req, json_t *o)
 		printf("; ramping %lld -> %lld over %.1fs",
 		    (long long)geti(ramp, "from"), (long long)geti(ramp, "to"),
 		    json_number_value(json_object_get(ramp, "remaining_s")));
+	if ((ramp = json_object_get(o, "lease")) != NULL)
+		printf("; lease %.0fs (renew before it runs out, or it goes "
+		    "back to the profile)", json_number_value(
+		    json_object_get(ramp, "left_s")));
 	printf("\n");
 }
 
@@ -798,6 +813,7 @@ print_ok(const struct request *req, json_t *o)
 		break;
 	case CMD_START:
 	case CMD_STOP:
+	case CMD_RENEW:
 	case CMD_SCALE:
 	case CMD_RATE:
 		print_load_reply(req, o);
@@ -1686,7 +1702,8 @@ args_order(int argc, char *argv[], int *nargc)
 			words[nw++] = argv[i];	/* scale's: scale_wait_take */
 			continue;
 		}
-		if (nw > 0 && strcmp(w, "--over") == 0) {
+		if (nw > 0 && (strcmp(w, "--over") == 0 ||
+		    strcmp(w, "--lease") == 0)) {
 			words[nw++] = argv[i];
 			if (i + 1 < argc)
 				words[nw++] = argv[++i];

@@ -128,6 +128,8 @@ static json_t	*control_summary(struct control_client *, struct request *,
 		    char *, size_t);
 static json_t	*control_wait(struct control_client *, struct request *,
 		    char *, size_t);
+static json_t	*control_renew(struct control_client *, struct request *,
+		    char *, size_t);
 
 /*
  * The daemon's side of each row of cmd_table (common/cmd.c): the command
@@ -155,6 +157,7 @@ static const struct control_entry {
 	{ CMD_REOPEN, control_reopen, true },
 	{ CMD_SUMMARY, control_summary, false },
 	{ CMD_WAIT, control_wait, false },
+	{ CMD_RENEW, control_renew, true },
 };
 
 /* control_entries by command id, filled and checked by control_init. */
@@ -400,7 +403,24 @@ control_load_reply(const struct load *l)
 	json_object_set_new(o, "mode", json_string(views_mode(l)));
 	json_object_set_new(o, "rate", json_real(l->rate));
 	views_ramp(o, l);
+	if (l->lease != NULL)
+		json_object_set_new(o, "lease", json_pack("{s:f,s:f}",
+		    "length_s", l->lease_len, "left_s", l->lease_end >
+		    now_mono() ? l->lease_end - now_mono() : 0.0));
 	return o;
+}
+
+/*
+ * A command that changed a load: with --lease it takes a lease; on a load
+ * that has one, it renews it (any later command does).
+ */
+static void
+control_lease(struct load *l, const struct request *req, bool start)
+{
+	if (req->lease > 0)
+		load_lease(l, req->lease, start);
+	else if (l->lease != NULL)
+		load_lease(l, l->lease_len, false);
 }
 
 static json_t *
@@ -412,6 +432,7 @@ control_start(struct control_client *cc, struct request *req, char *why,
 	if ((l = control_load(req, why, whylen)) == NULL ||
 	    load_start(l, why, whylen) == -1)
 		return NULL;
+	control_lease(l, req, true);
 	return control_load_reply(l);
 }
 
@@ -444,6 +465,7 @@ control_scale(struct control_client *cc, struct request *req, char *why,
 	previous = l->target;
 	if (load_scale(l, req->count, req->over, why, whylen) == -1)
 		return NULL;
+	control_lease(l, req, false);
 	o = control_load_reply(l);
 	json_object_set_new(o, "previous", json_integer(previous));
 	return o;
@@ -457,6 +479,20 @@ control_rate(struct control_client *cc, struct request *req, char *why,
 
 	if ((l = control_load(req, why, whylen)) == NULL ||
 	    load_set_rate(l, req->rate, why, whylen) == -1)
+		return NULL;
+	control_lease(l, req, false);
+	return control_load_reply(l);
+}
+
+/* renew: another lease of the same length. */
+static json_t *
+control_renew(struct control_client *cc, struct request *req, char *why,
+    size_t whylen)
+{
+	struct load	*l;
+
+	if ((l = control_load(req, why, whylen)) == NULL ||
+	    load_renew(l, why, whylen) == -1)
 		return NULL;
 	return control_load_reply(l);
 }

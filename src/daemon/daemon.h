@@ -63,6 +63,11 @@ struct load {
 	double			 rate;		/* current; 0 = flood */
 	struct event		*expire;	/* duration timer */
 	struct event		*ramp;		/* scale --over: step timer */
+	/* --lease: back to the profile's values unless renewed */
+	struct event		*lease;
+	double			 lease_len;	/* seconds */
+	double			 lease_end;	/* monotonic s */
+	bool			 lease_started;	/* taken by start */
 	int			 ramp_from, ramp_to;
 	double			 ramp_t0, ramp_len; /* monotonic s, seconds */
 	struct stats_snap	 prev;		/* at the previous tick */
@@ -154,6 +159,8 @@ void		 load_free(struct load *);
 int		 load_start(struct load *, char *why, size_t whylen);
 void		 load_stop(struct load *);
 void		 load_end(struct load *, enum load_state how);
+void		 load_lease(struct load *, double seconds, bool started);
+int		 load_renew(struct load *, char *why, size_t whylen);
 int		 load_scale(struct load *, uint64_t n, double over, char *why,
 		    size_t whylen);
 int		 load_set_rate(struct load *, double rate, char *why, size_t whylen);

@@ -48,6 +48,8 @@ load_free(struct load *l)
 		event_free(l->expire);
 	if (l->ramp != NULL)
 		event_free(l->ramp);
+	if (l->lease != NULL)
+		event_free(l->lease);
 	load_shared_unref(l->sh);
 	load_conf_free(l->conf);
 	free(l->ival);
@@ -246,6 +248,69 @@ load_start(struct load *l, char *why, size_t whylen)
 }
 
 /*
+ * A lease ran out: the load goes back to what its profile says (its
+ * connections and rate; stopped, if the lease came with the start of a
+ * load that does not start by itself), and says so at warning.
+ */
+static void
+load_leasecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct load		*l = arg;
+	const struct load_conf	*lc = l->conf;
+	char			 why[256];
+	bool			 started = l->lease_started;
+
+	event_free(l->lease);
+	l->lease = NULL;
+	log_warnx("load %s: its lease of %gs ran out, not renewed: back to "
+	    "the profile (%s%d connections, rate %g)", lc->name, l->lease_len,
+	    started && !lc->autostart ? "stopped, " : "", lc->connections,
+	    lc->rate);
+	if (started && !lc->autostart) {
+		load_stop(l);
+		(void)load_scale(l, (uint64_t)lc->connections, 0, why,
+		    sizeof(why));
+	} else if (l->target != lc->connections || l->ramp != NULL)
+		if (load_scale(l, (uint64_t)lc->connections, 0, why,
+		    sizeof(why)) == -1)
+			log_warnx("load %s: lease: %s", lc->name, why);
+	if (l->rate != lc->rate &&
+	    load_set_rate(l, lc->rate, why, sizeof(why)) == -1)
+		log_warnx("load %s: lease: %s", lc->name, why);
+}
+
+/* Take (or replace) a lease: what was just set holds for seconds. */
+void
+load_lease(struct load *l, double seconds, bool started)
+{
+	struct timeval	 tv = tv_from_s(seconds);
+
+	if (l->lease == NULL &&
+	    (l->lease = evtimer_new(daemon_g->base, load_leasecb, l)) == NULL)
+		fatalx("lease timer");
+	l->lease_len = seconds;
+	l->lease_end = now_mono() + seconds;
+	l->lease_started = started || (l->lease_started &&
+	    l->state == LOAD_RUNNING);
+	evtimer_add(l->lease, &tv);
+	log_info("load %s: lease of %gs (renew with loadctl renew %s)",
+	    l->conf->name, seconds, l->conf->name);
+}
+
+/* renew, or any later command on a leased load: another lease's length. */
+int
+load_renew(struct load *l, char *why, size_t whylen)
+{
+	if (l->lease == NULL) {
+		snprintf(why, whylen, "load %s has no lease to renew",
+		    l->conf->name);
+		return -1;
+	}
+	load_lease(l, l->lease_len, false);
+	return 0;
+}
+
+/*
  * The load's run ends: stopped, or finished (its duration).  Its summary
  * follows with the collection the new epoch begins with.
  */
@@ -256,6 +321,11 @@ load_end(struct load *l, enum load_state how)
 	if (l->expire != NULL) {
 		event_free(l->expire);
 		l->expire = NULL;
+	}
+	/* Nothing runs to fall back from. */
+	if (l->lease != NULL) {
+		event_free(l->lease);
+		l->lease = NULL;
 	}
 	if (l->state != LOAD_RUNNING)
 		return;

@@ -289,6 +289,10 @@ views_load(const struct load *l, bool counters)
 	}
 	views_ramp(o, l);
 	views_duration(o, l);
+	if (l->lease != NULL)
+		json_object_set_new(o, "lease", json_pack("{s:f,s:f}",
+		    "length_s", l->lease_len, "left_s", l->lease_end >
+		    now_mono() ? l->lease_end - now_mono() : 0.0));
 	if (l->conf->nobjectives > 0)
 		json_object_set_new(o, "objectives", objectives_view(l));
 	return o;

@@ -56,7 +56,7 @@ columns() {
 	    fail "help texts start at columns$cols in $file"
 }
 "$LOADCTL" --help >"$TMP/usage"
-grep -q '^  scale \[LOAD\] COUNT \[--over DURATION\]$' "$TMP/usage" ||
+grep -q '^  scale \[LOAD\] COUNT \[--over DURATION\] \[--lease DURATION\]$' "$TMP/usage" ||
     fail "scale's long arguments should have their own line: $(cat "$TMP/usage")"
 columns "$TMP/usage"
 
@@ -143,8 +143,11 @@ columns "$TMP/help"
 # Every command of the table, and help on one aligned as in the list.
 [ "$(grep -c '^  [a-z]' "$TMP/help")" -eq "$(ctl -j help | jq '.commands | length')" ] ||
     fail "help: $(cat "$TMP/help")"
-[ "$(ctl help rate | col)" = "$(grep '^  rate ' "$TMP/help" | col)" ] ||
+# rate's arguments are long: usage on a line of its own, the help below.
+[ "$(ctl help rate | col)" = "$(grep -A1 '^  rate ' "$TMP/help" | col)" ] ||
     fail "help rate: $(ctl help rate)"
+[ "$(ctl help stop | col)" = "$(grep '^  stop ' "$TMP/help" | col)" ] ||
+    fail "help stop: $(ctl help stop)"
 expect_refused 'no load named "nosuch" (loads: web)' stop nosuch
 
 say "scale --over stays with the request"
