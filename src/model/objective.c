@@ -542,14 +542,14 @@ objective_parse(const char *s, const char *const *kinds, size_t nkinds,
 
 	if (cls == &obj_frac && val.unit->name[0] == '%' && t.value > 1)
 		return obj_err(why, whylen, "%s is at most 100%%, not "
-		    "\"%.*s\"", figname, (int)val.len, val.text);
+		    "\"%.*s\"", figname, OBJ_QUOTE(val.text, val.len));
 	if (cls == &obj_frac && t.value > 1)
 		return obj_err(why, whylen, "%s is a fraction (0 to 1) or a "
 		    "percent; did you mean \"%.*s%%\"?", figname,
-		    (int)val.numlen, val.text);
+		    OBJ_QUOTE(val.text, val.numlen));
 	if (t.op == OBJ_LT && t.value == 0)
 		return obj_err(why, whylen, "\"%s < %.*s\" never holds: %s is "
-		    "never below 0", figname, (int)val.len, val.text,
+		    "never below 0", figname, OBJ_QUOTE(val.text, val.len),
 		    figname);
 
 	len = snprintf(t.text, sizeof(t.text), "%s %s %.*s%s%s%.*s%s",
