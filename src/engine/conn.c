@@ -629,7 +629,7 @@ stream_send_owed(struct conn *c, struct evbuffer *out, size_t len,
 
 	/* Each due moment is a burst of messages (1 unless told). */
 	burst = wl->conf->burst;
-	room = len >= wl->paced_high ? 0 :
+	room = len >= OUT_HIGH_WATER ? 0 :
 	    (OUT_HIGH_WATER - len + size - 1) / size;
 	if (len == 0 && room < burst)
 		room = burst;		/* a burst larger than the mark */
@@ -678,13 +678,20 @@ stream_send_due(struct conn *c, uint64_t now, bool direct, bool plain)
 		out = bufferevent_get_output(c->bev);
 		len = evbuffer_get_length(out);
 		conn_account(c, len);
+		/*
+		 * Full; or, under max_rate, holding bytes the kernel refused:
+		 * what falls due waits, owed, for the write callback
+		 * (wload_set_catch_up).  The path above never holds any.
+		 */
+		if (len >= wl->paced_high)
+			return;
 	}
 	if (now < c->next_due)
 		return;
 	n = (now - c->next_due) / wl->interval_ns + 1;
 	if (plain) {
 		/* One message a due moment, of one size, without end. */
-		room = len >= wl->paced_high ? 0 :
+		room = len >= OUT_HIGH_WATER ? 0 :
 		    (OUT_HIGH_WATER - len + size - 1) / size;
 		if (n > room)
 			n = room;
