@@ -515,9 +515,11 @@ summary_add(char *buf, size_t len, const char *what, const char *name)
 }
 
 /*
- * A reload that changes only a load's ceilings or autostart is applied in
- * place: its connections, live scale and rate stay, as long as they fit
- * under the new ceilings (else the load is restarted like any change).
+ * A reload that changes only a load's max_connections, autostart or
+ * keep_scale is applied in place: its connections, live scale and rate
+ * stay, as long as they fit under the new ceiling (else the load is
+ * restarted like any change).  max_rate is not among them: the workers
+ * hold it too (the catch-up ceiling), so a new one restarts the load.
  */
 static bool
 load_update_ceilings(struct load *l, const struct load_conf *lc)
@@ -527,7 +529,6 @@ load_update_ceilings(struct load *l, const struct load_conf *lc)
 				    l->ramp_to : l->target;
 
 	tmp.max_connections = l->conf->max_connections;
-	tmp.max_rate = l->conf->max_rate;
 	tmp.autostart = l->conf->autostart;
 	tmp.keep_scale = l->conf->keep_scale;
 	if (!load_conf_equal(l->conf, &tmp))
@@ -539,7 +540,6 @@ load_update_ceilings(struct load *l, const struct load_conf *lc)
 		return false;
 	}
 	l->conf->max_connections = lc->max_connections;
-	l->conf->max_rate = lc->max_rate;
 	l->conf->autostart = lc->autostart;
 	l->conf->keep_scale = lc->keep_scale;
 	return true;
