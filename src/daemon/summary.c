@@ -28,7 +28,7 @@
 #include "daemon/views.h"
 
 /* Epochs kept per run; later ones are counted, not kept. */
-#define SUMMARY_EPOCHS_MAX	1000
+#define SUMMARY_EPOCHS_MAX	100
 
 /* The summary file failed: said once until it works again. */
 static bool	 summary_file_failed;

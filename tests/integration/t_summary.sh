@@ -33,7 +33,10 @@ m=$(echo "$S" | jq .messages_sent) r=$(echo "$S" | jq .replies)
 [ "$(echo "$S" | jq .errors_total)" = 0 ] || fail "errors"
 [ "$(echo "$S" | jq '.epochs | length')" = 1 ] || fail "epochs: $(echo "$S" | jq -c .epochs)"
 [ "$(echo "$S" | jq -r '.epochs[0].cause')" = start ] || fail "epoch cause"
-[ "$(echo "$S" | jq '.latency_us.count')" = "$r" ] || fail "latency count $(echo "$S" | jq .latency_us.count) != replies $r"
+# The histograms are collected a moment after the counters: a reply or
+# so per connection may fall between (4 connections).
+c=$(echo "$S" | jq '.latency_us.count')
+[ "$c" -ge $((r - 4)) ] && [ "$c" -le $((r + 4)) ] || fail "latency count $c, replies $r"
 echo "$S" | jq -e '.latency_us.p99 > 0 and .service_us.p99 > 0 and (.seconds | . > 1.4 and . < 3)' >/dev/null ||
     fail "latency or seconds: $(echo "$S" | jq -c '{seconds, latency_us, service_us}')"
 grep -q "load short: finished after 1\.[0-9]s: $m messages" "$TMP/loadd.log" ||
