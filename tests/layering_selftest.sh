@@ -85,7 +85,9 @@ expect() {
 		return
 	fi
 	for line in "$@"; do
-		if ! printf '%s\n' "$OUT" | grep -qxF -- "$line"; then
+		# A here-string, not a pipe: grep -q leaving early would give
+		# printf a SIGPIPE, which pipefail reads as a failure.
+		if ! grep -qxF -- "$line" <<<"$OUT"; then
 			bad "missing: $line"
 			return
 		fi
@@ -93,7 +95,7 @@ expect() {
 	if [ "$want" = 1 ]; then
 		n=$(printf '%s\n' "$OUT" | grep -c '^layering: ' || true)
 		if [ "$#" = 1 ]; then line="layering: 1 violation"; else line="layering: $# violations"; fi
-		if [ "$n" != 1 ] || ! printf '%s\n' "$OUT" | grep -qxF -- "$line"; then
+		if [ "$n" != 1 ] || ! grep -qxF -- "$line" <<<"$OUT"; then
 			bad "want summary: $line"
 			return
 		fi
