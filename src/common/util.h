@@ -38,6 +38,12 @@ void	 errlist_add(struct errlist *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 errlist_free(struct errlist *);
 
+/*
+ * The optimal string alignment distance between a and b (insertions,
+ * deletions, substitutions, swaps of neighbours: "sokcet" is 1 from
+ * "socket"), for "did you mean"; SIZE_MAX for names of 64 bytes or more.
+ */
+size_t	 edit_distance(const char *a, const char *b);
 uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
 double	 now_mono(void);		/* CLOCK_MONOTONIC, seconds */
 double	 now_wall(void);		/* CLOCK_REALTIME, seconds */

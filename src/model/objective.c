@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/util.h"
 #include "model/objective.h"
 
 #define OBJ_DIGITS_MAX	15	/* significant digits of a number */
@@ -208,38 +209,6 @@ obj_scale(uint64_t mant, int frac, const struct obj_unit *unit)
 	return k >= 0 ? v * obj_pow10(k) : v / obj_pow10(-k);
 }
 
-/*
- * The optimal string alignment distance between a and b: insertions,
- * deletions, substitutions and swaps of neighbours (as profile.c's).
- */
-static size_t
-obj_distance(const char *a, const char *b)
-{
-	unsigned char	 d[OBJ_NAME_MAX][OBJ_NAME_MAX];
-	size_t		 la = strlen(a), lb = strlen(b), i, j, v;
-
-	if (la >= OBJ_NAME_MAX || lb >= OBJ_NAME_MAX)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = (unsigned char)i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = (unsigned char)j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1u < v)
-				v = d[i - 1][j] + 1u;
-			if (d[i][j - 1] + 1u < v)
-				v = d[i][j - 1] + 1u;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1u < v)
-				v = d[i - 2][j - 2] + 1u;
-			d[i][j] = (unsigned char)v;
-		}
-	}
-	return d[la][lb];
-}
-
 /* The nearest name so far: within 2 edits, and only if no other is as near. */
 struct obj_near {
 	char	 best[OBJ_NAME_MAX];
@@ -250,7 +219,7 @@ struct obj_near {
 static void
 obj_near_try(struct obj_near *n, const char *name, const char *cand)
 {
-	size_t	 d = obj_distance(name, cand);
+	size_t	 d = edit_distance(name, cand);
 
 	if (d > 2 || d >= strlen(name) || d > n->dist)
 		return;

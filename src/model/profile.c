@@ -747,39 +747,6 @@ profile_read_key(struct profile_ctx *ctx, const config_setting_t *s,
 }
 
 /*
- * The optimal string alignment distance between a and b: insertions,
- * deletions, substitutions and swaps of neighbours ("sokcet" is 1 from
- * "socket").  Names of 64 bytes or more are too far from any key.
- */
-static size_t
-profile_distance(const char *a, const char *b)
-{
-	unsigned char	 d[64][64];
-	size_t		 la = strlen(a), lb = strlen(b), i, j, v;
-
-	if (la >= 64 || lb >= 64)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = (unsigned char)i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = (unsigned char)j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1u < v)
-				v = d[i - 1][j] + 1u;
-			if (d[i][j - 1] + 1u < v)
-				v = d[i][j - 1] + 1u;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1u < v)
-				v = d[i - 2][j - 2] + 1u;
-			d[i][j] = (unsigned char)v;
-		}
-	}
-	return d[la][lb];
-}
-
-/*
  * For "did you mean": keep in *best the candidate closest to an unknown
  * name, if within 2 edits (and fewer than the name has letters, so that
  * "x" suggests nothing).
@@ -788,7 +755,7 @@ static void
 profile_nearest(const char *name, const char *cand, const char **best,
     size_t *bestd)
 {
-	size_t	 dist = profile_distance(name, cand);
+	size_t	 dist = edit_distance(name, cand);
 
 	if (dist <= 2 && dist < strlen(name) && dist < *bestd) {
 		*best = cand;
