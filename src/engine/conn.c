@@ -233,9 +233,25 @@ conn_gather(struct conn *c, size_t nbytes)
 }
 
 /*
+ * A direct send failed.  The kernel hands a socket's pending error (a
+ * connection it aborted: ETIMEDOUT, ECONNRESET) to the first call that
+ * asks, and then forgets it: libevent, writing or reading next, would see
+ * EPIPE or an end of file and count a timeout as a reset or a close.  So
+ * the error is kept for the event callback.
+ */
+static void
+conn_send_failed(struct conn *c, int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+	    c->send_err != 0)
+		return;
+	c->send_err = (uint8_t)(err > 0 && err < 256 ? err : EIO);
+}
+
+/*
  * A gathered send's result: count what the kernel took and queue the rest
- * by reference; a failure is left to libevent's own write, which reports
- * it through the event callback.
+ * by reference; a failure is kept (conn_send_failed) and reported by
+ * libevent's own write or read, through the event callback.
  */
 void
 conn_sent(struct conn *c, int res)
@@ -246,6 +262,8 @@ conn_sent(struct conn *c, int res)
 	size_t		 at;
 
 	c->sq_len = c->sq_rest = 0;
+	if (res < 0)
+		conn_send_failed(c, -res);
 	if (sent > 0)
 		conn_written(c, sent);
 	if (left == 0)
@@ -261,8 +279,9 @@ conn_sent(struct conn *c, int res)
  * case has nothing queued, so the bytes go straight to the kernel with one
  * send(): no evbuffer chain is allocated, and libevent need not arm the
  * write event and come back for it.  Only what the kernel does not take
- * goes to the output buffer, by reference.  Errors are left to libevent's
- * own write, which reports them through the event callback.
+ * goes to the output buffer, by reference.  An error is kept
+ * (conn_send_failed) for the event callback that libevent's own write or
+ * read calls next.
  */
 static void
 conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
@@ -285,7 +304,9 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 			first = nbytes;
 		sent = send(c->fd, wl->payload + c->pos, first,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (sent > 0) {
+		if (sent < 0)
+			conn_send_failed(c, errno);
+		else if (sent > 0) {
 			conn_written(c, (size_t)sent);
 			c->pos += (size_t)sent;
 			if (c->pos == wl->payload_len)
@@ -443,8 +464,10 @@ conn_tmpl_send(struct conn *c, struct evbuffer *out, size_t len, uint64_t k,
 		}
 	}
 	sent = send(c->fd, buf, used, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (sent < 0)
+	if (sent < 0) {
+		conn_send_failed(c, errno);
 		sent = 0;	/* libevent's write will report it */
+	}
 	if ((size_t)sent < used) {
 		evbuffer_add(out, buf + sent, used - (size_t)sent);
 		c->outlen += used - (size_t)sent;
@@ -826,6 +849,7 @@ conn_prepare(struct conn *c)
 			tx->echo = xmalloc((size_t)lc->inflight * wl->size);
 	}
 	c->heap_idx = HEAP_NONE;
+	c->send_err = 0;
 	c->rq_head = c->rq_n = 0;
 	c->reply_got = 0;
 	c->first_send = 0;
@@ -1437,7 +1461,9 @@ conn_rawreadcb(evutil_socket_t fd, short what, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return;
-	if (n == 0)
+	if (c->send_err != 0)
+		conn_lost(c, err_kind_from_errno(c->send_err));
+	else if (n == 0)
 		/* The end, in the middle of a reply or between two. */
 		conn_lost(c, c->rq_n > 0 && c->reply_got > 0 ?
 		    ERR_SHORT_REPLY : ERR_CLOSED);
@@ -1550,6 +1576,8 @@ stream_error_kind(struct conn *c, short what, int err)
 {
 	if (what & BEV_EVENT_TIMEOUT)
 		return ERR_TIMEOUT;
+	if (c->send_err != 0)
+		return err_kind_from_errno(c->send_err);
 	if (what & BEV_EVENT_EOF) {
 		/*
 		 * Part of a reply (parsed, in reply_got, or still in the

@@ -129,6 +129,10 @@ struct conn {
 	uint8_t			 state;		/* enum conn_state */
 	bool			 handshaking;	/* TLS: connected, not ready */
 	bool			 retiring;	/* churn: its end is due */
+	uint8_t			 send_err;	/* errno of a failed direct send:
+						   it took the socket's error, so
+						   libevent's report would not
+						   say it */
 	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
 	uint8_t			 attempts;	/* backoff exponent (<= 64); reset
 						   when a connection held >= 1 s */
