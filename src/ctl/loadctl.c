@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "report.h"
+#include "proxy.h"
 #include "common/summary_view.h"
 
 #define EXIT_OK		0
@@ -105,9 +106,11 @@ help_row(FILE *f, const char *left, const char *help, int width)
 	fputc('\n', f);
 }
 
-/* loadctl's local command, beside the daemon's of the command table. */
+/* loadctl's local commands, beside the daemon's of the command table. */
 #define REPORT_LEFT	"report -o OUT FILE..."
 #define REPORT_HELP	"draw a results log as one HTML or SVG file (local)"
+#define PROXY_LEFT	"proxy"
+#define PROXY_HELP	"join stdin and stdout to the control socket (for ssh)"
 
 /* "name arguments" of row i of the command table, and its length. */
 static size_t
@@ -122,13 +125,14 @@ help_left(size_t i, char *buf, size_t len)
 static int
 help_table_width(void)
 {
-	size_t	 len[CMD_MAX + 1];
+	size_t	 len[CMD_MAX + 2];
 	char	 left[96];
 
 	for (size_t i = 0; i < CMD_MAX; i++)
 		len[i] = help_left(i, left, sizeof(left));
 	len[CMD_MAX] = strlen(REPORT_LEFT);
-	return help_width(len, CMD_MAX + 1);
+	len[CMD_MAX + 1] = strlen(PROXY_LEFT);
+	return help_width(len, CMD_MAX + 2);
 }
 
 static void
@@ -154,6 +158,7 @@ usage(FILE *f)
 		help_row(f, left, cmd_table[i].help, width);
 	}
 	help_row(f, REPORT_LEFT, REPORT_HELP, width);
+	help_row(f, PROXY_LEFT, PROXY_HELP, width);
 	fprintf(f, "\nLOAD may be left out when the profile has one load.\n"
 	    "exit status: 0 ok, 1 refused, 2 usage error, 3 daemon not "
 	    "reachable\n");
@@ -1646,6 +1651,7 @@ list_commands(void)
 		    kind[cmd_table[i].args], cmd_table[i].options[0] ? " " : "",
 		    cmd_table[i].options);
 	printf("report files -o -l -t -h\n");
+	printf("proxy none\n");
 }
 
 /* The reordered argv, kept for the life of the process. */
@@ -1795,6 +1801,13 @@ main(int argc, char *argv[])
 	/* Local: draws a results log, talks to no daemon. */
 	if (strcmp(argv[0], "report") == 0)
 		return report_main(argc, argv);
+	if (strcmp(argv[0], "proxy") == 0) {
+		if (argc > 1) {
+			fprintf(stderr, "loadctl: proxy takes no arguments\n");
+			return EXIT_USAGE;
+		}
+		return proxy_main(path);
+	}
 	if ((argc = scale_wait_take(argc, argv)) == -1)
 		return EXIT_USAGE;
 
