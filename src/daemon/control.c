@@ -275,8 +275,9 @@ static json_t *
 control_version(struct control_client *cc, struct request *req, char *why,
     size_t whylen)
 {
-	return json_pack("{s:b,s:s,s:i}", "ok", 1, "version", LOADD_VERSION,
-	    "protocol", LOADD_PROTOCOL);
+	/* The time lets a fleet controller see each host's clock. */
+	return json_pack("{s:b,s:s,s:i,s:f}", "ok", 1, "version",
+	    LOADD_VERSION, "protocol", LOADD_PROTOCOL, "time", now_wall());
 }
 
 static json_t *
@@ -289,6 +290,7 @@ control_status(struct control_client *cc, struct request *req, char *why,
 	TAILQ_FOREACH(l, &daemon_g->loads, entry)
 		json_array_append_new(loads, views_load(l, false));
 	o = control_ok();
+	json_object_set_new(o, "time", json_real(now_wall()));
 	json_object_set_new(o, "version", json_string(LOADD_VERSION));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "uptime",
