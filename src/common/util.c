@@ -109,13 +109,22 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A test's skewed clock (now_wall_skew), set before any thread starts. */
+static double	 wall_offset;
+
 double
 now_wall(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + wall_offset;
+}
+
+void
+now_wall_skew(double s)
+{
+	wall_offset = s;
 }
 
 double

@@ -47,6 +47,7 @@ size_t	 edit_distance(const char *a, const char *b);
 uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
 double	 now_mono(void);		/* CLOCK_MONOTONIC, seconds */
 double	 now_wall(void);		/* CLOCK_REALTIME, seconds */
+void	 now_wall_skew(double);		/* tests: now_wall() is off by this */
 /* Seconds (>= 0) as a struct timeval, for libevent's timers. */
 struct timeval tv_from_s(double);
 

@@ -430,7 +430,7 @@ main(int argc, char *argv[])
 {
 	struct daemon	 d;
 	struct errlist	 errs = { 0 };
-	const char	*path = LOADD_PROFILE_DEFAULT;
+	const char	*path = LOADD_PROFILE_DEFAULT, *skew;
 	const int	 signos[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
 			    SIGUSR2 };
 	struct event	*sigs[NELEM(signos)];
@@ -449,6 +449,12 @@ main(int argc, char *argv[])
 	log_init(LOG_LEVEL_INFO, "loadd");
 	/* A week's log outside journald needs its own clock. */
 	log_stamp(1);
+	/* Test hook: a host whose clock is off by seconds (t_fleet). */
+	if ((skew = getenv("LOADD_TEST_CLOCK_SKEW")) != NULL) {
+		now_wall_skew(strtod(skew, NULL));
+		log_warnx("LOADD_TEST_CLOCK_SKEW: the wall clock is off by %s s",
+		    skew);
+	}
 
 	if (argc > 1 && strcmp(argv[1], "run") == 0) {
 		if ((rc = run_parse(argc - 1, argv + 1, &d.run, &path)) != 0)
