@@ -241,6 +241,9 @@ worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 	 */
 	if ((fail = getenv("LOADD_TEST_URING_FAIL")) != NULL)
 		w->fail_at = strtoull(fail, NULL, 10);
+	/* And a stuck worker, which the watchdog must notice. */
+	if (id == 0 && (fail = getenv("LOADD_TEST_WORKER_STALL")) != NULL)
+		w->stall_s = (unsigned)strtoul(fail, NULL, 10);
 	w->rng = 0x9E3779B97F4A7C15ull ^ (now_ns() + (uint64_t)id * 7919);
 	TAILQ_INIT(&w->queue);
 	pthread_mutex_init(&w->lock, NULL);
@@ -1234,6 +1237,8 @@ worker_collect(struct worker *w)
 {
 	struct wload	*wl;
 
+	if (w->stall_s > 0 && ++w->collects == 4)
+		sleep(w->stall_s);	/* the test hook: stuck */
 	for (wl = w->wloads; wl != NULL; wl = wl->next) {
 		if (wl->h == NULL)
 			continue;

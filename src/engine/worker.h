@@ -87,6 +87,8 @@ struct worker {
 	struct conn		*sq_conns[WORKER_RING_SIZE];
 	/* test hook (LOADD_TEST_URING_FAIL): fail this submission */
 	uint64_t		 fail_at;
+	unsigned		 stall_s;	/* test: worker 0 hangs this long */
+	unsigned		 collects;	/* at its 4th collect */
 	_Atomic uint64_t	 batches;	/* submissions made */
 	_Atomic uint64_t	 batched;	/* sends in them */
 };

@@ -51,6 +51,28 @@ sleep 1.5
 if grep -aq 'WATCHDOG=1' "$TMP/notify.out"; then fail "keep-alives for another PID's watchdog"; fi
 stop_loadd
 
+say "a stuck worker: the keep-alives stop until it answers again"
+# LOADD_TEST_WORKER_STALL=6: worker 0 hangs for 6 s at its 4th collect
+# (about 4 s in, stats_interval 1 s).  With WatchdogSec 2 s the main loop
+# must stop sending WATCHDOG=1 while the worker is stuck (systemd would
+# then restart loadd), say why, and go on once it answers.
+: >"$TMP/notify.out"
+NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=2000000 LOADD_TEST_WORKER_STALL=6 \
+    "$LOADD" -f "$P2" -s "$SOCK" 2>"$TMP/stall.log" &
+LOADD_PID=$!
+PIDS+=($!)
+wait_for "READY=1" 10 grep -aq 'READY=1' "$TMP/notify.out"
+wait_for "a keep-alive before the stall" 10 grep -aq 'WATCHDOG=1' "$TMP/notify.out"
+wait_for "the stall noticed" 20 grep -q "watchdog: the workers have not answered" "$TMP/stall.log"
+n0=$(grep -ao 'WATCHDOG=1' "$TMP/notify.out" | wc -l)
+sleep 2
+n1=$(grep -ao 'WATCHDOG=1' "$TMP/notify.out" | wc -l)
+[ "$n1" -eq "$n0" ] || fail "$((n1 - n0)) keep-alives while a worker was stuck"
+wait_for "keep-alives again after the stall" 20 sh -c \
+    "[ \$(grep -ao 'WATCHDOG=1' '$TMP/notify.out' | wc -l) -gt $n1 ]"
+"$LOADCTL" status >"$TMP/st.out" 2>&1 || fail "not answering after the stall: $(cat "$TMP/st.out"; tail -5 "$TMP/stall.log")"
+stop_loadd
+
 say "JOURNAL_STREAM naming another stream: plain prefixes, each line timestamped"
 JOURNAL_STREAM=1:1 "$LOADD" -f "$P" -s "$SOCK" 2>"$TMP/plain.log" &
 LOADD_PID=$!
