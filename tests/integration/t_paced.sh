@@ -64,10 +64,16 @@ J=$(ctlj stats)
 jl() { echo "$J" | jq -r ".loads[] | select(.name==\"$1\") | $2"; }
 [ "$(jl burst .skipped)" = 0 ] || fail "burst skipped $(jl burst .skipped)"
 [ "$(jl drop .late)" -lt 20 ] || fail "drop sent $(jl drop .late) late"
-# What drop skipped is missing from what it sent, and nothing else is.
-s_b=$(jl burst .messages_sent) s_d=$(jl drop .messages_sent) k=$(jl drop .skipped)
-[ $((s_d + k)) -ge $((s_b - 30)) ] && [ $((s_d + k)) -le $((s_b + 30)) ] ||
-    fail "drop sent $s_d + skipped $k, burst sent $s_b"
+# What drop skipped is missing from what it sent, and nothing else is:
+# once burst has sent all it owed (on a slow host, TSan, that is a while
+# after late passed 150; seen 243 against 274), the two agree.
+drop_matches() {
+	J=$(ctlj stats)
+	s_b=$(jl burst .messages_sent) s_d=$(jl drop .messages_sent) k=$(jl drop .skipped)
+	[ $((s_d + k)) -ge $((s_b - 30)) ] && [ $((s_d + k)) -le $((s_b + 30)) ]
+}
+for _ in $(seq 1 100); do drop_matches && break; sleep 0.1; done
+drop_matches || fail "drop sent $s_d + skipped $k, burst sent $s_b"
 [ "$(jl drop '[.errors[]] | add')" = 0 ] || fail "drop: errors"
 # Under max_rate, burst sends late only what fits 1.1 x max_rate in a
 # second (0.1 s of moments here, 10, where burst above sent 150 and more)
