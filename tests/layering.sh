@@ -51,7 +51,7 @@ model:common model
 measure:common measure
 engine:common model measure engine
 daemon:common model measure engine daemon
-ctl:common ctl'
+ctl:common measure ctl'
 
 cd "$SRCABS"
 if [ -n "$(find . -name '*
