@@ -29,14 +29,12 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "fleetctl.h"
+#include "loadctl.h"
 #include "report.h"
 #include "proxy.h"
 #include "common/summary_view.h"
 
-#define EXIT_OK		0
-#define EXIT_REFUSED	1
-#define EXIT_USAGE	2
-#define EXIT_UNREACHABLE 3
 
 static int	 opt_json;
 static int	 reply_timeout_ms = 10000;
@@ -799,8 +797,7 @@ print_help(json_t *o)
 	free(len);
 }
 
-/* A reply of ok (true) for people, by the command that asked for it. */
-static void
+void
 print_ok(const struct request *req, json_t *o)
 {
 	switch (req->cmd->id) {
@@ -883,7 +880,6 @@ watch_sig(int sig)
  * (or there were none); 4: one was missed; 3: -t ran out, or the daemon
  * went away; 1: refused (no such load).
  */
-#define WAIT_MISSED	4
 
 static int
 wait_load(int fd, const char *line, size_t len)
@@ -1049,7 +1045,7 @@ watch_clock(json_t *o, char *buf, size_t len)
  * daemon's time of the interval (not ours: a log of it reads true even
  * when the reader lags): the total, then each load.
  */
-static void
+void
 watch_line(json_t *o, json_t *prev)
 {
 	json_t	*t = json_object_get(o, "total"), *l;
@@ -1617,14 +1613,17 @@ scale_wait(int fd, const char *reply)
 /* ------------------------------------------------------------- options */
 
 /* loadctl's own options, for getopt and for args_order. */
-#define LOADCTL_OPTS	"hjs:t:V"
+#define LOADCTL_OPTS	"F:hjs:t:V"
 
-enum { OPT_LIST_COMMANDS = 256 };
+enum { OPT_LIST_COMMANDS = 256, OPT_HOSTS, OPT_ON_LOSS };
 
-/* None takes a value: args_order counts on it. */
+/* args_wants_value reads which take a value. */
 static const struct option loadctl_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "fleet", required_argument, NULL, 'F' },
+	{ "hosts", no_argument, NULL, OPT_HOSTS },
+	{ "on-loss", required_argument, NULL, OPT_ON_LOSS },
 	/* For the bash completion (completion/loadctl.bash), not for people. */
 	{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 	{ NULL, 0, NULL, 0 },
@@ -1663,8 +1662,14 @@ args_wants_value(const char *w)
 {
 	const char	*o;
 
-	if (w[1] == '-')
-		return false;	/* a long option */
+	if (w[1] == '-') {
+		/* A long option: "--on-loss X" takes X; "--on-loss=X" not. */
+		for (const struct option *lo = loadctl_longopts;
+		    lo->name != NULL; lo++)
+			if (strcmp(w + 2, lo->name) == 0)
+				return lo->has_arg == required_argument;
+		return false;
+	}
 	for (w++; *w != '\0'; w++) {
 		if (*w != ':' && (o = strchr(LOADCTL_OPTS, *w)) != NULL &&
 		    o[1] == ':')
@@ -1709,7 +1714,7 @@ args_order(int argc, char *argv[], int *nargc)
 			continue;
 		}
 		if (nw > 0 && (strcmp(w, "--over") == 0 ||
-		    strcmp(w, "--lease") == 0)) {
+		    strcmp(w, "--lease") == 0 || strcmp(w, "--at") == 0)) {
 			words[nw++] = argv[i];
 			if (i + 1 < argc)
 				words[nw++] = argv[++i];
@@ -1745,6 +1750,7 @@ main(int argc, char *argv[])
 	size_t		 off = 0;
 	uint64_t	 t;
 	const char	*why = NULL;
+	struct fleet_opts fopts = { 0 };
 	int		 ch, fd, rc;
 
 	log_init(LOG_LEVEL_INFO, "loadctl");
@@ -1756,6 +1762,15 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'j':
 			opt_json = 1;
+			break;
+		case 'F':
+			fopts.path = optarg;
+			break;
+		case OPT_HOSTS:
+			fopts.per_host = true;
+			break;
+		case OPT_ON_LOSS:
+			fopts.on_loss = optarg;
 			break;
 		case 's':
 			path = optarg;
@@ -1798,6 +1813,22 @@ main(int argc, char *argv[])
 	}
 	if (path == NULL || *path == '\0')
 		path = LOADD_SOCKET_DEFAULT;
+	if (fopts.path != NULL) {
+		if (strcmp(argv[0], "report") == 0 ||
+		    strcmp(argv[0], "proxy") == 0) {
+			fprintf(stderr, "loadctl: %s is local: not with -F\n",
+			    argv[0]);
+			return EXIT_USAGE;
+		}
+		fopts.json = opt_json;
+		fopts.reply_timeout_ms = timeout_given ? reply_timeout_ms : 0;
+		return fleet_main(&fopts, argc, argv);
+	}
+	if (fopts.per_host || fopts.on_loss != NULL) {
+		fprintf(stderr, "loadctl: --hosts and --on-loss are for -F "
+		    "FLEET\n");
+		return EXIT_USAGE;
+	}
 	/* Local: draws a results log, talks to no daemon. */
 	if (strcmp(argv[0], "report") == 0)
 		return report_main(argc, argv);
