@@ -436,7 +436,7 @@ fleet_on_loss_parse(const char *s, enum fleet_on_loss *out)
 
 static const char *const fleet_keys[] = {
 	"ssh", "ssh_options", "connect_timeout", "reply_timeout", "lease",
-	"on_loss", "control_path", "control_persist",
+	"on_loss", "control_path", "control_persist", "loadctl",
 };
 
 static void
@@ -458,6 +458,8 @@ fleet_read_settings(struct fleet_ctx *ctx, const config_setting_t *group,
 
 		if (strcmp(name, "ssh") == 0)
 			fleet_string_dup(ctx, s, &f->ssh);
+		else if (strcmp(name, "loadctl") == 0)
+			fleet_string_dup(ctx, s, &f->loadctl);
 		else if (strcmp(name, "ssh_options") == 0)
 			fleet_strings(ctx, s, &f->ssh_options,
 			    &f->nssh_options);
@@ -866,6 +868,7 @@ fleet_defaults(struct fleet *f, const char *path)
 	memset(f, 0, sizeof(*f));
 	f->path = xstrdup(path);
 	f->ssh = xstrdup("ssh");
+	f->loadctl = xstrdup("loadctl");
 	f->connect_timeout_s = 5;
 	f->reply_timeout_s = 10;
 	f->lease_s = 60;
@@ -952,6 +955,7 @@ fleet_free(struct fleet *f)
 	free(f->hosts);
 	free(f->path);
 	free(f->ssh);
+	free(f->loadctl);
 	fleet_strv_free(f->ssh_options, f->nssh_options);
 	free(f->control_path);
 	memset(f, 0, sizeof(*f));

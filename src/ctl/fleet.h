@@ -40,6 +40,7 @@ struct fleet_host {
 struct fleet {
 	char		*path;
 	char		*ssh;			/* "ssh" */
+	char		*loadctl;		/* on the hosts: "loadctl" */
 	char		**ssh_options;
 	size_t		 nssh_options;
 	double		 connect_timeout_s;	/* 5 */

@@ -1716,7 +1716,6 @@ fleet_main(const struct fleet_opts *opts, int argc, char *argv[])
 	bool		 wait = false;
 	int		 rc, nargc = 0;
 	char		**args = xcalloc((size_t)argc + 1, sizeof(char *));
-	const char	*remote = getenv("LOADCTL_REMOTE");
 
 	/* Our words (--at, --wait) out; the rest is the daemon's request. */
 	for (int i = 0; i < argc; i++) {
@@ -1781,8 +1780,7 @@ fleet_main(const struct fleet_opts *opts, int argc, char *argv[])
 	}
 	x.reply_timeout = opts->reply_timeout_ms > 0 ?
 	    opts->reply_timeout_ms / 1000.0 : x.f.reply_timeout_s;
-	x.remote_loadctl = remote != NULL && *remote != '\0' ? remote :
-	    "loadctl";
+	x.remote_loadctl = x.f.loadctl;
 	x.n = x.f.nhosts;
 	x.hs = xcalloc(x.n, sizeof(*x.hs));
 	for (size_t i = 0; i < x.n; i++) {
