@@ -26,7 +26,7 @@
 # It writes $TMP/ssh_config (the client key, known hosts filled with the
 # hosts' keys, StrictHostKeyChecking yes, BatchMode yes), checks that
 # `ssh -F $TMP/ssh_config root@ADDR true` works for every host, and
-# writes $TMP/fleet.conf (the fleet file of docs/guide.md, "Many hosts":
+# writes $TMP/fleet.conf (the fleet file that `loadctl -F` reads:
 # ssh_options = [ "-F", "$TMP/ssh_config" ], control_path under $TMP,
 # hosts h1..hN with their ssh destination, socket and cap).
 #
@@ -50,11 +50,18 @@
 # fleet_start_host I (again, after a kill or after editing
 # $TMP/hI/loadd.conf), fleet_loadd_pid I, fleet_sink_sources (the sinks'
 # per-address tables added up, one JSON object), fleet_sink_source ADDR,
-# fleet_sink_sum FIELD (a stats counter added up over the sinks).
+# fleet_sink_sum FIELD (a stats counter added up over the sinks),
+# fleet_sink_json (each sink's stats, a line each).  $FLEET_SINK_PIDS,
+# $FLEET_NET, $FLEET_SINK_ADDR, $FLEET_CONF and $FLEET_SSH_CONFIG are set.
 #
 # Everything the bed starts is stopped by PID, and every namespace and
-# link it made is deleted, on exit (before lib.sh's cleanup).  Skipped
-# (77) only where a namespace, a bridge or a veth cannot be made.
+# link it made is deleted, on exit (before lib.sh's cleanup); a loadd that
+# does not exit 0 on that SIGTERM fails the test, as in stop_loadd.  A
+# test killed hard (SIGKILL) leaves its namespaces: the next bed deletes
+# them once their test is gone and nothing runs in them.  Needs
+# /usr/sbin/sshd (openssh-server; its service is never started) and makes
+# /run/sshd, sshd's privilege separation directory, if it is missing.
+# Skipped (77) only where a namespace, a bridge or a veth cannot be made.
 
 FLEET_ID=$$
 FLEET_SINK_NS=lf-sink-$FLEET_ID
@@ -227,6 +234,30 @@ fleet_pick_net() {
 	exec {fd}>&-
 }
 
+# fleet_sweep: delete what a bed killed hard (SIGKILL: no cleanup) left
+# behind: namespaces and root links named by this file's scheme whose test
+# (the PID in the name) is gone and in which nothing runs any more (every
+# process the bed starts lives FLEET_LIFE seconds at most).
+fleet_sweep() {
+	local ns pid l
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+		[[ "$ns" =~ ^lf-(sink|h[0-9]+)-([0-9]+)$ ]] || continue
+		pid=${BASH_REMATCH[2]}
+		[ ! -e "/proc/$pid" ] || continue
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
+		say "deleting $ns, left by test $pid"
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for l in $(ip -o link show 2>/dev/null |
+	    sed -n 's/^[0-9]*: \(lf-r[0-9]*\)@.*/\1/p'); do
+		pid=${l#lf-r}
+		[ ! -e "/proc/$pid" ] || continue
+		[ -z "$(ip netns pids "lf-sink-$pid" 2>/dev/null)" ] || continue
+		say "deleting link $l, left by test $pid"
+		ip link del "$l" 2>/dev/null || true
+	done
+}
+
 # fleet_reaches NS ADDR: a TCP connect from NS to ADDR port 1 (where
 # nothing listens) is refused: the SYN got there and the reset came back.
 fleet_reaches() {
@@ -353,6 +384,7 @@ fleet_bed() {
 	# makes it at boot).  Left in place: another bed may be using it.
 	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd || fail "mkdir /run/sshd"
 	FLEET_N=$n
+	fleet_sweep
 
 	say "bed: $n hosts, a bridge and $FLEET_SINKS sink(s) in namespaces"
 	fleet_netns "$FLEET_SINK_NS"
@@ -444,7 +476,7 @@ Host *
   LogLevel ERROR
 EOF
 	for i in $(seq 1 "$n"); do
-		wait_for "ssh into host $i ($(fleet_addr "$i"))" 20 fleet_ssh_ok "$i"
+		wait_for "ssh into host $i ($(fleet_addr "$i"))" 60 fleet_ssh_ok "$i"
 	done
 
 	# The daemons.
@@ -470,8 +502,10 @@ EOF
 }
 
 # fleet_teardown RC: stop what the bed started, delete what it made.
+# Returns 1 if a loadd did not exit 0 on SIGTERM (as stop_loadd checks:
+# under ThreadSanitizer a race makes it exit 66).
 fleet_teardown() {
-	local rc=$1 i p f k ns kids pids=() wraps=()
+	local rc=$1 i p f k ns kids pids=() wraps=() st bad=0 left
 	if [ "$rc" -ne 0 ] && [ -n "$FLEET_NET" ]; then
 		for i in $(seq 1 "$FLEET_N"); do
 			for f in loadd.log sshd.log; do
@@ -499,7 +533,33 @@ fleet_teardown() {
 	done
 	pids+=("${FLEET_SINK_PIDS[@]}")
 	[ "${#pids[@]}" -eq 0 ] || fleet_stop "${pids[@]}"
-	[ "${#wraps[@]}" -eq 0 ] || fleet_stop "${wraps[@]}"
+	# The timeouts end with their programs; any left (its program never
+	# seen) is stopped.
+	for i in $(seq 1 40); do
+		k=0
+		for p in "${wraps[@]}"; do
+			fleet_gone "$p" || k=1
+		done
+		[ "$k" = 1 ] || break
+		sleep 0.05
+	done
+	left=()
+	for p in "${wraps[@]}"; do
+		fleet_gone "$p" || left+=("$p")
+	done
+	[ "${#left[@]}" -eq 0 ] || fleet_stop "${left[@]}"
+	for i in $(seq 1 "$FLEET_N"); do
+		p=${FLEET_LOADD_WRAP[$i]:-}
+		[ -n "$p" ] || continue
+		st=0
+		wait "$p" 2>/dev/null || st=$?
+		if [ "$st" -ne 0 ]; then
+			echo "[$TEST_NAME] FAIL: host $i's loadd exited with $st" \
+			    "after SIGTERM" >&2
+			tail -n 15 "$TMP/h$i/loadd.log"
+			bad=1
+		fi
+	done
 	for p in "${pids[@]}" "${wraps[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
@@ -509,12 +569,13 @@ fleet_teardown() {
 	for ns in "${FLEET_NSS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	return "$bad"
 }
 
 fleet_cleanup() {
 	local rc=$?
 	set +e
-	fleet_teardown "$rc"
+	fleet_teardown "$rc" || [ "$rc" -ne 0 ] || rc=1
 	(exit "$rc")
 	cleanup
 }

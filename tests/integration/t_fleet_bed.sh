@@ -19,17 +19,19 @@
 # reserved for network benchmarks); skipped (77) only where network
 # namespaces cannot be made.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/fleet_lib.sh"
 
+# The bed's settings (read when fleet_lib.sh is sourced and by fleet_bed).
 if [ "${FLEET_BIG:-0}" = 1 ]; then
-	HOSTS=5 PER=19000 FLEET_SINKS=6 FLEET_LIFE=${FLEET_LIFE:-900}
-	FLEET_WEB='rate = 0; connect_rate = 20000;'
+	HOSTS=5 PER=19000
+	export FLEET_SINKS=6 FLEET_LIFE=${FLEET_LIFE:-900}
+	export FLEET_WEB='rate = 0; connect_rate = 20000;'
 	hard=$(ulimit -H -n)
 	[ "$hard" = unlimited ] || [ "$hard" -ge 19100 ] ||
 	    fail "FLEET_BIG needs a hard open-file limit of 19100+ (it is $hard)"
 else
 	HOSTS=2 PER=500
 fi
+. "$(dirname "$0")/fleet_lib.sh"
 
 # src_is ADDR N: the sinks hold N connections from ADDR.
 src_is() { [ "$(fleet_sink_source "$1")" = "$2" ]; }
