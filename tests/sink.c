@@ -25,6 +25,11 @@
  *
  * UDP knows discard and echo only; every other mode is discard there.
  *
+ * "stats" also gives the open connections by peer address ("sources"),
+ * from a small table touched at accept and close only.  With -R several
+ * sinks share one port (SO_REUSEPORT), each with its own report socket:
+ * one process holds at most its descriptor limit of connections.
+ *
  * Self-contained on purpose (libevent and OpenSSL only, not src/) so that
  * it stays an independent witness of the daemon under test.
  *
@@ -90,6 +95,10 @@
 #define ECHO_LOW		(64 * 1024)	/* resume reading below this */
 #define CTL_LINE_MAX		512
 #define CTL_CLIENTS_MAX		64
+#define SINK_SOURCES_MAX	256	/* peer addresses in "sources" */
+/* The stats line: the counters, then up to SINK_SOURCES_MAX sources. */
+#define STATS_LINE_MAX		(1024 + SINK_SOURCES_MAX * \
+				    (INET6_ADDRSTRLEN + 24))
 
 enum sink_mode {
 	MODE_DISCARD = 0,
@@ -128,6 +137,7 @@ struct conn {
 	int			 fd;
 	short			 what;	/* events ev is registered for */
 	short			 hs_want;	/* handshake: EV_READ, EV_WRITE */
+	uint16_t		 src;	/* sink.sources[src - 1]; 0: none */
 	unsigned		 paused:1;	/* echo: output above ECHO_HIGH */
 	unsigned		 eof:1;		/* echo: peer done, flushing */
 	unsigned		 shut:1;	/* short: FIN sent, draining */
@@ -135,6 +145,7 @@ struct conn {
 	unsigned		 hs:1;		/* TLS handshake in progress */
 	unsigned		 tls_wantw:1;	/* TLS I/O waits for EV_WRITE */
 	unsigned		 tls_dead:1;	/* TLS error: no close_notify */
+	unsigned		 src_other:1;	/* counted in sources_other */
 };
 
 /* One client of the report socket. */
@@ -153,6 +164,16 @@ struct listener {
 	const char		*path;	/* -U: unlinked on exit */
 };
 
+/*
+ * Open connections from one peer address.  A slot whose family is
+ * AF_UNSPEC is free; connections point at their slot, so slots never move.
+ */
+struct source {
+	sa_family_t		 family;	/* AF_INET, AF_INET6, AF_UNSPEC */
+	unsigned char		 addr[16];	/* 4 bytes for AF_INET */
+	uint64_t		 active;
+};
+
 /* A UDP socket (-u). */
 struct udp {
 	int			 fd;
@@ -166,6 +187,7 @@ static struct {
 	enum sink_mode		 mode;
 	int			 quiet;
 	int			 noaccept;	/* -A: never accept */
+	int			 reuseport;	/* -R: SO_REUSEPORT */
 	double			 lifetime;
 	short			 noread_events;	/* 0 without epoll */
 	const char		*port_file;
@@ -215,6 +237,10 @@ static struct {
 	uint64_t		 datagrams_sent;
 	uint64_t		 udp_bytes_received;
 	uint64_t		 udp_bytes_sent;
+
+	struct source		 sources[SINK_SOURCES_MAX];
+	int			 nsources;	/* slots ever used */
+	uint64_t		 sources_other;	/* active, not in the table */
 } sink;
 
 /* Shared by every connection: the loop is single-threaded. */
@@ -268,7 +294,7 @@ sink_info(const char *fmt, ...)
 }
 
 #define SINK_SYNOPSIS \
-"usage: loadd-sink [-Ahq] [-C certfile -K keyfile [-V cafile]]\n" \
+"usage: loadd-sink [-AhqR] [-C certfile -K keyfile [-V cafile]]\n" \
 "                  [-l addr:port]... [-m mode] [-P portfile] [-S socket]\n" \
 "                  [-t seconds] [-U path]... [-u addr:port]...\n"
 
@@ -300,10 +326,14 @@ usage(void)
 "                corrupt: send back what was read, each byte XOR 0x20\n"
 "                (UDP: discard or echo, every other mode is discard)\n"
 "  -A            listen but never accept (connects time out)\n"
+"  -R            SO_REUSEPORT on every -l and -u: several sinks on one\n"
+"                port (give it; port 0 picks a new one each), the kernel\n"
+"                spreads the connections; add up their stats\n"
 "  -P file       once listening, write the ports to file, one line per -l\n"
 "                in order, then one per -u in order; atomically, removed\n"
 "                on exit\n"
-"  -S path       unix socket for reports; send lines \"stats\", \"reset\",\n"
+"  -S path       unix socket for reports; send lines \"stats\" (with the\n"
+"                open connections by peer address), \"reset\",\n"
 "                \"mode MODE\" or \"stall MS\" (stop serving every\n"
 "                connection for MS milliseconds), get one JSON line\n"
 "                back each\n"
@@ -341,17 +371,104 @@ uptime(void)
 	    (double)(now.tv_nsec - sink.start.tv_nsec) / 1e9;
 }
 
-/* The stats JSON object, without a newline. */
+/* -------------------------------------------------------------- sources */
+
+/*
+ * Count a new connection c from sa (NULL for a unix socket: not counted)
+ * in its address's slot: the address's own, else the first free or idle
+ * slot (an idle address is forgotten for a new one), else a new slot;
+ * in sources_other when the table is full of active addresses.  A linear
+ * scan at accept time only: a few hundred 16-byte compares beside a
+ * syscall, and nothing per message.
+ */
 static void
-stats_format(char *buf, size_t len)
+source_take(struct conn *c, const struct sockaddr *sa)
 {
-	snprintf(buf, len, "{\"accepted\":%llu,\"active\":%llu,\"peak\":%llu,"
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+	const void			*addr;
+	struct source			*src;
+	size_t				 alen;
+	int				 i, spare = -1;
+
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		addr = &sin->sin_addr;
+		alen = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		addr = &sin6->sin6_addr;
+		alen = 16;
+	} else
+		return;
+	for (i = 0; i < sink.nsources; i++) {
+		src = &sink.sources[i];
+		if (src->family == sa->sa_family &&
+		    memcmp(src->addr, addr, alen) == 0) {
+			src->active++;
+			c->src = (uint16_t)(i + 1);
+			return;
+		}
+		if (spare == -1 && src->active == 0)
+			spare = i;
+	}
+	if (spare == -1) {
+		if (sink.nsources == SINK_SOURCES_MAX) {
+			sink.sources_other++;
+			c->src_other = 1;
+			return;
+		}
+		spare = sink.nsources++;
+	}
+	src = &sink.sources[spare];
+	memset(src, 0, sizeof *src);
+	src->family = sa->sa_family;
+	memcpy(src->addr, addr, alen);
+	src->active = 1;
+	c->src = (uint16_t)(spare + 1);
+}
+
+/* Connection c is gone: lower its address's count. */
+static void
+source_drop(const struct conn *c)
+{
+	if (c->src != 0)
+		sink.sources[c->src - 1].active--;
+	else if (c->src_other)
+		sink.sources_other--;
+}
+
+/* "reset": forget the addresses with no open connection. */
+static void
+source_forget(void)
+{
+	int	i;
+
+	for (i = 0; i < sink.nsources; i++) {
+		if (sink.sources[i].active == 0)
+			sink.sources[i].family = AF_UNSPEC;
+	}
+	while (sink.nsources > 0 &&
+	    sink.sources[sink.nsources - 1].family == AF_UNSPEC)
+		sink.nsources--;
+}
+
+/* The stats JSON object, without a newline, in a static buffer. */
+static const char *
+stats_format(void)
+{
+	static char	 buf[STATS_LINE_MAX];
+	char		 name[INET6_ADDRSTRLEN];
+	size_t		 len = sizeof buf, n;
+	int		 i, first = 1;
+
+	n = (size_t)snprintf(buf, len, "{\"accepted\":%llu,\"active\":%llu,\"peak\":%llu,"
 	    "\"closed\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,"
 	    "\"mode\":\"%s\",\"uptime\":%.6f,\"stalled\":%s,"
 	    "\"stalls\":%llu,\"tls_handshakes\":%llu,\"tls_resumed\":%llu,"
 	    "\"tls_failed\":%llu,\"datagrams_received\":%llu,"
 	    "\"datagrams_sent\":%llu,\"udp_bytes_received\":%llu,"
-	    "\"udp_bytes_sent\":%llu}",
+	    "\"udp_bytes_sent\":%llu,\"sources\":{",
 	    (unsigned long long)sink.accepted,
 	    (unsigned long long)sink.active,
 	    (unsigned long long)sink.peak,
@@ -368,6 +485,21 @@ stats_format(char *buf, size_t len)
 	    (unsigned long long)sink.datagrams_sent,
 	    (unsigned long long)sink.udp_bytes_received,
 	    (unsigned long long)sink.udp_bytes_sent);
+	/* STATS_LINE_MAX leaves room for every slot: no truncation. */
+	for (i = 0; i < sink.nsources && n < len; i++) {
+		const struct source	*src = &sink.sources[i];
+
+		if (src->family == AF_UNSPEC ||
+		    inet_ntop(src->family, src->addr, name, sizeof name) == NULL)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s\"%s\":%llu",
+		    first ? "" : ",", name, (unsigned long long)src->active);
+		first = 0;
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "},\"sources_other\":%llu}",
+		    (unsigned long long)sink.sources_other);
+	return buf;
 }
 
 static void
@@ -382,6 +514,7 @@ stats_reset(void)
 	sink.datagrams_received = sink.datagrams_sent = 0;
 	sink.udp_bytes_received = sink.udp_bytes_sent = 0;
 	sink.peak = sink.active;
+	source_forget();
 }
 
 /* ---------------------------------------------------------- connections */
@@ -429,6 +562,7 @@ conn_close(struct conn *c)
 	if (c->out != NULL)
 		evbuffer_free(c->out);
 	LIST_REMOVE(c, entry);
+	source_drop(c);
 	free(c);
 	sink.active--;
 	sink.closed++;
@@ -999,7 +1133,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-conn_new(int fd, const struct listener *l)
+conn_new(int fd, const struct listener *l, const struct sockaddr *sa)
 {
 	struct conn	*c;
 	int		 one = 1, tls = l->path == NULL && sink.ssl_ctx != NULL;
@@ -1053,6 +1187,7 @@ conn_new(int fd, const struct listener *l)
 		c->hs_want = EV_READ;	/* the ClientHello comes first */
 	}
 	LIST_INSERT_HEAD(&sink.conns, c, entry);
+	source_take(c, sa);
 	event_assign(&c->ev, sink.base, fd, 0, conn_cb, c);
 	conn_want(c, conn_events(c));
 }
@@ -1198,12 +1333,20 @@ accept_backoff(int ctl)
 static void
 accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
-	int	fd;
+	const struct listener	*l = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 fd;
 
 	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* The peer's address comes with the accept, for "sources". */
+		sslen = sizeof ss;
+		ss.ss_family = AF_UNSPEC;
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_new(fd, arg);
+			conn_new(fd, l, l->path == NULL ?
+			    (struct sockaddr *)&ss : NULL);
 			continue;
 		}
 		switch (errno) {
@@ -1420,6 +1563,11 @@ listener_open(struct listener *l, const char *spec)
 		return -1;
 	}
 	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (sink.reuseport && setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT,
+	    &one, sizeof one) == -1) {
+		sink_warn("SO_REUSEPORT %s", spec);
+		return -1;
+	}
 	if (ss.ss_family == AF_INET6)
 		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 	if (bind(l->fd, (struct sockaddr *)&ss, (socklen_t)len) == -1) {
@@ -1558,6 +1706,11 @@ udp_open(struct udp *u, const char *spec)
 		    sizeof size);
 	if (ss.ss_family == AF_INET6)
 		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (sink.reuseport && setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT,
+	    &one, sizeof one) == -1) {
+		sink_warn("SO_REUSEPORT udp %s", spec);
+		return -1;
+	}
 	if (bind(u->fd, (struct sockaddr *)&ss, (socklen_t)len) == -1) {
 		sink_warn("bind udp %s", spec);
 		return -1;
@@ -1642,7 +1795,7 @@ ctl_reply(struct ctl *ctl, const char *line)
 static void
 ctl_request(struct ctl *ctl, char *line)
 {
-	char		 buf[1024], *end;
+	char		*end;
 	enum sink_mode	 mode;
 	size_t		 len = strlen(line);
 	long		 ms;
@@ -1656,8 +1809,7 @@ ctl_request(struct ctl *ctl, char *line)
 		return;
 
 	if (strcmp(line, "stats") == 0) {
-		stats_format(buf, sizeof buf);
-		ctl_reply(ctl, buf);
+		ctl_reply(ctl, stats_format());
 	} else if (strcmp(line, "reset") == 0) {
 		stats_reset();
 		ctl_reply(ctl, "{\"ok\":true}");
@@ -1994,7 +2146,7 @@ main(int argc, char **argv)
 	const char	*specs[SINK_LISTEN_MAX], *uspecs[SINK_UDP_MAX];
 	const char	*paths[SINK_UNIX_MAX];
 	const char	*cert = NULL, *key = NULL, *cafile = NULL;
-	char		*end, buf[1024];
+	char		*end;
 	struct timeval	 tv;
 	int		 ch, i, nspecs = 0, nuspecs = 0, npaths = 0;
 	int		 status = 1, port_written = 0;
@@ -2006,10 +2158,13 @@ main(int argc, char **argv)
 	LIST_INIT(&sink.conns);
 	LIST_INIT(&sink.ctls);
 
-	while ((ch = getopt(argc, argv, "AC:hK:l:m:P:qS:t:U:u:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "AC:hK:l:m:P:qRS:t:U:u:V:")) != -1) {
 		switch (ch) {
 		case 'A':
 			sink.noaccept = 1;
+			break;
+		case 'R':
+			sink.reuseport = 1;
 			break;
 		case 'C':
 			cert = optarg;
@@ -2203,8 +2358,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "loadd-sink: event loop failed\n");
 		goto out;
 	}
-	stats_format(buf, sizeof buf);
-	printf("%s\n", buf);
+	printf("%s\n", stats_format());
 	fflush(stdout);
 	status = 0;
 out:
