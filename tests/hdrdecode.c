@@ -4,6 +4,10 @@
  * decode every interval with hdr_decode_base64, for the integration tests.
  * Prints one JSON line: intervals, tags, total count, max in us.  Exits 1
  * with FILE:LINE on a line that does not decode.
+ *
+ * loadd-hdrdecode -u: standard input is base64 histograms, one a line
+ * (as `histogram` answers them); prints the union's count and p50, p90,
+ * p99 and p99.9 in us, for t_fleet to check the fleet's merge against.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,42 @@
 
 #include "measure/hdrlog.h"
 #include "measure/hist.h"
+
+static int
+union_main(void)
+{
+	struct hist	*u = malloc(sizeof(*u)), *h = malloc(sizeof(*h));
+	char		*line = NULL, err[256];
+	size_t		 cap = 0;
+	ssize_t		 n;
+	long		 lineno = 0;
+
+	if (u == NULL || h == NULL)
+		return 2;
+	hist_reset(u);
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (hdr_decode_base64(line, h, err, sizeof(err)) == -1) {
+			fprintf(stderr, "stdin:%ld: %s\n", lineno, err);
+			return 1;
+		}
+		hist_add(u, h);
+	}
+	printf("{\"count\":%llu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
+	    "\"p99.9\":%.1f}\n", (unsigned long long)u->total,
+	    (double)hist_percentile(u, 50) / 1e3,
+	    (double)hist_percentile(u, 90) / 1e3,
+	    (double)hist_percentile(u, 99) / 1e3,
+	    (double)hist_percentile(u, 99.9) / 1e3);
+	free(line);
+	free(u);
+	free(h);
+	return 0;
+}
 
 int
 main(int argc, char *argv[])
@@ -23,8 +63,12 @@ main(int argc, char *argv[])
 	uint64_t	 total = 0, max = 0;
 	struct hist	*h = malloc(sizeof(*h));
 
+	if (argc == 2 && strcmp(argv[1], "-u") == 0) {
+		free(h);
+		return union_main();
+	}
 	if (argc != 2 || h == NULL) {
-		fprintf(stderr, "usage: loadd-hdrdecode FILE.hlog\n");
+		fprintf(stderr, "usage: loadd-hdrdecode FILE.hlog | -u\n");
 		return 2;
 	}
 	if ((f = fopen(argv[1], "r")) == NULL) {

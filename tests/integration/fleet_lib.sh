@@ -489,6 +489,8 @@ EOF
 	{
 		printf 'fleet = {\n  ssh_options = [ "-F", "%s" ];\n' \
 		    "$FLEET_SSH_CONFIG"
+		# The hosts share our file system: this build's loadctl.
+		printf '  loadctl = "%s";\n' "$LOADCTL"
 		printf '  control_path = "%s/cm-%%C";\n};\nhosts = (\n' "$TMP"
 		for i in $(seq 1 "$n"); do
 			printf '  { name = "h%d"; ssh = "root@%s"; socket = "%s";' \
