@@ -52,8 +52,8 @@ _loadctl()
 		case $w in
 		--)
 			dashdash=1 ;;
-		--over)
-			((i++)) ;;	# scale's, with its DURATION
+		--over | --lease | --at)
+			((i++)) ;;	# with its DURATION or TIME
 		--*)
 			;;
 		-s?*)
@@ -84,7 +84,7 @@ _loadctl()
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0 ;;
-		-t | -[a-zA-Z]*t | --over)
+		-t | -[a-zA-Z]*t | --over | --lease | --at)
 			return 0 ;;
 		esac
 	fi

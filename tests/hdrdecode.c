@@ -2,8 +2,9 @@
 /*
  * hdrdecode.c -- read an HdrHistogram interval log that loadd wrote and
  * decode every interval with hdr_decode_base64, for the integration tests.
- * Prints one JSON line: intervals, tags, total count, max in us.  Exits 1
- * with FILE:LINE on a line that does not decode.
+ * Prints one JSON line: intervals, tags, total count, max in us, and the
+ * p50 and p99 of all the intervals added together, in us.  Exits 1 with
+ * FILE:LINE on a line that does not decode.
  *
  * loadd-hdrdecode -u: standard input is base64 histograms, one a line
  * (as `histogram` answers them); prints the union's count and p50, p90,
@@ -61,13 +62,14 @@ main(int argc, char *argv[])
 	ssize_t		 n;
 	long		 lineno = 0, intervals = 0;
 	uint64_t	 total = 0, max = 0;
-	struct hist	*h = malloc(sizeof(*h));
+	struct hist	*h = malloc(sizeof(*h)), *all = malloc(sizeof(*all));
 
 	if (argc == 2 && strcmp(argv[1], "-u") == 0) {
 		free(h);
+		free(all);
 		return union_main();
 	}
-	if (argc != 2 || h == NULL) {
+	if (argc != 2 || h == NULL || all == NULL) {
 		fprintf(stderr, "usage: loadd-hdrdecode FILE.hlog | -u\n");
 		return 2;
 	}
@@ -75,6 +77,7 @@ main(int argc, char *argv[])
 		perror(argv[1]);
 		return 1;
 	}
+	hist_reset(all);
 	while ((n = getline(&line, &cap, f)) != -1) {
 		char	*fields[5], *p = line, *tag = NULL;
 		int	 nf = 0;
@@ -103,6 +106,7 @@ main(int argc, char *argv[])
 			goto bad;
 		intervals++;
 		total += h->total;
+		hist_add(all, h);
 		if (h->total > 0 && hist_percentile(h, 100) > max)
 			max = hist_percentile(h, 100);
 		if (tag != NULL && strstr(tags, tag) == NULL &&
@@ -113,10 +117,13 @@ main(int argc, char *argv[])
 		}
 	}
 	printf("{\"intervals\":%ld,\"tags\":\"%s\",\"count\":%llu,"
-	    "\"max_us\":%.1f}\n", intervals, tags, (unsigned long long)total,
-	    (double)max / 1e3);
+	    "\"max_us\":%.1f,\"p50_us\":%.3f,\"p99_us\":%.3f}\n", intervals,
+	    tags, (unsigned long long)total, (double)max / 1e3,
+	    (double)hist_percentile(all, 50) / 1e3,
+	    (double)hist_percentile(all, 99) / 1e3);
 	free(line);
 	free(h);
+	free(all);
 	fclose(f);
 	return 0;
 bad:

@@ -21,9 +21,10 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "every load: state, target, connections, rates", "" },
 	{ CMD_STATS, "stats", ARGS_LOAD_OPT, "[LOAD]",
 	    "counters, errors by kind, rates; per load and total", "" },
-	{ CMD_START, "start", ARGS_LOAD_OPT, "[LOAD] [--lease DURATION]",
-	    "start a stopped load at its target connection count",
-	    "--lease" },
+	{ CMD_START, "start", ARGS_LOAD_OPT,
+	    "[LOAD] [--at TIME] [--lease DURATION]",
+	    "start a stopped load at its connection count, now or at TIME",
+	    "--at --lease" },
 	{ CMD_STOP, "stop", ARGS_LOAD_OPT, "[LOAD]",
 	    "stop a load: close all its connections", "" },
 	{ CMD_SCALE, "scale", ARGS_LOAD_COUNT,
@@ -44,6 +45,8 @@ const struct cmd_entry cmd_table[CMD_MAX] = {
 	    "wait for a load's run to end; exit 4 if it missed", "" },
 	{ CMD_RENEW, "renew", ARGS_LOAD_OPT, "[LOAD]",
 	    "renew a load's lease for another of its length", "" },
+	{ CMD_HISTOGRAM, "histogram", ARGS_LOAD_OPT, "[LOAD]",
+	    "latency histograms, HdrHistogram-encoded, for merging", "" },
 };
 
 const struct cmd_entry *
@@ -175,6 +178,30 @@ request_over(const char *s, double *out)
 	return NULL;
 }
 
+/*
+ * start's --at: unix seconds (a fraction allowed), as the daemon's wall
+ * clock counts them.  Whether the time is too far behind or ahead is the
+ * daemon's to say, by its own clock; loadctl turns "+2s" into a TIME
+ * before it parses.
+ */
+static const char *
+request_at(const char *s, double *out)
+{
+	double	 v;
+
+	if (s[0] == '+')
+		return "a relative time is loadctl's (it sends +2s as unix "
+		    "seconds): send unix seconds, e.g. 1796079818.5";
+	if (request_decimal(s) != strlen(s))
+		return "not a time in unix seconds (e.g. 1796079818.5)";
+	errno = 0;
+	v = strtod(s, NULL);
+	if (errno == ERANGE || !isfinite(v) || v <= 0)
+		return "not a time in unix seconds (e.g. 1796079818.5)";
+	*out = v;
+	return NULL;
+}
+
 static int
 request_word(char *dst, const char *src, const char *what, char *why,
     size_t whylen)
@@ -236,7 +263,8 @@ request_parse(const char *line, size_t len, struct request *req, char *why,
 
 	/*
 	 * Options end the request, in any order: scale's "--over
-	 * DURATION", and "--lease DURATION" of start, scale and rate.
+	 * DURATION", start's "--at TIME", and "--lease DURATION" of start,
+	 * scale and rate.
 	 */
 	while (nval >= 2) {
 		const char *opt = tok[1 + nval - 2], *arg = tok[1 + nval - 1];
@@ -246,6 +274,13 @@ request_parse(const char *line, size_t len, struct request *req, char *why,
 			if ((reason = request_over(arg, &req->over)) != NULL) {
 				snprintf(why, whylen, "bad ramp duration "
 				    "\"%.32s\": %s", arg, reason);
+				return -1;
+			}
+		} else if (req->cmd->id == CMD_START && req->at == 0 &&
+		    strcmp(opt, "--at") == 0) {
+			if ((reason = request_at(arg, &req->at)) != NULL) {
+				snprintf(why, whylen, "bad start time \"%.32s\": "
+				    "%s", arg, reason);
 				return -1;
 			}
 		} else if ((req->cmd->id == CMD_START ||

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define LOADD_VERSION		"0.1.0"
-#define LOADD_PROTOCOL		1
+#define LOADD_PROTOCOL		2
 #define LOADD_SOCKET_DEFAULT	"/run/loadd/loadd.sock"
 #define LOADD_PROFILE_DEFAULT	"/etc/loadd/loadd.conf"
 
@@ -34,6 +34,13 @@
 #define RAMP_MAX		(7 * 86400.0)
 /* --lease: from LEASE_MIN to RAMP_MAX seconds. */
 #define LEASE_MIN		1.0
+/*
+ * start --at TIME: the daemon takes a TIME at most START_AT_PAST seconds
+ * behind its wall clock (a controller's clock a little ahead of this
+ * host's) and at most START_AT_AHEAD seconds ahead of it.
+ */
+#define START_AT_PAST		1.0
+#define START_AT_AHEAD		86400.0
 
 enum cmd_id {
 	CMD_HELP = 0,
@@ -50,6 +57,7 @@ enum cmd_id {
 	CMD_SUMMARY,
 	CMD_WAIT,
 	CMD_RENEW,
+	CMD_HISTOGRAM,
 	CMD_MAX
 };
 
@@ -82,6 +90,8 @@ struct request {
 	double			 over;			/* scale ramp, seconds */
 	double			 lease;			/* --lease, seconds; 0
 							   none */
+	double			 at;			/* start --at: unix
+							   seconds; 0 now */
 };
 
 const struct cmd_entry *cmd_find(const char *name);

@@ -377,6 +377,59 @@ fmt_us(double us, char *buf, size_t len)
 }
 
 /*
+ * A wall-clock time for people, local, to the millisecond:
+ * "14:03:22.500"; with the date when it is not today's.
+ */
+static const char *
+fmt_wall(double t, char *buf, size_t len)
+{
+	time_t		 s = (time_t)floor(t), now = time(NULL);
+	struct tm	 tm, today;
+	size_t		 n;
+	int		 ms = (int)((t - floor(t)) * 1000);
+
+	if (localtime_r(&s, &tm) == NULL || localtime_r(&now, &today) ==
+	    NULL || (n = strftime(buf, len, tm.tm_yday == today.tm_yday &&
+	    tm.tm_year == today.tm_year ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
+	    &tm)) == 0) {
+		snprintf(buf, len, "%.3f", t);
+		return buf;
+	}
+	snprintf(buf + n, len - n, ".%03d", ms > 999 ? 999 : ms);
+	return buf;
+}
+
+/*
+ * start --at: "armed to start at 14:03:22.500 (in 2s)" while armed;
+ * "started at 14:03:22.501, 1.2ms after its --at time" once an armed
+ * start happened.  "" when neither.
+ */
+static const char *
+fmt_start(json_t *l, char *buf, size_t len)
+{
+	json_t	*at = json_object_get(l, "starts_at");
+	json_t	*skew = json_object_get(l, "start_skew_s");
+	char	 t[48], in[32], d[32];
+	double	 sk;
+
+	buf[0] = '\0';
+	if (at != NULL)
+		snprintf(buf, len, "armed to start at %s (in %s)", fmt_wall(
+		    json_number_value(at), t, sizeof(t)), fmt_secs(
+		    json_number_value(json_object_get(l, "starts_in_s")), true,
+		    in, sizeof(in)));
+	else if (skew != NULL && strcmp(gets_(l, "state"), "running") == 0) {
+		sk = json_number_value(skew);
+		fmt_us(fabs(sk) * 1e6, d, sizeof(d));
+		snprintf(buf, len, "started at %s, %s %s its --at time",
+		    fmt_wall(json_number_value(json_object_get(l,
+		    "started_at")), t, sizeof(t)), d, sk < 0 ? "before" :
+		    "after");
+	}
+	return buf;
+}
+
+/*
  * Connections established over wanted, and where a ramp goes:
  * "24/26 -> 500 (15s left)".  Without the ramp "24/26" would read as
  * finished.
@@ -399,18 +452,24 @@ fmt_conns(json_t *l, char *buf, size_t len)
 }
 
 /*
- * "running", "stopped" or "finished" (stopped by its duration); a load
- * running for a duration has its time left: "running (42s left)".
+ * "running", "stopped", "finished" (stopped by its duration) or "armed"
+ * (start --at); a load running for a duration has its time left:
+ * "running (42s left)"; an armed one the time to its start: "armed (in
+ * 2s)".
  */
 static const char *
 fmt_state(json_t *l, char *buf, size_t len)
 {
 	json_t	*left = json_object_get(l, "time_left_s");
+	json_t	*in = json_object_get(l, "starts_in_s");
 	char	 t[32];
 
 	if (left != NULL && strcmp(gets_(l, "state"), "running") == 0)
 		snprintf(buf, len, "running (%s left)", fmt_secs(
 		    json_number_value(left), true, t, sizeof(t)));
+	else if (in != NULL && strcmp(gets_(l, "state"), "armed") == 0)
+		snprintf(buf, len, "armed (in %s)", fmt_secs(
+		    json_number_value(in), true, t, sizeof(t)));
 	else
 		snprintf(buf, len, "%s", gets_(l, "state"));
 	return buf;
@@ -506,6 +565,14 @@ print_status(json_t *o)
 		if (tls != NULL && json_object_get(tls, "warning") != NULL)
 			printf("%s: TLS: %s\n", gets_(l, "name"),
 			    gets_(tls, "warning"));
+	}
+	json_array_foreach(loads, i, l) {
+		char	 st[160];
+
+		if (*fmt_start(l, st, sizeof(st)) != '\0')
+			printf("%s: %s%s\n", gets_(l, "name"), st,
+			    json_object_get(l, "starts_at") != NULL ?
+			    " (stop disarms it)" : "");
 	}
 	json_array_foreach(loads, i, l) {
 		json_t	*ls = json_object_get(l, "lease");
@@ -735,12 +802,15 @@ print_stats(json_t *o)
 static void
 print_load_reply(const struct request *req, json_t *o)
 {
-	char	 r[32];
+	char	 r[32], st[160];
 	json_t	*ramp;
 
 	print_rate_col(o, r, sizeof(r));
+	/* Armed: "armed to start at 14:03:22.500 (in 2s)". */
 	printf("%s: %s, %lld connections wanted", gets_(o, "load"),
-	    gets_(o, "state"), (long long)geti(o, "connections_scale"));
+	    json_object_get(o, "starts_at") != NULL ? fmt_start(o, st,
+	    sizeof(st)) : gets_(o, "state"),
+	    (long long)geti(o, "connections_scale"));
 	if (req->cmd->id == CMD_SCALE)
 		printf(" (was %lld)", (long long)geti(o, "previous"));
 	printf(", %s", r);
@@ -797,6 +867,49 @@ print_help(json_t *o)
 	free(len);
 }
 
+/*
+ * histogram: what the daemon sent, for people: the layout, and per load,
+ * period and kind the values counted and the size of the encoding.  The
+ * encodings themselves are for programs (loadctl -j histogram; a fleet
+ * merges them): loadctl does not decode them.
+ */
+static void
+print_histogram(json_t *o)
+{
+	static const char *const periods[] = { "run", "epoch", "interval" };
+	json_t		*lay = json_object_get(o, "layout"), *l, *v;
+	const char	*kind;
+	size_t		 i;
+	char		 a[32];
+	bool		 any = false;
+
+	printf("histograms: %s, values %lld to %lld ns at %lld significant "
+	    "digits\n(the encodings: loadctl -j histogram)\n\n",
+	    gets_(lay, "encoding"), (long long)geti(lay, "lowest_ns"),
+	    (long long)geti(lay, "highest_ns"),
+	    (long long)geti(lay, "sigdigits"));
+	printf("%-16s %-9s %-14s %12s %10s\n", "LOAD", "PERIOD", "HISTOGRAM",
+	    "VALUES", "ENCODED");
+	json_array_foreach(json_object_get(o, "loads"), i, l) {
+		json_t	*counts = json_object_get(l, "counts");
+
+		for (size_t p = 0; p < NELEM(periods); p++) {
+			json_object_foreach(json_object_get(l, periods[p]),
+			    kind, v) {
+				printf("%-16s %-9s %-14s %12lld %10s\n",
+				    gets_(l, "name"), periods[p], kind,
+				    (long long)geti(json_object_get(counts,
+				    periods[p]), kind), human((double)strlen(
+				    json_string_value(v) ? json_string_value(v) :
+				    ""), "B", a, sizeof(a)));
+				any = true;
+			}
+		}
+	}
+	if (!any)
+		printf("(no load keeps a histogram)\n");
+}
+
 void
 print_ok(const struct request *req, json_t *o)
 {
@@ -828,6 +941,9 @@ print_ok(const struct request *req, json_t *o)
 		break;
 	case CMD_SUMMARY:
 		summary_view_print(o);
+		break;
+	case CMD_HISTOGRAM:
+		print_histogram(o);
 		break;
 	case CMD_WAIT:		/* wait_load() prints the summary */
 	case CMD_WATCH:		/* watch() prints its own lines */
@@ -914,6 +1030,8 @@ wait_load(int fd, const char *line, size_t len)
 		sum = json_object_get(o, "summary");
 		if (strcmp(state, "running") == 0)
 			run = rs;
+		else if (strcmp(state, "armed") == 0)
+			;	/* start --at: the run to wait for is to come */
 		else if (json_is_object(sum) && (run < 0 || fabs(
 		    json_number_value(json_object_get(sum, "start")) - run) <
 		    1e-6))
@@ -1653,6 +1771,66 @@ list_commands(void)
 	printf("proxy none\n");
 }
 
+/*
+ * start --at +DURATION is loadctl's: the time is made absolute here, by
+ * this host's clock, before the request is parsed, so that the daemon
+ * (and each daemon of a fleet) is sent one time in unix seconds.  0, or
+ * -1 after saying why not.
+ */
+static int
+at_absolute(int argc, char *argv[])
+{
+	static char	 at[48];
+	const char	*why = NULL;
+	double		 d;
+
+	for (int i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--at") != 0 || argv[i + 1][0] != '+')
+			continue;
+		if (parse_duration(argv[i + 1] + 1, &d, &why) == -1) {
+			fprintf(stderr, "loadctl: bad start time \"%.32s\": %s "
+			    "(+DURATION, or unix seconds)\n", argv[i + 1], why);
+			return -1;
+		}
+		if (!(d <= START_AT_AHEAD)) {
+			fprintf(stderr, "loadctl: bad start time \"%.32s\": "
+			    "more than 24h ahead\n", argv[i + 1]);
+			return -1;
+		}
+		snprintf(at, sizeof(at), "%.6f", now_wall() + d);
+		argv[i + 1] = at;
+	}
+	return 0;
+}
+
+/*
+ * A request of protocol 2 (histogram, start --at) was refused: if the
+ * daemon is older, say so, rather than leave its "unknown command" or
+ * "usage" to puzzle over.  Asks `version` on the same connection.
+ */
+static void
+protocol_hint(int fd, const struct request *req)
+{
+	json_t		*o;
+	char		*line;
+	json_int_t	 proto;
+
+	if (req->cmd->id != CMD_HISTOGRAM && req->at == 0)
+		return;
+	ctl_write(fd, "version\n", 8);
+	if (ctl_readline(fd, reply_timeout_ms, &line) != CTL_LINE)
+		return;
+	o = json_loads(line, 0, NULL);
+	free(line);
+	proto = geti(o, "protocol");
+	if (json_is_true(json_object_get(o, "ok")) && proto < LOADD_PROTOCOL)
+		fprintf(stderr, "loadctl: loadd %s speaks control protocol "
+		    "%lld; %s needs protocol %d (a newer loadd)\n",
+		    gets_(o, "version"), (long long)proto, req->at > 0 ?
+		    "start --at" : req->cmd->name, LOADD_PROTOCOL);
+	json_decref(o);
+}
+
 /* The reordered argv, kept for the life of the process. */
 static char	**args_ordered;
 
@@ -1682,10 +1860,10 @@ args_wants_value(const char *w)
  * Options may come before or after the command, as with git or kubectl:
  * make a new argv with loadctl's options first, then "--", then the
  * command and its arguments in order, for getopt to read without
- * guessing.  Left as arguments: all after "--"; scale's "--over DURATION",
- * which is part of the request; words like negative numbers, for the
- * request parser to explain; and everything after "report", whose options
- * are its own.
+ * guessing.  Left as arguments: all after "--"; "--over DURATION",
+ * "--lease DURATION" and "--at TIME", which are part of the request;
+ * words like negative numbers, for the request parser to explain; and
+ * everything after "report", whose options are its own.
  */
 static char **
 args_order(int argc, char *argv[], int *nargc)
@@ -1839,7 +2017,8 @@ main(int argc, char *argv[])
 		}
 		return proxy_main(path);
 	}
-	if ((argc = scale_wait_take(argc, argv)) == -1)
+	if ((argc = scale_wait_take(argc, argv)) == -1 ||
+	    at_absolute(argc, argv) == -1)
 		return EXIT_USAGE;
 
 	for (int i = 0; i < argc; i++) {
@@ -1871,6 +2050,8 @@ main(int argc, char *argv[])
 		return EXIT_UNREACHABLE;
 	}
 	rc = print_reply(&req, reply);
+	if (rc == EXIT_REFUSED)
+		protocol_hint(fd, &req);
 	if (rc == EXIT_OK && opt_wait)
 		rc = scale_wait(fd, reply);
 	free(reply);

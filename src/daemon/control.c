@@ -130,6 +130,8 @@ static json_t	*control_wait(struct control_client *, struct request *,
 		    char *, size_t);
 static json_t	*control_renew(struct control_client *, struct request *,
 		    char *, size_t);
+static json_t	*control_histogram(struct control_client *, struct request *,
+		    char *, size_t);
 
 /*
  * The daemon's side of each row of cmd_table (common/cmd.c): the command
@@ -158,6 +160,7 @@ static const struct control_entry {
 	{ CMD_SUMMARY, control_summary, false },
 	{ CMD_WAIT, control_wait, false },
 	{ CMD_RENEW, control_renew, true },
+	{ CMD_HISTOGRAM, control_histogram, false },
 };
 
 /* control_entries by command id, filled and checked by control_init. */
@@ -338,6 +341,25 @@ control_stats(struct control_client *cc, struct request *req, char *why,
 	return views_stats(req->load[0] ? req->load : NULL);
 }
 
+/* Every load's histograms (or LOAD's), encoded for merging. */
+static json_t *
+control_histogram(struct control_client *cc, struct request *req, char *why,
+    size_t whylen)
+{
+	char	 reason[256];
+	json_t	*o;
+
+	if (req->load[0] != '\0' && control_load(req, why, whylen) == NULL)
+		return NULL;
+	o = views_histograms(req->load[0] ? req->load : NULL, reason,
+	    sizeof(reason));
+	if (o == NULL) {
+		log_warnx("histogram: %s", reason);
+		snprintf(why, whylen, "a histogram did not encode: %s", reason);
+	}
+	return o;
+}
+
 /* The last run's summary of a load, or of every load that has one. */
 static json_t *
 control_summary(struct control_client *cc, struct request *req, char *why,
@@ -383,8 +405,7 @@ control_wait(struct control_client *cc, struct request *req, char *why,
 		return NULL;
 	o = control_ok();
 	json_object_set_new(o, "load", json_string(l->conf->name));
-	json_object_set_new(o, "state",
-	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "state", json_string(load_state_name(l)));
 	json_object_set_new(o, "run_start", json_real(l->run_start));
 	json_object_set_new(o, "summary", l->last_summary != NULL ?
 	    json_incref(l->last_summary) : json_null());
@@ -397,14 +418,14 @@ control_load_reply(const struct load *l)
 	json_t	*o = control_ok();
 
 	json_object_set_new(o, "load", json_string(l->conf->name));
-	json_object_set_new(o, "state",
-	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "state", json_string(load_state_name(l)));
 	json_object_set_new(o, "connections_target",
 	    json_integer(l->state == LOAD_RUNNING ? l->target : 0));
 	json_object_set_new(o, "connections_scale", json_integer(l->target));
 	json_object_set_new(o, "mode", json_string(views_mode(l)));
 	json_object_set_new(o, "rate", json_real(l->rate));
 	views_ramp(o, l);
+	views_start(o, l);
 	if (l->lease != NULL)
 		json_object_set_new(o, "lease", json_pack("{s:f,s:f}",
 		    "length_s", l->lease_len, "left_s", l->lease_end >
@@ -414,7 +435,9 @@ control_load_reply(const struct load *l)
 
 /*
  * A command that changed a load: with --lease it takes a lease; on a load
- * that has one, it renews it (any later command does).
+ * that has one, it renews it (any later command does).  A lease taken by
+ * start --at holds the arming too: if it runs out first, the load is
+ * disarmed.
  */
 static void
 control_lease(struct load *l, const struct request *req, bool start)
@@ -431,7 +454,9 @@ control_start(struct control_client *cc, struct request *req, char *why,
 {
 	struct load	*l;
 
-	if ((l = control_load(req, why, whylen)) == NULL ||
+	if ((l = control_load(req, why, whylen)) == NULL)
+		return NULL;
+	if (req->at > 0 ? load_arm(l, req->at, why, whylen) == -1 :
 	    load_start(l, why, whylen) == -1)
 		return NULL;
 	control_lease(l, req, true);
@@ -446,7 +471,8 @@ control_stop(struct control_client *cc, struct request *req, char *why,
 
 	if ((l = control_load(req, why, whylen)) == NULL)
 		return NULL;
-	if (l->state == LOAD_STOPPED) {
+	/* An armed load is stopped: stop disarms it. */
+	if (l->state == LOAD_STOPPED && l->arm == NULL) {
 		snprintf(why, whylen, "load %s is not running", l->conf->name);
 		return NULL;
 	}
@@ -572,6 +598,31 @@ control_peer(const struct control_client *cc)
 	return buf;
 }
 
+/*
+ * "read-only socket: scale is refused here (it answers help, version,
+ * ...); use the control socket", the list taken from control_entries.
+ */
+static void
+control_readonly_refusal(const char *name, char *why, size_t whylen)
+{
+	size_t	 off, n = 0, k = 0;
+
+	for (size_t i = 0; i < NELEM(control_entries); i++)
+		n += !control_entries[i].changes;
+	off = (size_t)snprintf(why, whylen, "read-only socket: %s is refused "
+	    "here (it answers ", name);
+	for (size_t i = 0; i < NELEM(control_entries) && off < whylen; i++) {
+		if (control_entries[i].changes)
+			continue;
+		k++;
+		off += (size_t)snprintf(why + off, whylen - off, "%s%s",
+		    k == 1 ? "" : k == n ? " and " : ", ",
+		    cmd_table[control_entries[i].id].name);
+	}
+	if (off < whylen)
+		snprintf(why + off, whylen - off, "); use the control socket");
+}
+
 static void
 control_dispatch(struct control_client *cc, const char *line, size_t len)
 {
@@ -588,10 +639,7 @@ control_dispatch(struct control_client *cc, const char *line, size_t len)
 	}
 	ce = control_execs[req.cmd->id];
 	if (ce->changes && cc->sock->readonly) {
-		snprintf(why, sizeof(why), "read-only socket: %s is refused "
-		    "here (it answers help, version, status, stats, watch, "
-		    "summary and wait); use the control socket",
-		    req.cmd->name);
+		control_readonly_refusal(req.cmd->name, why, sizeof(why));
 		reply = NULL;
 	} else
 		reply = ce->exec(cc, &req, why, sizeof(why));

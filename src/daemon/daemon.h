@@ -68,6 +68,13 @@ struct load {
 	double			 lease_len;	/* seconds */
 	double			 lease_end;	/* monotonic s */
 	bool			 lease_started;	/* taken by start */
+	/* start --at: armed (not running) until the wall clock says arm_at */
+	struct event		*arm;
+	double			 arm_at;	/* wall clock s */
+	double			 started_at;	/* wall clock s of the last
+						   start; 0: never */
+	double			 started_for;	/* the --at TIME of that start;
+						   0: it was not armed */
 	int			 ramp_from, ramp_to;
 	double			 ramp_t0, ramp_len; /* monotonic s, seconds */
 	struct stats_snap	 prev;		/* at the previous tick */
@@ -157,6 +164,9 @@ struct load	*load_create(const struct load_conf *);
 void		 load_delete(struct load *);
 void		 load_free(struct load *);
 int		 load_start(struct load *, char *why, size_t whylen);
+int		 load_arm(struct load *, double at, char *why, size_t whylen);
+/* "armed" while a start --at waits, else load_state_names[state]. */
+const char	*load_state_name(const struct load *);
 void		 load_stop(struct load *);
 void		 load_end(struct load *, enum load_state how);
 void		 load_lease(struct load *, double seconds, bool started);

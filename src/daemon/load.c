@@ -23,6 +23,28 @@ const char *const load_state_names[] = {
 };
 
 static void	load_ramp_cancel(struct load *);
+static void	load_disarm(struct load *);
+
+/*
+ * The arm timer, seconds from now.  libevent counts a timeout from the
+ * time it cached when its loop woke up, which is behind by what ran since:
+ * the cache is brought up to date first, or the timer would fire early
+ * by that much.
+ */
+static void
+load_arm_timer(struct load *l, double seconds)
+{
+	struct timeval	 tv = tv_from_s(seconds);
+
+	event_base_update_cache_time(daemon_g->base);
+	evtimer_add(l->arm, &tv);
+}
+
+const char *
+load_state_name(const struct load *l)
+{
+	return l->arm != NULL ? "armed" : load_state_names[l->state];
+}
 
 struct load *
 load_find(const char *name)
@@ -50,6 +72,8 @@ load_free(struct load *l)
 		event_free(l->ramp);
 	if (l->lease != NULL)
 		event_free(l->lease);
+	if (l->arm != NULL)
+		event_free(l->arm);
 	load_shared_unref(l->sh);
 	load_conf_free(l->conf);
 	free(l->ival);
@@ -220,20 +244,36 @@ load_check_fds(const struct load *l, uint64_t n, char *why, size_t whylen)
 	return -1;
 }
 
-int
-load_start(struct load *l, char *why, size_t whylen)
+/* Why a load cannot be started or armed now; 0 if it can. */
+static int
+load_startable(struct load *l, char *why, size_t whylen)
 {
 	if (l->state == LOAD_RUNNING) {
 		snprintf(why, whylen, "load %s is already running", l->conf->name);
 		return -1;
 	}
-	if (load_check_fds(l, (uint64_t)l->target, why, whylen) == -1)
+	if (l->arm != NULL) {
+		snprintf(why, whylen, "load %s is armed to start at %.3f (in "
+		    "%.1fs); stop disarms it", l->conf->name, l->arm_at,
+		    l->arm_at - now_wall());
+		return -1;
+	}
+	return load_check_fds(l, (uint64_t)l->target, why, whylen);
+}
+
+int
+load_start(struct load *l, char *why, size_t whylen)
+{
+	if (load_startable(l, why, whylen) == -1)
 		return -1;
 	load_new_epoch(l, "start");
 	summary_run_start(l);
 	objectives_reset(l);
 	l->state = LOAD_RUNNING;
 	load_post(l, WCMD_SET_TARGET, l->target, 0);
+	/* The moment the workers were told, which is what --at promises. */
+	l->started_at = now_wall();
+	l->started_for = 0;
 	if (l->conf->duration > 0) {
 		struct timeval tv = tv_from_s(l->conf->duration);
 
@@ -245,6 +285,80 @@ load_start(struct load *l, char *why, size_t whylen)
 	log_info("load %s: started, %d connections to %s", l->conf->name,
 	    l->target, l->conf->target);
 	return 0;
+}
+
+/*
+ * The armed time has come.  The timer runs on the monotonic clock, set
+ * from the wall clock at arm time; if it fires before the wall clock says
+ * so (the wall clock was stepped back, or slewed), it waits the rest: a
+ * load never starts before its time.  (A step forward is not seen: the
+ * load then starts late by the step, and start_skew_s says so.)
+ */
+static void
+load_armcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct load	*l = arg;
+	double		 at = l->arm_at, left = at - now_wall();
+	char		 why[256];
+
+	if (left > 0) {
+		load_arm_timer(l, left);
+		return;
+	}
+	load_disarm(l);
+	if (load_start(l, why, sizeof(why)) == -1) {
+		log_warnx("load %s: the start armed for %.3f did not happen: %s",
+		    l->conf->name, at, why);
+		return;
+	}
+	l->started_for = at;
+	log_info("load %s: armed start at %.3f, %.3f ms after its time",
+	    l->conf->name, at, (l->started_at - at) * 1e3);
+}
+
+/*
+ * start --at: the load starts when the wall clock reaches at.  Refused,
+ * as a start is, while it runs or cannot have its descriptors, and when
+ * at is more than START_AT_PAST behind the wall clock or more than
+ * START_AT_AHEAD ahead of it.  A time just behind (a controller's clock
+ * slightly ahead of ours) starts it at once, by the timer.
+ */
+int
+load_arm(struct load *l, double at, char *why, size_t whylen)
+{
+	double		 now = now_wall(), in = at - now;
+
+	if (!(in >= -START_AT_PAST)) {
+		snprintf(why, whylen, "start time %.3f is %.3fs in the past "
+		    "(more than %gs: check the clocks)", at, -in,
+		    START_AT_PAST);
+		return -1;
+	}
+	if (!(in <= START_AT_AHEAD)) {
+		snprintf(why, whylen, "start time %.3f is %.0fs ahead (more "
+		    "than 24h)", at, in);
+		return -1;
+	}
+	if (load_startable(l, why, whylen) == -1)
+		return -1;
+	if ((l->arm = evtimer_new(daemon_g->base, load_armcb, l)) == NULL)
+		fatalx("arm timer");
+	l->arm_at = at;
+	load_arm_timer(l, at - now_wall());
+	log_info("load %s: armed to start at %.3f (in %.3fs)", l->conf->name,
+	    at, in);
+	return 0;
+}
+
+/* stop, a lease that runs out, a reload that replaces the load. */
+static void
+load_disarm(struct load *l)
+{
+	if (l->arm == NULL)
+		return;
+	event_free(l->arm);
+	l->arm = NULL;
+	l->arm_at = 0;
 }
 
 /*
@@ -262,6 +376,13 @@ load_leasecb(evutil_socket_t fd, short what, void *arg)
 
 	event_free(l->lease);
 	l->lease = NULL;
+	/* An armed start was what the lease held: it goes first. */
+	if (l->arm != NULL) {
+		log_warnx("load %s: its lease of %gs ran out before its armed "
+		    "start at %.3f: disarmed", lc->name, l->lease_len,
+		    l->arm_at);
+		load_disarm(l);
+	}
 	log_warnx("load %s: its lease of %gs ran out, not renewed: back to "
 	    "the profile (%s%d connections, rate %g)", lc->name, l->lease_len,
 	    started && !lc->autostart ? "stopped, " : "", lc->connections,
@@ -290,8 +411,9 @@ load_lease(struct load *l, double seconds, bool started)
 		fatalx("lease timer");
 	l->lease_len = seconds;
 	l->lease_end = now_mono() + seconds;
+	/* A renewal keeps what the lease came with: start (or start --at). */
 	l->lease_started = started || (l->lease_started &&
-	    l->state == LOAD_RUNNING);
+	    (l->state == LOAD_RUNNING || l->arm != NULL));
 	evtimer_add(l->lease, &tv);
 	log_info("load %s: lease of %gs (renew with loadctl renew %s)",
 	    l->conf->name, seconds, l->conf->name);
@@ -326,6 +448,11 @@ load_end(struct load *l, enum load_state how)
 	if (l->lease != NULL) {
 		event_free(l->lease);
 		l->lease = NULL;
+	}
+	if (l->arm != NULL) {
+		log_info("load %s: disarmed (it was to start at %.3f)",
+		    l->conf->name, l->arm_at);
+		load_disarm(l);
 	}
 	if (l->state != LOAD_RUNNING)
 		return;
@@ -634,6 +761,8 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 		const struct load_conf	*lc = &p->loads[i];
 		bool			 run = lc->autostart, changed = false;
 		int			 was = 0;
+		double			 armed = 0;
+		char			 what[160];
 
 		if ((l = load_find(lc->name)) != NULL) {
 			if (load_conf_equal(l->conf, lc)) {
@@ -648,6 +777,14 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 			/* Its live scale (where a ramp was going). */
 			was = l->ramp != NULL ? l->ramp_to : l->target;
 			changed = true;
+			/*
+			 * An armed start is not carried over to the new
+			 * declaration: like a lease, it was given for the
+			 * old one, and the controller that armed it is told
+			 * (status: no starts_at) rather than surprised.
+			 */
+			if (l->arm != NULL)
+				armed = l->arm_at;
 			load_delete(l);
 		} else
 			summary_add(summary, len, "added", lc->name);
@@ -657,6 +794,13 @@ loads_apply(const struct profile *p, char *summary, size_t len)
 			    why);
 		if (changed)
 			load_apply_scale(l, was, run, summary, len);
+		if (armed != 0) {
+			log_warnx("reload: load %s changed: its start armed for "
+			    "%.3f is dropped", lc->name, armed);
+			snprintf(what, sizeof(what), "disarmed %s (its start "
+			    "at %.3f: start it again)", lc->name, armed);
+			summary_put(summary, len, what);
+		}
 	}
 	if (summary[0] == '\0')
 		snprintf(summary, len, "no load changed");

@@ -261,7 +261,7 @@ daemon_log_stats(void)
 	TAILQ_FOREACH(l, &daemon_g->loads, entry) {
 		load_snapshot(l, &s);
 		off = 0;
-		LINE_ADD("state=%s %s=%d", load_state_names[l->state],
+		LINE_ADD("state=%s %s=%d", load_state_name(l),
 		    KEY_TARGET, l->state == LOAD_RUNNING ? l->target : 0);
 		for (size_t g = 0; g < KG_MAX; g++)
 			LINE_ADD(" %s=%lld", key_gauges[g].key,

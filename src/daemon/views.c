@@ -5,6 +5,7 @@
  * thread only.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "daemon/views.h"
 #include "model/tlsconf.h"
 #include "measure/counters.h"
+#include "measure/hdrlog.h"
 #include "measure/hist.h"
 
 static void
@@ -85,6 +87,29 @@ views_ramp(json_t *o, const struct load *l)
 	json_object_set_new(o, "ramp", json_pack("{s:i,s:i,s:f,s:f}", "from",
 	    l->ramp_from, "to", l->ramp_to, "remaining_s", left > 0 ? left : 0,
 	    "over_s", l->ramp_len));
+}
+
+/*
+ * start --at: while armed, when the load starts (wall clock) and in how
+ * long by the daemon's clock; once started, when the last start really
+ * happened, and for an armed start how late that was.
+ */
+void
+views_start(json_t *o, const struct load *l)
+{
+	double	 in;
+
+	if (l->arm != NULL) {
+		in = l->arm_at - now_wall();
+		json_object_set_new(o, "starts_at", json_real(l->arm_at));
+		json_object_set_new(o, "starts_in_s", json_real(in > 0 ? in :
+		    0));
+	}
+	if (l->started_at != 0)
+		json_object_set_new(o, "started_at", json_real(l->started_at));
+	if (l->started_at != 0 && l->started_for != 0)
+		json_object_set_new(o, "start_skew_s",
+		    json_real(l->started_at - l->started_for));
 }
 
 /*
@@ -254,8 +279,7 @@ views_load(const struct load *l, bool counters)
 	}
 	json_object_set_new(o, "name", json_string(l->conf->name));
 	json_object_set_new(o, "id", json_integer(l->id));
-	json_object_set_new(o, "state",
-	    json_string(load_state_names[l->state]));
+	json_object_set_new(o, "state", json_string(load_state_name(l)));
 	json_object_set_new(o, "target", json_string(l->conf->target));
 	json_object_set_new(o, KEY_TARGET, json_integer(target));
 	json_object_set_new(o, "connections_scale", json_integer(l->target));
@@ -288,6 +312,7 @@ views_load(const struct load *l, bool counters)
 		}
 	}
 	views_ramp(o, l);
+	views_start(o, l);
 	views_duration(o, l);
 	if (l->lease != NULL)
 		json_object_set_new(o, "lease", json_pack("{s:f,s:f}",
@@ -328,5 +353,95 @@ views_stats(const char *only)
 	    d->profile->daemon.stats_interval));
 	json_object_set_new(o, "loads", loads);
 	json_object_set_new(o, "total", t);
+	return o;
+}
+
+/*
+ * A histogram kind's name in the histogram reply: its name in stats
+ * without the "_us" (the encoded values are nanoseconds).
+ */
+static void
+views_kind_name(int kind, char *buf, size_t len)
+{
+	const char	*n = lat_kind_names[kind];
+	size_t		 k = strlen(n);
+
+	if (k > 3 && strcmp(n + k - 3, "_us") == 0)
+		k -= 3;
+	snprintf(buf, len, "%.*s", (int)k, n);
+}
+
+/*
+ * One period's histograms of a load (h[LAT_MAX]), each kind the load
+ * keeps as base64 in enc and its count in counts.  -1 with a reason if
+ * one does not encode.
+ */
+static int
+views_hist_period(const struct load *l, const struct hist *h, json_t *enc,
+    json_t *counts, char *why, size_t whylen)
+{
+	char	 name[32], *b64;
+
+	for (int k = 0; h != NULL && k < LAT_MAX; k++) {
+		if (!load_lat_kept(l->conf, k))
+			continue;
+		if ((b64 = hdr_encode_base64(&h[k], why, whylen)) == NULL)
+			return -1;
+		views_kind_name(k, name, sizeof(name));
+		json_object_set_new(enc, name, json_string(b64));
+		json_object_set_new(counts, name,
+		    json_integer((json_int_t)h[k].total));
+		free(b64);
+	}
+	return 0;
+}
+
+/*
+ * The histogram reply: every load's (or only's) histograms of the whole
+ * run, the current epoch and the last interval, encoded as the
+ * HdrHistogram log encodes them (measure/hdrlog.h), with the layout they
+ * share, so that histograms of several daemons can be merged bucket by
+ * bucket.  They are the ones stats takes its percentiles from, as of the
+ * last tick.  NULL with a reason if one does not encode.
+ */
+json_t *
+views_histograms(const char *only, char *why, size_t whylen)
+{
+	static const char *const periods[] = { "run", "epoch", "interval" };
+	struct daemon	*d = daemon_g;
+	struct load	*l;
+	json_t		*o, *loads = json_array();
+
+	o = json_pack("{s:b,s:f,s:f,s:{s:s,s:I,s:I,s:i}}", "ok", 1,
+	    "time", now_wall(), "interval", d->interval_len > 0 ?
+	    d->interval_len : d->profile->daemon.stats_interval,
+	    "layout", "encoding", "hdr-v2-base64",
+	    "lowest_ns", (json_int_t)HIST_LOWEST_NS,
+	    "highest_ns", (json_int_t)HIST_HIGHEST_NS,
+	    "sigdigits", HIST_SIGDIGITS);
+	json_object_set_new(o, "loads", loads);
+	TAILQ_FOREACH(l, &d->loads, entry) {
+		const struct hist	*h[] = { l->run, l->epoch_h, l->ival };
+		json_t			*lo, *counts;
+
+		if (only != NULL && strcmp(l->conf->name, only) != 0)
+			continue;
+		counts = json_object();
+		lo = json_pack("{s:s,s:i}", "name", l->conf->name, "id", l->id);
+		json_array_append_new(loads, lo);
+		for (size_t p = 0; p < NELEM(periods); p++) {
+			json_t	*enc = json_object(), *c = json_object();
+
+			json_object_set_new(lo, periods[p], enc);
+			json_object_set_new(counts, periods[p], c);
+			if (views_hist_period(l, h[p], enc, c, why,
+			    whylen) == -1) {
+				json_decref(counts);
+				json_decref(o);
+				return NULL;
+			}
+		}
+		json_object_set_new(lo, "counts", counts);
+	}
 	return o;
 }

@@ -4,9 +4,11 @@
  * as one request line, as daemon/control.c hands it over (without its
  * '\n').  A request is refused with a reason, or accepted with values
  * within what cmd.h promises (RATE_MIN to RATE_LIMIT or flood, RAMP_MIN
- * to RAMP_MAX or none, CONNECTIONS_LIMIT); never a crash, a read past
+ * to RAMP_MAX or none, CONNECTIONS_LIMIT, a start time after 0 for start
+ * only); never a crash, a read past
  * the line or an unterminated string.
  */
+#include <math.h>
 #include <string.h>
 
 #include "common/cmd.h"
@@ -54,6 +56,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    req.rate <= RATE_LIMIT), "rate %g", req.rate);
 	FUZZ_CHECK(req.over == 0 || (req.over >= RAMP_MIN &&
 	    req.over <= RAMP_MAX), "over %g", req.over);
+	/* No start time, or a finite one after 0, and only for start. */
+	FUZZ_CHECK(req.at == 0 || (isfinite(req.at) && req.at > 0 &&
+	    req.cmd->id == CMD_START), "at %g for %s", req.at, req.cmd->name);
 	switch (req.cmd->args) {
 	case ARGS_NONE:
 		FUZZ_CHECK(req.load[0] == '\0' && req.word[0] == '\0',

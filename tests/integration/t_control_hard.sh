@@ -71,7 +71,7 @@ ctl scale web 3 >/dev/null
 # ----------------------------------------------------------------- 15
 say "a request without its final newline, then end of file"
 out=$(printf 'version' | socat -t 5 - "UNIX-CONNECT:$SOCK")
-echo "$out" | jq -e '.ok and .protocol == 1' >/dev/null ||
+echo "$out" | jq -e '.ok and .protocol == 2' >/dev/null ||
     fail "no final newline: '$out'"
 out=$(printf 'version\r\nstatus' | socat -t 5 - "UNIX-CONNECT:$SOCK" | wc -l)
 [ "$out" -eq 2 ] || fail "two requests, the last without newline: $out replies"

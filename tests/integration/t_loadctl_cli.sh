@@ -244,6 +244,15 @@ got=$(LOADD_SOCKET=$TMP/nothing.sock complete_words "$LOADCTL" -s "$SOCK" stop b
 [ "$got" = beta.2 ] || fail "-s SOCK stop b<TAB>: '$got'"
 got=$(LOADD_SOCKET=$TMP/nothing.sock complete_words "$LOADCTL" stop "")
 [ -z "$got" ] || fail "loads offered without a daemon: '$got'"
+got=$(complete_words "$LOADCTL" start alpha --a)
+[ "$got" = --at ] || fail "start alpha --a<TAB>: '$got'"
+# The value of --at (or --lease) is no load's name, and no argument.
+got=$(complete_words "$LOADCTL" start --at "")
+[ -z "$got" ] || fail "start --at <TAB>: '$got'"
+got=$(complete_words "$LOADCTL" start --at +2s --lease 30s "")
+[ "$got" = "alpha beta.2" ] || fail "start --at +2s --lease 30s <TAB>: '$got'"
+got=$(complete_words "$LOADCTL" histogram "")
+[ "$got" = "alpha beta.2" ] || fail "histogram <TAB>: '$got'"
 got=$(complete_words "$LOADCTL" rate "")
 [ "$got" = "flood alpha beta.2" ] || fail "rate <TAB>: '$got'"
 got=$(complete_words "$LOADCTL" rate alpha "")

@@ -116,6 +116,26 @@ test_good(void **state)
 	assert_int_equal(parse("stats", &req, err, sizeof(err)), 0);
 	assert_int_equal(parse("watch", &req, err, sizeof(err)), 0);
 	assert_int_equal(req.cmd->id, CMD_WATCH);
+
+	/* Protocol 2: histogram, and start --at TIME (with --lease too). */
+	assert_int_equal(parse("histogram", &req, err, sizeof(err)), 0);
+	assert_int_equal(req.cmd->id, CMD_HISTOGRAM);
+	assert_string_equal(req.load, "");
+	assert_int_equal(parse("histogram web", &req, err, sizeof(err)), 0);
+	assert_string_equal(req.load, "web");
+	assert_int_equal(parse("start", &req, err, sizeof(err)), 0);
+	assert_true(req.at == 0);
+	assert_int_equal(parse("start web --at 1796079818.5", &req, err,
+	    sizeof(err)), 0);
+	assert_string_equal(req.load, "web");
+	assert_true(req.at == 1796079818.5);
+	assert_int_equal(parse("start --at 1796079818 --lease 30s", &req, err,
+	    sizeof(err)), 0);
+	assert_true(req.at == 1796079818 && req.lease == 30);
+	assert_string_equal(req.load, "");
+	assert_int_equal(parse("start web --lease 1m --at 1.796e9", &req, err,
+	    sizeof(err)), 0);
+	assert_true(req.at == 1.796e9 && req.lease == 60);
 }
 
 static void
@@ -195,6 +215,28 @@ test_bad(void **state)
 	expect_error("stop a b", "usage: stop");
 	expect_error("stop ../etc", "invalid load name");
 	expect_error("help nosuch", "unknown command");
+	expect_error("histogram a b", "usage: histogram [LOAD]");
+	expect_error("histogram 9x", "invalid load name");
+	expect_error("histogram --at 5", "usage: histogram");
+	/* start --at: unix seconds, nothing else; its range is the daemon's. */
+	expect_error("start --at", "invalid load name \"--at\"");
+	expect_error("start web --at", "usage: start");
+	expect_error("start --at soon", "bad start time \"soon\": not a time");
+	expect_error("start --at +2s", "a relative time is loadctl's");
+	expect_error("start --at -5", "not a time in unix seconds");
+	expect_error("start --at 0", "not a time in unix seconds");
+	expect_error("start --at 0.0", "not a time in unix seconds");
+	expect_error("start --at nan", "not a time in unix seconds");
+	expect_error("start --at inf", "not a time in unix seconds");
+	expect_error("start --at 1e400", "not a time in unix seconds");
+	expect_error("start --at 0x10", "not a time in unix seconds");
+	expect_error("start --at 1796079818,5", "not a time in unix seconds");
+	expect_error("start --at 1796079818.5s", "not a time in unix seconds");
+	expect_error("start --at 5 --at 6", "usage: start");
+	expect_error("start a b --at 5", "usage: start");
+	expect_error("stop web --at 5", "usage: stop");
+	expect_error("scale 5 --at 5", "usage: scale");
+	expect_error("rate 5 --at 5", "usage: rate");
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
