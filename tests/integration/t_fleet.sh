@@ -34,6 +34,19 @@ fctl() { timeout 120 "$LOADCTL" -F "$F" "$@"; }
 src_is() { [ "$(fleet_sink_source "$1")" = "$2" ]; }
 # both N1 N2: the sink holds N1 from host 1 and N2 from host 2.
 both() { src_is "$A1" "$1" && src_is "$A2" "$2"; }
+# wait_both WHAT SECS N1 N2: until the sink holds N1 and N2, else say
+# what it holds and what each daemon says.
+wait_both() {
+	local t=$(( $(date +%s) + $2 ))
+	until both "$3" "$4"; do
+		if [ "$(date +%s)" -gt "$t" ]; then
+			fail "timed out after $2 s waiting for: $1; the sink: $(fleet_sink_sources);" \
+			    "h1: $("$LOADCTL" -s "$(fleet_sock 1)" status 2>&1 | tail -n +3)" \
+			    "h2: $("$LOADCTL" -s "$(fleet_sock 2)" status 2>&1 | tail -n +3)"
+		fi
+		sleep 0.2
+	done
+}
 # at I N: host I's own count of web's connections.
 at() {
 	[ "$("$LOADCTL" -s "$(fleet_sock "$1")" -j stats web |
@@ -47,7 +60,7 @@ echo "$out" | jq -e '[.hosts[] | select(.up)] | length == 2' >/dev/null ||
 
 say "scale: exact shares, at the sink from each host"
 fctl scale web 1000 --wait >"$TMP/scale.out" || fail "scale: $(cat "$TMP/scale.out")"
-wait_for "500 + 500 at the sink" 60 both 500 500
+wait_both "500 + 500 at the sink" 60 500 500
 out=$(fctl -j scale web 1001)
 echo "$out" | jq -e '.shares.h1 + .shares.h2 == 1001 and
     ([.shares.h1, .shares.h2] | sort == [500, 501])' >/dev/null ||
@@ -56,7 +69,7 @@ wait_for "1001 at the sink" 60 eval '[ $(( $(fleet_sink_source "$A1") + $(fleet_
 
 say "stats: the sums are the sink's"
 fctl scale web 1000 --wait >/dev/null || fail "scale back to 1000"
-wait_for "500 + 500" 60 both 500 500
+wait_both "500 + 500" 60 500 500
 wait_for "replies on both" 60 eval '[ "$(fctl -j stats web | jq ".loads[0].replies")" -ge 2000 ]'
 J=$(fctl -j stats web)
 [ "$(echo "$J" | jq '.loads[0].connections_active')" = 1000 ] ||
@@ -91,9 +104,11 @@ fctl rate web 5 >/dev/null || fail "rate back"
 
 say "a common start, with host 2's clock 5 s ahead"
 fctl stop web >/dev/null || fail "stop"
-wait_for "0 + 0" 60 both 0 0
+wait_both "0 + 0" 60 0 0
 fleet_kill_host 2
 LOADD_TEST_CLOCK_SKEW=5 fleet_start_host 2
+# Its profile starts web (at 0 connections): stopped again, to be started.
+"$LOADCTL" -s "$(fleet_sock 2)" stop web >/dev/null
 out=$(fctl start web --at +2s) || fail "start: $out"
 echo "$out" | grep -q "h2: its clock is 5.0[0-9] s ahead of ours" || fail "skew not said: $out"
 echo "$out" | grep -q "start skew" || fail "no start skew: $out"
@@ -104,8 +119,8 @@ say "started together: skew ${skew} s"
 
 say "leases: nobody renews, every host falls back to its floor"
 fctl scale web 400 --lease 3s --wait >/dev/null || fail "scale --lease"
-wait_for "200 + 200" 60 both 200 200
-wait_for "back to the floor (0)" 60 both 0 0
+wait_both "200 + 200" 60 200 200
+wait_both "back to the floor (0)" 60 0 0
 
 say "watch renews the leases; a lost host: degrade"
 fctl scale web 400 --lease 3s --wait >/dev/null || fail "scale --lease"
@@ -125,7 +140,7 @@ sleep 2
 src_is "$A2" 0 || fail "a returning host took load"
 kill "$W"; wait "$W" 2>/dev/null || true
 say "the controller gone: the leases run out"
-wait_for "back to the floor" 60 both 0 0
+wait_both "back to the floor" 60 0 0
 
 say "rebalance: the lost host's share goes to the other"
 fctl scale web 400 --lease 5s --wait >/dev/null || fail "scale"
@@ -138,7 +153,7 @@ wait_for "host 1 takes 400" 60 src_is "$A1" 400
 grep -q "web rebalanced over 1 hosts" "$TMP/rb.err" || fail "rebalance not said: $(cat "$TMP/rb.err")"
 kill "$W"; wait "$W" 2>/dev/null || true
 fleet_start_host 2
-wait_for "back to the floor" 60 both 0 0
+wait_both "back to the floor" 60 0 0
 
 say "abort: a lost host stops every load"
 fctl scale web 400 --lease 30s --wait >/dev/null || fail "scale"
