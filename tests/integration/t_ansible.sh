@@ -75,8 +75,54 @@ ANSIBLE_ROLES_PATH=$TMP/broken/roles ansible-playbook --syntax-check \
 
 # ------------------------------------------- the role's parts, locally
 
-# A play that runs the role's checks and renders its files into OUT, on
-# this machine, with the role's defaults and what -e gives.
+# One play, on this machine only, runs the role's checks and renders its
+# files for each case of cases.json, and writes what it made to one JSON
+# file: {CASE: {FILE: TEXT}}, or {CASE: {"REFUSED": MESSAGE}} when the
+# checks refuse the case.  One ansible-playbook for all the cases, and
+# lookups rather than modules, as each costs a process.
+cat >"$TMP/case.yml" <<EOF
+- name: "Case {{ case.name }}"
+  block:
+    - name: The case's variables
+      ansible.builtin.set_fact:
+        loadd_nofile: "{{ case.nofile | default(1048576) }}"
+        loadd_ip_local_port_range: "{{ case.ports | default('15000 64999') }}"
+        loadd_install_from: "{{ case.install | default('tree') }}"
+        loadd_controller_keys: "{{ case['keys'] | default([]) }}"
+        loadd_controller_restrict: "{{ case.restrict | default(true) }}"
+        loadd_metrics_listen: "{{ case.metrics | default('127.0.0.1:9464') }}"
+        loadd_fs_now:
+          stdout_lines: "{{ case.fs | default(['1', '1']) }}"
+    # A fact cannot be unset: the first case, without a label, has the
+    # role's default (the inventory name); the others set their own.
+    - name: The case's host label
+      ansible.builtin.set_fact:
+        loadd_host_label: "{{ case.label }}"
+      when: case.label is defined
+    - name: The role's checks
+      ansible.builtin.include_role:
+        name: loadd_host
+        tasks_from: check.yml
+    - name: The role's files
+      ansible.builtin.set_fact:
+        made: >-
+          {{ made | combine({case.name: {
+               '60-loadd.conf': lookup('ansible.builtin.template',
+                                       '$ROLE/templates/60-loadd.conf.j2'),
+               '50-fleet.conf': lookup('ansible.builtin.template',
+                                       '$ROLE/templates/fleet.conf.j2'),
+               'loadd.conf': lookup('ansible.builtin.template',
+                                    '$ROLE/templates/loadd.conf.j2'),
+               'authorized_keys': lookup('ansible.builtin.template',
+                                         '$ROLE/templates/authorized_keys.j2'),
+               'loadd.service': loadd_unit}}) }}
+  rescue:
+    - name: Why it was refused
+      ansible.builtin.set_fact:
+        made: >-
+          {{ made | combine({case.name: {'REFUSED':
+               ansible_failed_result.msg | default('no message')}}) }}
+EOF
 cat >"$TMP/render.yml" <<EOF
 - name: The role's checks and files, rendered here (never on a host)
   hosts: localhost
@@ -84,138 +130,126 @@ cat >"$TMP/render.yml" <<EOF
   gather_facts: false
   vars_files:
     - $ROLE/defaults/main.yml
+    - $TMP/cases.json
   tasks:
-    - name: The role's checks
-      ansible.builtin.include_role:
-        name: loadd_host
-        tasks_from: check.yml
-    - name: The sysctls
-      ansible.builtin.template:
-        src: $ROLE/templates/60-loadd.conf.j2
-        dest: "{{ out }}/60-loadd.conf"
-        mode: "0644"
-    - name: The drop-in
-      ansible.builtin.template:
-        src: $ROLE/templates/fleet.conf.j2
-        dest: "{{ out }}/50-fleet.conf"
-        mode: "0644"
-    - name: The starter profile
-      ansible.builtin.template:
-        src: $ROLE/templates/loadd.conf.j2
-        dest: "{{ out }}/loadd.conf"
-        mode: "0644"
-    - name: The controller's keys
-      ansible.builtin.template:
-        src: $ROLE/templates/authorized_keys.j2
-        dest: "{{ out }}/authorized_keys"
-        mode: "0600"
-    - name: The unit
+    - name: Nothing made yet
+      ansible.builtin.set_fact:
+        made: {}
+    - name: Each case
+      ansible.builtin.include_tasks: $TMP/case.yml
+      loop: "{{ cases }}"
+      loop_control:
+        loop_var: case
+    - name: What was made
       ansible.builtin.copy:
-        content: "{{ loadd_unit }}"
-        dest: "{{ out }}/loadd.service"
+        content: "{{ made | to_json }}"
+        dest: "{{ outjson }}"
         mode: "0644"
 EOF
-# render OUT FILE-MAX NR-OPEN [ansible-playbook options...]: OUT gets the
-# files, for a host whose kernel has FILE-MAX and NR-OPEN.
-render() {
-	local out=$1 fm=$2 no=$3
-	shift 3
-	mkdir -p "$out"
-	ansible-playbook -i localhost, "$TMP/render.yml" -e "out=$out" \
-	    -e "loadd_source_dir=$TOP" -e inventory_hostname=lg-test \
-	    -e "{\"loadd_fs_now\": {\"stdout_lines\": [\"$fm\", \"$no\"]}}" \
-	    "$@" >"$out.log" 2>&1
-}
-# expect_refused WHAT ansible-playbook options...: the checks refuse it.
-expect_refused() {
-	local what=$1 rc=0
-	shift
-	render "$TMP/bad" 1000 1000 "$@" || rc=$?
-	[ "$rc" -ne 0 ] || fail "the role's checks took $what"
-	grep -q "loadd_host_label 1 to 64" "$TMP/bad.log" ||
-	    fail "$what: no reason given: $(tail -5 "$TMP/bad.log")"
-	[ ! -e "$TMP/bad/loadd.conf" ] || fail "$what: files made all the same"
-}
+L64=$(printf 'h%.0s' $(seq 64))
+L65=${L64}h
+cat >"$TMP/cases.json" <<EOF
+{ "cases": [
+  { "name": "default-label", "fs": ["9223372036854775807", "4194304"],
+    "keys": ["ssh-ed25519 AAAAkey3 x@y"], "restrict": false, "metrics": "" },
+  { "name": "low", "label": "lg-7.example", "nofile": 2097152,
+    "fs": ["100000", "1048576"],
+    "keys": "ssh-ed25519 AAAAkey1 fleet@ctl\n\nssh-ed25519 AAAAkey2 other@ctl" },
+  { "name": "ok64", "label": "$L64" },
+  { "name": "punct", "label": "lg-1.example (rack #7, row 3)" },
+  { "name": "bad-quote", "label": "lg\"1" },
+  { "name": "bad-backslash", "label": "lg\\\\1" },
+  { "name": "bad-tab", "label": "lg\t1" },
+  { "name": "bad-65", "label": "$L65" },
+  { "name": "bad-empty", "label": "" },
+  { "name": "bad-nofile", "label": "x", "nofile": 19000 },
+  { "name": "bad-ports", "label": "x", "ports": "15000-64999" },
+  { "name": "bad-install", "label": "x", "install": "rpm" },
+  { "name": "bad-deb", "label": "x", "install": "deb" },
+  { "name": "last-good", "label": "x" }
+] }
+EOF
+OUT=$TMP/out
+say "the role's checks and templates, rendered here for 14 cases"
+ANSIBLE_PIPELINING=1 ansible-playbook -i localhost, "$TMP/render.yml" \
+    -e "outjson=$TMP/made.json" -e "loadd_source_dir=$TOP" \
+    -e inventory_hostname=lg-test >"$TMP/render.log" 2>&1 ||
+    fail "render: $(tail -20 "$TMP/render.log")"
+# Each case's files into OUT/CASE/FILE.
+jq -r 'keys[]' "$TMP/made.json" >"$TMP/cases.txt"
+[ "$(wc -l <"$TMP/cases.txt")" -eq 14 ] ||
+    fail "not 14 cases made: $(cat "$TMP/cases.txt")"
+while read -r c; do
+	mkdir -p "$OUT/$c"
+	jq -r --arg c "$c" '.[$c] | keys[]' "$TMP/made.json" |
+	    while read -r f; do
+		jq -j --arg c "$c" --arg f "$f" '.[$c][$f]' "$TMP/made.json" \
+		    >"$OUT/$c/$f"
+	    done
+done <"$TMP/cases.txt"
 
-say "the role's files, for a kernel with low limits"
-OUT=$TMP/low
-render "$OUT" 100000 1048576 -e loadd_host_label=lg-7.example \
-    -e loadd_nofile=2097152 -e loadd_target=127.0.0.1:9 \
-    -e '{"loadd_controller_keys": "ssh-ed25519 AAAAkey1 fleet@ctl\n\nssh-ed25519 AAAAkey2 other@ctl"}' ||
-    fail "render: $(tail -20 "$OUT.log")"
-# The profile: loadd -n takes it, and it says what the variables said.
-"$LOADD" -n -f "$OUT/loadd.conf" >"$TMP/n.out" 2>&1 ||
-    fail "loadd -n rejects the starter profile: $(cat "$TMP/n.out")"
-grep -qx '	host = "lg-7.example";' "$OUT/loadd.conf" || fail "no daemon.host"
-grep -qx '	metrics_listen = "127.0.0.1:9464";' "$OUT/loadd.conf" ||
+for c in bad-quote bad-backslash bad-tab bad-65 bad-empty bad-nofile \
+    bad-ports bad-install bad-deb; do
+	[ -f "$OUT/$c/REFUSED" ] || fail "the role's checks took $c"
+	grep -q "loadd_host_label 1 to 64" "$OUT/$c/REFUSED" ||
+	    fail "$c: no reason given: $(cat "$OUT/$c/REFUSED")"
+	[ ! -e "$OUT/$c/loadd.conf" ] || fail "$c: files made all the same"
+done
+for c in default-label low ok64 punct last-good; do
+	[ ! -e "$OUT/$c/REFUSED" ] || fail "$c refused: $(cat "$OUT/$c/REFUSED")"
+	# The profile: loadd -n takes it.
+	"$LOADD" -n -f "$OUT/$c/loadd.conf" >"$TMP/n.out" 2>&1 ||
+	    fail "$c: loadd -n rejects the starter profile: $(cat "$TMP/n.out")"
+done
+
+say "low kernel limits: raised; the profile says what the variables said"
+C=$OUT/low
+grep -qx '	host = "lg-7.example";' "$C/loadd.conf" || fail "no daemon.host"
+grep -qx '	metrics_listen = "127.0.0.1:9464";' "$C/loadd.conf" ||
     fail "no metrics_listen"
-grep -qx '		max_connections = 19000;' "$OUT/loadd.conf" ||
+grep -qx '		max_connections = 19000;' "$C/loadd.conf" ||
     fail "no max_connections"
-# The sysctls: the kernel's low values raised.
 want="net.ipv4.ip_local_port_range = 15000 64999
 net.ipv4.tcp_tw_reuse = 1
 fs.nr_open = 2097152
 fs.file-max = 2097152"
-[ "$(grep -v '^#' "$OUT/60-loadd.conf" | grep .)" = "$want" ] ||
-    fail "sysctls: $(cat "$OUT/60-loadd.conf")"
-# The drop-in.
+[ "$(grep -v '^#' "$C/60-loadd.conf" | grep .)" = "$want" ] ||
+    fail "sysctls: $(cat "$C/60-loadd.conf")"
 want="[Service]
 LimitNOFILE=2097152
 DynamicUser=no
 User=loadd
 Group=loadd"
-[ "$(grep -v '^#' "$OUT/50-fleet.conf")" = "$want" ] ||
-    fail "drop-in: $(cat "$OUT/50-fleet.conf")"
-# The keys: two, each forced to the proxy; the empty line dropped.
+[ "$(grep -v '^#' "$C/50-fleet.conf")" = "$want" ] ||
+    fail "drop-in: $(cat "$C/50-fleet.conf")"
+# The keys, given as one string: two, each forced to the proxy; the
+# empty line dropped.
 want='restrict,command="/usr/local/bin/loadctl -s /run/loadd/loadd.sock proxy" ssh-ed25519 AAAAkey1 fleet@ctl
 restrict,command="/usr/local/bin/loadctl -s /run/loadd/loadd.sock proxy" ssh-ed25519 AAAAkey2 other@ctl'
-[ "$(grep -v '^#' "$OUT/authorized_keys")" = "$want" ] ||
-    fail "authorized_keys: $(cat "$OUT/authorized_keys")"
+[ "$(grep -v '^#' "$C/authorized_keys")" = "$want" ] ||
+    fail "authorized_keys: $(cat "$C/authorized_keys")"
 # The unit: as cmake --install makes it for /usr/local/sbin and /etc.
 sed -e 's|@CMAKE_INSTALL_FULL_SBINDIR@|/usr/local/sbin|g' \
     -e 's|@CMAKE_INSTALL_FULL_SYSCONFDIR@|/etc|g' \
     "$TOP/systemd/loadd.service.in" >"$TMP/loadd.service"
-cmp -s "$TMP/loadd.service" "$OUT/loadd.service" ||
-    fail "the unit differs: $(diff "$TMP/loadd.service" "$OUT/loadd.service")"
+cmp -s "$TMP/loadd.service" "$C/loadd.service" ||
+    fail "the unit differs: $(diff "$TMP/loadd.service" "$C/loadd.service")"
 
-say "for a kernel with high limits, and keys as a list, unrestricted"
-OUT=$TMP/high
-render "$OUT" 9223372036854775807 4194304 -e loadd_controller_restrict=false \
-    -e '{"loadd_controller_keys": ["ssh-ed25519 AAAAkey3 x@y"]}' \
-    -e loadd_metrics_listen= ||
-    fail "render: $(tail -20 "$OUT.log")"
-grep -qx 'fs.nr_open = 4194304' "$OUT/60-loadd.conf" || fail "nr_open lowered"
-grep -qx 'fs.file-max = 9223372036854775807' "$OUT/60-loadd.conf" ||
+say "high kernel limits: kept; keys as a list, unrestricted; no metrics"
+C=$OUT/default-label
+grep -qx 'fs.nr_open = 4194304' "$C/60-loadd.conf" || fail "nr_open lowered"
+grep -qx 'fs.file-max = 9223372036854775807' "$C/60-loadd.conf" ||
     fail "file-max lowered"
-[ "$(grep -v '^#' "$OUT/authorized_keys")" = "ssh-ed25519 AAAAkey3 x@y" ] ||
-    fail "authorized_keys: $(cat "$OUT/authorized_keys")"
-grep -q metrics_listen "$OUT/loadd.conf" && fail "metrics_listen without a listener"
-"$LOADD" -n -f "$OUT/loadd.conf" >"$TMP/n.out" 2>&1 ||
-    fail "loadd -n rejects the starter profile: $(cat "$TMP/n.out")"
+[ "$(grep -v '^#' "$C/authorized_keys")" = "ssh-ed25519 AAAAkey3 x@y" ] ||
+    fail "authorized_keys: $(cat "$C/authorized_keys")"
+if grep -q metrics_listen "$C/loadd.conf"; then
+	fail "metrics_listen without a listener"
+fi
 # Without loadd_host_label the inventory name is the host label.
-grep -qx '	host = "lg-test";' "$OUT/loadd.conf" || fail "host is not lg-test"
+grep -qx '	host = "lg-test";' "$C/loadd.conf" || fail "host is not lg-test"
 
-say "a 64-byte host label, and one with spaces and punctuation, pass"
-L64=$(printf 'h%.0s' $(seq 64))
-render "$TMP/ok64" 1 1 -e "loadd_host_label=$L64" ||
-    fail "a 64-byte label refused: $(tail -5 "$TMP/ok64.log")"
-grep -qx "	host = \"$L64\";" "$TMP/ok64/loadd.conf" || fail "no 64-byte host"
-render "$TMP/okp" 1 1 -e '{"loadd_host_label": "lg-1.example (rack #7, row 3)"}' ||
-    fail "a label with punctuation refused: $(tail -5 "$TMP/okp.log")"
-"$LOADD" -n -f "$TMP/okp/loadd.conf" >"$TMP/n.out" 2>&1 ||
-    fail "loadd -n rejects the label: $(cat "$TMP/n.out")"
-
-say "the role's checks refuse bad variables"
-expect_refused 'a host label with a quote' -e '{"loadd_host_label": "lg\"1"}'
-expect_refused 'a host label with a backslash' \
-    -e '{"loadd_host_label": "lg\\1"}'
-expect_refused 'a host label with a tab' -e '{"loadd_host_label": "lg\t1"}'
-expect_refused 'a 65-byte host label' \
-    -e "loadd_host_label=$(printf 'h%.0s' $(seq 65))"
-expect_refused 'an empty host label' -e 'loadd_host_label='
-expect_refused 'LimitNOFILE below the ceiling' -e loadd_nofile=19000
-expect_refused 'a malformed port range' \
-    -e 'loadd_ip_local_port_range=15000-64999'
-expect_refused 'an unknown way to install' -e loadd_install_from=rpm
-expect_refused 'deb without a package' -e loadd_install_from=deb
+say "a 64-byte host label, and one with spaces and punctuation"
+grep -qx "	host = \"$L64\";" "$OUT/ok64/loadd.conf" || fail "no 64-byte host"
+grep -qx '	host = "lg-1.example (rack #7, row 3)";' "$OUT/punct/loadd.conf" ||
+    fail "no punctuated host"
 say ok
