@@ -7,7 +7,9 @@
  * connection gauges from load_snapshot() (the workers' atomics), latency
  * from the whole-run histograms, which only the main thread touches, cut
  * into Prometheus histograms with fixed buckets.  The endpoint is off
- * unless the profile sets metrics_listen.
+ * unless the profile sets metrics_listen.  Every series carries the label
+ * host (daemon.host, or the machine's host name), so that the pages of a
+ * fleet of load hosts add up in Prometheus without relabelling.
  */
 #include <sys/socket.h>
 
@@ -80,6 +82,9 @@ static struct {
 	struct event		*sweep;
 	bool			 closing;
 	uint64_t		 started;	/* ns, monotonic */
+	/* gethostname() at start: the host label without daemon.host */
+	char			 hostname[PROFILE_HOST_MAX + 1];
+	const char		*host;		/* the page being built's */
 } mx;
 
 /* ------------------------------------------------------- the page */
@@ -131,11 +136,24 @@ metrics_head(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
-/* `name{load="LOAD"` -- the caller closes the braces and adds the value. */
+/*
+ * `name{host="HOST"` -- the caller adds its own labels, closes the braces
+ * and adds the value.  Every series starts here.
+ */
+static void
+metrics_series(struct evbuffer *b, const char *name)
+{
+	evbuffer_add_printf(b, "%s{host=\"", name);
+	metrics_label(b, mx.host);
+	ADD_LIT(b, "\"");
+}
+
+/* `name{host="HOST",load="LOAD"` -- as metrics_series. */
 static void
 metrics_open(struct evbuffer *b, const char *name, const char *load)
 {
-	evbuffer_add_printf(b, "%s{load=\"", name);
+	metrics_series(b, name);
+	ADD_LIT(b, ",load=\"");
 	metrics_label(b, load);
 	ADD_LIT(b, "\"");
 }
@@ -345,19 +363,27 @@ metrics_page(struct evbuffer *b)
 			any_run = true;
 	}
 
+	/* Read at every scrape: a reload that changes daemon.host applies. */
+	mx.host = d->profile->daemon.host != NULL ? d->profile->daemon.host :
+	    mx.hostname;
+
 	metrics_head(b, "loadd_up", "gauge", "1 while loadd serves metrics.");
-	evbuffer_add_printf(b, "loadd_up 1\n");
+	metrics_series(b, "loadd_up");
+	ADD_LIT(b, "} 1\n");
 	metrics_head(b, "loadd_build_info", "gauge",
 	    "Always 1; the version is in the label.");
-	evbuffer_add_printf(b, "loadd_build_info{version=\"");
+	metrics_series(b, "loadd_build_info");
+	ADD_LIT(b, ",version=\"");
 	metrics_label(b, LOADD_VERSION);
-	evbuffer_add_printf(b, "\"} 1\n");
+	ADD_LIT(b, "\"} 1\n");
 	metrics_head(b, "loadd_uptime_seconds", "gauge",
 	    "Seconds since loadd started.");
-	evbuffer_add_printf(b, "loadd_uptime_seconds ");
+	metrics_series(b, "loadd_uptime_seconds");
+	ADD_LIT(b, "} ");
 	metrics_double(b, (double)(now_ns() - mx.started) / 1e9);
 	metrics_head(b, "loadd_workers", "gauge", "Worker threads.");
-	evbuffer_add_printf(b, "loadd_workers %d\n", d->engine.nworkers);
+	metrics_series(b, "loadd_workers");
+	evbuffer_add_printf(b, "} %d\n", d->engine.nworkers);
 
 	/* Counters: one row per load, and "_retired" for removed loads. */
 	for (size_t k = 0; k < KC_MAX; k++) {
@@ -712,6 +738,16 @@ metrics_init(const char *listen_on, char *why, size_t whylen)
 	if (listen_on == NULL)
 		return 0;
 	mx.started = now_ns();
+	/*
+	 * The default host label.  POSIX leaves a truncated name unterminated
+	 * and Linux's are at most 64 bytes anyway: terminate it here.
+	 */
+	if (gethostname(mx.hostname, sizeof(mx.hostname)) == -1) {
+		log_warn("metrics: gethostname; host label \"unknown\" unless "
+		    "daemon.host is set");
+		snprintf(mx.hostname, sizeof(mx.hostname), "unknown");
+	}
+	mx.hostname[sizeof(mx.hostname) - 1] = '\0';
 	if ((fd = metrics_bind(listen_on, why, whylen)) == -1)
 		return -1;
 	mx.http = evhttp_new(base);

@@ -180,6 +180,8 @@ static int	profile_read_path(struct profile_ctx *,
 		    const config_setting_t *, void *);
 static int	profile_read_metrics(struct profile_ctx *,
 		    const config_setting_t *, void *);
+static int	profile_read_host(struct profile_ctx *,
+		    const config_setting_t *, void *);
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 #define DOFF(f)	offsetof(struct daemon_conf, f)
@@ -215,6 +217,7 @@ static const struct profile_key profile_daemon_keys[] = {
 	    profile_read_path },
 	{ "metrics_listen", PROFILE_CUSTOM, 0, 0, 0, false,
 	    profile_read_metrics },
+	{ "host", PROFILE_CUSTOM, 0, 0, 0, false, profile_read_host },
 	{ "io_uring", PROFILE_BOOL, DOFF(io_uring), 0, 0, false, NULL },
 };
 
@@ -1013,6 +1016,49 @@ profile_read_metrics(struct profile_ctx *ctx, const config_setting_t *s,
 	}
 	free(dc->metrics_listen);
 	dc->metrics_listen = xstrdup(str);
+	return 0;
+}
+
+/*
+ * host = "NAME": the value of the host label on every /metrics series.
+ * It goes into the page as it is (between quotes), so it must need no
+ * escaping there and read the same in every tool: printable ASCII, no
+ * quote, no backslash, and short.  Without it the daemon takes the
+ * machine's host name (metrics.c).
+ */
+static int
+profile_read_host(struct profile_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct daemon_conf	*dc = obj;
+	const char		*str;
+	size_t			 len;
+
+	if ((str = profile_string(ctx, s)) == NULL)
+		return -1;
+	if (*str == '\0') {
+		profile_err(ctx, s, "host must not be empty");
+		return -1;
+	}
+	if ((len = strlen(str)) > PROFILE_HOST_MAX) {
+		profile_err(ctx, s, "host \"%s\" is too long (%zu bytes, at "
+		    "most %d)", profile_q(str), len, PROFILE_HOST_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)str[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+			profile_err(ctx, s, "host \"%s\": byte %zu (0x%02x) "
+			    "is %s (use printable ASCII without quotes or "
+			    "backslashes)", profile_q(str), i + 1, c,
+			    c == '"' ? "a quote" : c == '\\' ? "a backslash" :
+			    "not printable ASCII");
+			return -1;
+		}
+	}
+	free(dc->host);
+	dc->host = xstrdup(str);
 	return 0;
 }
 
@@ -3232,6 +3278,7 @@ profile_free(struct profile *prof)
 	free(prof->daemon.hdr_log);
 	free(prof->daemon.summary);
 	free(prof->daemon.metrics_listen);
+	free(prof->daemon.host);
 	free(prof->path);
 	free(prof);
 }

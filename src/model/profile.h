@@ -175,6 +175,9 @@ struct load_conf {
 	double			 keepalive;	/* TCP keepalive idle s; 0: off */
 };
 
+/* daemon.host: bytes at most (Linux's HOST_NAME_MAX, too) */
+#define PROFILE_HOST_MAX	64
+
 struct daemon_conf {
 	char	*socket;		/* control socket path */
 	int	 socket_mode;		/* e.g. 0660 */
@@ -190,6 +193,8 @@ struct daemon_conf {
 	char	*hdr_log;		/* HdrHistogram interval log, or NULL */
 	char	*summary;		/* the last runs' summaries, or NULL */
 	char	*metrics_listen;	/* "127.0.0.1:9464", or NULL */
+	char	*host;			/* /metrics host label; NULL: the
+					   machine's host name */
 	bool	 io_uring;		/* batch paced sends through it */
 };
 

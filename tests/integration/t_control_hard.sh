@@ -141,7 +141,7 @@ t0=$(now_ms)
 # A loaded machine may need a second try; a locked-out /metrics never answers.
 ok=0
 for _ in 1 2 3; do
-	if curl -sf -m 8 "http://127.0.0.1:$MPORT/metrics" | grep -q '^loadd_up 1'; then
+	if curl -sf -m 8 "http://127.0.0.1:$MPORT/metrics" | grep -q '^loadd_up{host="[^"]*"} 1$'; then
 		ok=1
 		break
 	fi

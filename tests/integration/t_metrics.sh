@@ -5,7 +5,8 @@
 # scrapes; latency histograms exist for the load that expects replies only,
 # with the documented buckets, cumulative, never lower in a later scrape
 # (across a stop and a start too), _count and the p99 they give agreeing
-# with `loadctl -j stats` for the whole run and for a window;
+# with `loadctl -j stats` for the whole run and for a window; every
+# series carries the host label (daemon.host) first;
 # a load removed by a reload leaves its counters under load="_retired";
 # other paths are 404, other methods 405; idle HTTP connections are capped
 # and timed out; a metrics_listen port in use stops loadd from starting.
@@ -28,7 +29,7 @@ P=$TMP/metrics.conf
 write_profile() {
 	cat >"$P" <<EOF
 daemon = { socket = "$SOCK"; stats_interval = "200ms"; workers = 2;
-  metrics_listen = "127.0.0.1:$MPORT"; };
+  metrics_listen = "127.0.0.1:$MPORT"; host = "t-metrics"; };
 loads = (
   { name = "echo"; target = "127.0.0.1:$(sink_port s)"; connections = 2;
     expect = "echo"; size = 64; rate = 50.0; } ${1:-} );
@@ -43,7 +44,7 @@ wait_for "4 connections" 10 stat_is connections_active 4 total
 scrape() {
 	curl -s -m 5 -D "$1.h" -o "$1" -w '%{http_code}' "$URL/metrics"
 }
-# value FILE SERIES: the value of one series, e.g. 'x{load="echo"}'.
+# value FILE SERIES: the value of one series, e.g. 'x{host="t-metrics",load="echo"}'.
 value() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 # count_ge SERIES MIN: a fresh scrape has SERIES >= MIN (for wait_for).
 count_ge() {
@@ -59,8 +60,8 @@ HIST_RE+='_seconds_(bucket|sum|count)[{]'
 # hist_ok FILE NAME LOAD: NAME's buckets for LOAD in the page FILE are the
 # bounds of BOUNDS in order, cumulative, and +Inf equals _count.
 hist_ok() {
-	awk -v bounds="$BOUNDS" -v pre="$2_bucket{load=\"$3\",le=\"" \
-	    -v cnt="$2_count{load=\"$3\"}" '
+	awk -v bounds="$BOUNDS" -v pre="$2_bucket{host=\"t-metrics\",load=\"$3\",le=\"" \
+	    -v cnt="$2_count{host=\"t-metrics\",load=\"$3\"}" '
 	BEGIN { n = split(bounds, want) }
 	index($1, pre) == 1 {
 		le = substr($1, length(pre) + 1)
@@ -109,7 +110,7 @@ not_lower() {
 # the page OLD (a window, as rate() or increase() gives it): "VALUE INDEX",
 # INDEX the bucket it lies in, from 0 in BOUNDS.
 hq() {
-	awk -v q="$1" -v pre="$2_bucket{load=\"$3\",le=\"" '
+	awk -v q="$1" -v pre="$2_bucket{host=\"t-metrics\",load=\"$3\",le=\"" '
 	index($1, pre) == 1 {
 		le = substr($1, length(pre) + 1)
 		sub(/"}$/, "", le)
@@ -151,7 +152,7 @@ near() {
 }
 
 wait_for "latency recorded" 10 \
-    count_ge 'loadd_latency_seconds_count{load="echo"}' 5
+    count_ge 'loadd_latency_seconds_count{host="t-metrics",load="echo"}' 5
 
 M1=$TMP/m1
 [ "$(scrape "$M1")" = 200 ] || fail "GET /metrics: not 200"
@@ -190,53 +191,59 @@ for m in $HISTOGRAMS; do check_type "$m" histogram; done
     fail "HELP and TYPE lines do not pair up"
 
 # Process-level values.
-[ "$(value "$M1" loadd_up)" = 1 ] || fail "loadd_up"
-[ "$(value "$M1" loadd_workers)" = 2 ] || fail "loadd_workers"
+[ "$(value "$M1" 'loadd_up{host="t-metrics"}')" = 1 ] || fail "loadd_up"
+[ "$(value "$M1" 'loadd_workers{host="t-metrics"}')" = 2 ] ||
+    fail "loadd_workers"
 ver=$("$LOADD" -V | awk '{ print $2 }')
-[ "$(value "$M1" "loadd_build_info{version=\"$ver\"}")" = 1 ] ||
-    fail "loadd_build_info{version=\"$ver\"}"
-[ -n "$(value "$M1" loadd_uptime_seconds)" ] || fail "loadd_uptime_seconds"
+s="loadd_build_info{host=\"t-metrics\",version=\"$ver\"}"
+[ "$(value "$M1" "$s")" = 1 ] || fail "no $s 1"
+[ -n "$(value "$M1" 'loadd_uptime_seconds{host="t-metrics"}')" ] ||
+    fail "loadd_uptime_seconds"
+# Every series, the process' too, has daemon.host as its first label.
+if grep -v '^#' "$M1" | grep -v '^[a-z0-9_]*{host="t-metrics"[,}]'; then
+	fail "series without host=\"t-metrics\" first"
+fi
 
 # Counters per load and for loads removed by a reload; gauges per load.
 for m in $COUNTERS; do
 	for l in echo flood _retired; do
-		[ -n "$(value "$M1" "$m{load=\"$l\"}")" ] ||
-		    fail "no $m{load=\"$l\"}"
+		[ -n "$(value "$M1" "$m{host=\"t-metrics\",load=\"$l\"}")" ] ||
+		    fail "no $m{host=\"t-metrics\",load=\"$l\"}"
 	done
 done
 for k in $(ctlj stats | jq -r '.loads[0].errors | keys[]'); do
 	for l in echo flood _retired; do
-		s="loadd_errors_total{load=\"$l\",kind=\"$k\"}"
+		s="loadd_errors_total{host=\"t-metrics\",load=\"$l\",kind=\"$k\"}"
 		[ -n "$(value "$M1" "$s")" ] ||
 		    fail "no loadd_errors_total for $l, kind $k"
 	done
 done
 for m in $GAUGES; do
 	for l in echo flood; do
-		[ -n "$(value "$M1" "$m{load=\"$l\"}")" ] ||
-		    fail "no $m{load=\"$l\"}"
+		[ -n "$(value "$M1" "$m{host=\"t-metrics\",load=\"$l\"}")" ] ||
+		    fail "no $m{host=\"t-metrics\",load=\"$l\"}"
 	done
 done
-[ "$(value "$M1" 'loadd_rate_per_connection{load="echo"}')" = 50 ] ||
+[ "$(value "$M1" 'loadd_rate_per_connection{host="t-metrics",load="echo"}')" = 50 ] ||
     fail "echo's rate is not 50"
-[ "$(value "$M1" 'loadd_rate_per_connection{load="flood"}')" = 0 ] ||
+[ "$(value "$M1" 'loadd_rate_per_connection{host="t-metrics",load="flood"}')" = 0 ] ||
     fail "flood's rate is not 0"
-[ "$(value "$M1" 'loadd_connections_target{load="echo"}')" = 2 ] ||
+[ "$(value "$M1" 'loadd_connections_target{host="t-metrics",load="echo"}')" = 2 ] ||
     fail "echo's target is not 2"
-[ "$(value "$M1" 'loadd_load_running{load="flood"}')" = 1 ] ||
+[ "$(value "$M1" 'loadd_load_running{host="t-metrics",load="flood"}')" = 1 ] ||
     fail "flood is not running"
 
 # Latency: every bucket, _sum and _count for echo; nothing for flood.
 for m in $HISTOGRAMS; do
 	for le in $BOUNDS; do
-		s="${m}_bucket{load=\"echo\",le=\"$le\"}"
+		s="${m}_bucket{host=\"t-metrics\",load=\"echo\",le=\"$le\"}"
 		[ -n "$(value "$M1" "$s")" ] || fail "no $s"
 	done
-	[ -n "$(value "$M1" "${m}_sum{load=\"echo\"}")" ] || fail "no ${m}_sum"
-	[ "$(value "$M1" "${m}_count{load=\"echo\"}")" -gt 0 ] ||
+	[ -n "$(value "$M1" "${m}_sum{host=\"t-metrics\",load=\"echo\"}")" ] || fail "no ${m}_sum"
+	[ "$(value "$M1" "${m}_count{host=\"t-metrics\",load=\"echo\"}")" -gt 0 ] ||
 	    fail "${m}_count is 0"
 done
-[ -n "$(value "$M1" 'loadd_latency_max_seconds{load="echo"}')" ] ||
+[ -n "$(value "$M1" 'loadd_latency_max_seconds{host="t-metrics",load="echo"}')" ] ||
     fail "no loadd_latency_max_seconds for echo"
 if grep -E '^loadd_(latency|service_time|connect_time|ttfb)_.*load="flood"' \
     "$M1"; then
@@ -246,11 +253,11 @@ fi
 # Counters grow between scrapes.
 grown() {
 	scrape "$TMP/m2" >/dev/null
-	for s in 'loadd_messages_sent_total{load="echo"}' \
-	    'loadd_replies_total{load="echo"}' \
-	    'loadd_messages_sent_total{load="flood"}' \
-	    'loadd_bytes_sent_total{load="flood"}' \
-	    'loadd_latency_seconds_count{load="echo"}'; do
+	for s in 'loadd_messages_sent_total{host="t-metrics",load="echo"}' \
+	    'loadd_replies_total{host="t-metrics",load="echo"}' \
+	    'loadd_messages_sent_total{host="t-metrics",load="flood"}' \
+	    'loadd_bytes_sent_total{host="t-metrics",load="flood"}' \
+	    'loadd_latency_seconds_count{host="t-metrics",load="echo"}'; do
 		[ "$(value "$TMP/m2" "$s")" -gt "$(value "$M1" "$s")" ] ||
 		    return 1
 	done
@@ -263,32 +270,32 @@ done
 not_lower "$M1" "$TMP/m2"
 
 # A stopped load: target 0, running 0, a new epoch.
-ep=$(value "$TMP/m2" 'loadd_epoch{load="flood"}')
+ep=$(value "$TMP/m2" 'loadd_epoch{host="t-metrics",load="flood"}')
 ctl stop flood >/dev/null
 scrape "$TMP/m3" >/dev/null
-[ "$(value "$TMP/m3" 'loadd_load_running{load="flood"}')" = 0 ] ||
+[ "$(value "$TMP/m3" 'loadd_load_running{host="t-metrics",load="flood"}')" = 0 ] ||
     fail "stopped flood still running"
-[ "$(value "$TMP/m3" 'loadd_connections_target{load="flood"}')" = 0 ] ||
+[ "$(value "$TMP/m3" 'loadd_connections_target{host="t-metrics",load="flood"}')" = 0 ] ||
     fail "stopped flood has a target"
 wait_for "a new epoch for flood" 5 \
-    count_ge 'loadd_epoch{load="flood"}' $((ep + 1))
+    count_ge 'loadd_epoch{host="t-metrics",load="flood"}' $((ep + 1))
 
 # A reload that removes the (stopped) flood load: its counters move to
 # load="_retired" unchanged.
 wait_for "flood's connections closed" 10 stat_is connections_active 0 flood
 scrape "$TMP/m3" >/dev/null
-msgs=$(value "$TMP/m3" 'loadd_messages_sent_total{load="flood"}')
-bytes=$(value "$TMP/m3" 'loadd_bytes_sent_total{load="flood"}')
+msgs=$(value "$TMP/m3" 'loadd_messages_sent_total{host="t-metrics",load="flood"}')
+bytes=$(value "$TMP/m3" 'loadd_bytes_sent_total{host="t-metrics",load="flood"}')
 write_profile
 ctl reload >/dev/null
 scrape "$TMP/m4" >/dev/null
 if grep -q 'load="flood"' "$TMP/m4"; then
 	fail "flood still exposed after the reload removed it"
 fi
-s='loadd_messages_sent_total{load="_retired"}'
+s='loadd_messages_sent_total{host="t-metrics",load="_retired"}'
 [ "$(value "$TMP/m4" "$s")" = "$msgs" ] ||
     fail "_retired messages_sent is not flood's $msgs"
-s='loadd_bytes_sent_total{load="_retired"}'
+s='loadd_bytes_sent_total{host="t-metrics",load="_retired"}'
 [ "$(value "$TMP/m4" "$s")" = "$bytes" ] ||
     fail "_retired bytes_sent is not flood's $bytes"
 # The reload left echo as it was: its histograms went on.
@@ -317,13 +324,13 @@ check_against() {
 		k=latency_us
 		[ "$m" = latency ] || k=service_us
 		s="loadd_${m}_seconds"
-		cnt=$(value "$page" "${s}_count{load=\"echo\"}")
-		sum=$(value "$page" "${s}_sum{load=\"echo\"}")
+		cnt=$(value "$page" "${s}_count{host=\"t-metrics\",load=\"echo\"}")
+		sum=$(value "$page" "${s}_sum{host=\"t-metrics\",load=\"echo\"}")
 		if [ -n "$old" ]; then
-			got=$(value "$old" "${s}_count{load=\"echo\"}")
+			got=$(value "$old" "${s}_count{host=\"t-metrics\",load=\"echo\"}")
 			cnt=$((cnt - got))
 			sum=$(awk -v a="$sum" \
-			    -v b="$(value "$old" "${s}_sum{load=\"echo\"}")" \
+			    -v b="$(value "$old" "${s}_sum{host=\"t-metrics\",load=\"echo\"}")" \
 			    'BEGIN { printf "%.15g", a - b }')
 		fi
 		want=$(jq -r ".$k.$which.count" "$js")
@@ -350,7 +357,7 @@ check_against() {
 ctl stop echo >/dev/null
 wait_for "echo's connections closed" 10 stat_is connections_active 0 echo
 wait_for "a settled scrape of echo" 20 sample echo "$TMP/ha"
-[ "$(value "$TMP/ha" 'loadd_latency_seconds_count{load="echo"}')" = \
+[ "$(value "$TMP/ha" 'loadd_latency_seconds_count{host="t-metrics",load="echo"}')" = \
     "$(jq -r .replies "$TMP/ha.json")" ] ||
     fail "loadd_latency_seconds_count is not echo's replies"
 for m in $HISTOGRAMS; do hist_ok "$TMP/ha" "$m" echo; done
@@ -372,8 +379,8 @@ wait_for "a settled scrape of echo in its epoch" 20 sample echo "$TMP/hb"
     fail "echo's epoch changed under the window"
 for m in $HISTOGRAMS; do hist_ok "$TMP/hb" "$m" echo; done
 not_lower "$TMP/ha" "$TMP/hb"
-[ $(($(value "$TMP/hb" 'loadd_latency_seconds_count{load="echo"}') -
-    $(value "$TMP/ha" 'loadd_latency_seconds_count{load="echo"}'))) -eq \
+[ $(($(value "$TMP/hb" 'loadd_latency_seconds_count{host="t-metrics",load="echo"}') -
+    $(value "$TMP/ha" 'loadd_latency_seconds_count{host="t-metrics",load="echo"}'))) -eq \
     $(($(jq -r .replies "$TMP/hb.json") - n0)) ] ||
     fail "the window's count is not the replies in it"
 check_against "$TMP/hb" "$TMP/hb.json" epoch "$TMP/ha"

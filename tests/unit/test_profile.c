@@ -318,6 +318,7 @@ test_minimal_defaults(void **state)
 	assert_int_equal(prof->daemon.max_clients, 64);
 	assert_near(prof->daemon.client_timeout, 10);
 	assert_near(prof->daemon.drain_timeout, 5);
+	assert_null(prof->daemon.host);	/* metrics.c: gethostname() */
 
 	assert_int_equal(prof->nloads, 1);
 	lc = &prof->loads[0];
@@ -371,6 +372,7 @@ test_full(void **state)
 	assert_near(prof->daemon.client_timeout, 2.5);
 	assert_near(prof->daemon.drain_timeout, 60);
 	assert_false(prof->daemon.io_uring);
+	assert_string_equal(prof->daemon.host, "lg-1.example (rack 7)");
 
 	assert_int_equal(prof->nloads, 2);
 	lc = &prof->loads[0];
@@ -669,6 +671,46 @@ test_socket_mode_forms(void **state)
 			fail_msg("socket_mode = %s: got %#o, want %#o",
 			    cases[i].value, prof->daemon.socket_mode,
 			    cases[i].mode);
+		profile_free(prof);
+	}
+}
+
+/*
+ * daemon.host at its edges: 64 bytes, every printable ASCII byte but the
+ * quote and the backslash.
+ */
+static void
+test_host_forms(void **state)
+{
+	char		 text[512], host[PROFILE_HOST_MAX + 1], all[128];
+	struct profile	*prof;
+	size_t		 n = 0;
+
+	(void)state;
+	memset(host, 'h', PROFILE_HOST_MAX);
+	host[PROFILE_HOST_MAX] = '\0';
+	snprintf(text, sizeof(text), "daemon = { host = \"%s\"; };\n"
+	    "loads = ( { name = \"a\"; target = \"127.0.0.1:1\"; } );\n",
+	    host);
+	prof = load_text(text);
+	assert_string_equal(prof->daemon.host, host);
+	profile_free(prof);
+
+	for (int c = 0x20; c <= 0x7e; c++)
+		if (c != '"' && c != '\\')
+			all[n++] = (char)c;
+	all[n] = '\0';
+	/* 93 bytes: in two halves, each at most 64. */
+	for (size_t half = 0; half < 2; half++) {
+		char	 part[PROFILE_HOST_MAX + 1];
+
+		snprintf(part, sizeof(part), "%.*s", (int)(n / 2 + half),
+		    all + half * (n / 2));
+		snprintf(text, sizeof(text), "daemon = { host = \"%s\"; };\n"
+		    "loads = ( { name = \"a\"; target = \"127.0.0.1:1\"; } );"
+		    "\n", part);
+		prof = load_text(text);
+		assert_string_equal(prof->daemon.host, part);
 		profile_free(prof);
 	}
 }
@@ -1545,6 +1587,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_example_classic),
 		cmocka_unit_test(test_example_paced),
 		cmocka_unit_test(test_socket_mode_forms),
+		cmocka_unit_test(test_host_forms),
 		cmocka_unit_test(test_number_forms),
 		cmocka_unit_test(test_name_rule),
 		cmocka_unit_test(test_find_load),
