@@ -743,10 +743,13 @@ merge_latency(struct fx *x, json_t *loads, const char *load)
 		for (int kk = 0; kk < LAT_MAX; kk++)
 		for (size_t s = 0; s < NELEM(scopes); s++) {
 			struct hist	*h = NULL;
-			char		 key[64];
+			char		 key[64], hkey[64];
 			size_t		 got = 0;
 
-			kind = lat_kind_names[kk];
+			/* "latency_us" in stats is "latency" in histogram. */
+			snprintf(hkey, sizeof(hkey), "%.*s", (int)(strlen(
+			    lat_kind_names[kk]) - 3), lat_kind_names[kk]);
+			kind = hkey;
 			scope = scopes[s];
 			for (size_t i = 0; i < x->n; i++) {
 				struct fh *fh = &x->hs[i];
@@ -780,7 +783,7 @@ merge_latency(struct fx *x, json_t *loads, const char *load)
 			}
 			if (h == NULL)
 				continue;
-			snprintf(key, sizeof(key), "%s_us", kind);
+			snprintf(key, sizeof(key), "%s", lat_kind_names[kk]);
 			if (got > 0) {
 				json_t *obj = jget(m, key);
 
@@ -1151,13 +1154,18 @@ cmd_scale(struct fx *x, const struct request *req, bool wait)
 	uint64_t	*caps = xcalloc(x->n, sizeof(*caps));
 	uint64_t	*shares = xcalloc(x->n, sizeof(*shares));
 	size_t		*idx = xcalloc(x->n, sizeof(*idx)), m = 0;
+	bool		*stopped = xcalloc(x->n, sizeof(*stopped));
 	struct per_host_lines phl;
 	json_t		*extra;
 	int		 rc;
 
 	phl.line = xcalloc(x->n, sizeof(char *));
-	if (!loss_allows(x, "scale") || !check_load(x, req->load)) {
-		rc = fx_up(x) == 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+	if (!loss_allows(x, "scale")) {
+		rc = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (!check_load(x, req->load)) {
+		rc = EXIT_REFUSED;
 		goto out;
 	}
 	/* The hosts that take a share, and each one's effective cap. */
@@ -1170,9 +1178,12 @@ cmd_scale(struct fx *x, const struct request *req, bool wait)
 			continue;
 		w[m] = fh->h->weight;
 		caps[m] = fh->h->cap;
-		if (fh_up(fh) && (l = req->load[0] ? fh_load(fh, req->load) :
-		    json_array_get(jget(fh->reply, "loads"), 0)) != NULL &&
-		    json_is_integer(jget(l, "max_connections"))) {
+		l = fh_up(fh) ? (req->load[0] ? fh_load(fh, req->load) :
+		    json_array_get(jget(fh->reply, "loads"), 0)) : NULL;
+		/* A stopped load (a host back from a loss) is started. */
+		if (l != NULL && strcmp(jstr(l, "state"), "stopped") == 0)
+			stopped[i] = true;
+		if (l != NULL && json_is_integer(jget(l, "max_connections"))) {
 			maxc = (uint64_t)json_integer_value(jget(l,
 			    "max_connections"));
 			if (caps[m] == 0 || maxc < caps[m])
@@ -1192,11 +1203,30 @@ cmd_scale(struct fx *x, const struct request *req, bool wait)
 		snprintf(over, sizeof(over), " --over %.3fs", req->over);
 	else
 		over[0] = '\0';
+	/* Stopped loads first: start (re-admit) them, then scale. */
+	for (size_t k = 0; k < m; k++)
+		if (fh_up(&x->hs[idx[k]]) && stopped[idx[k]])
+			phl.line[idx[k]] = xasprintf("start%s%s%s",
+			    req->load[0] ? " " : "", req->load, lease);
+	for (size_t k = 0; k < m; k++)
+		if (phl.line[idx[k]] != NULL) {
+			fx_ask(x, line_of, &phl);
+			break;
+		}
 	for (size_t k = 0; k < m; k++) {
 		char l[256];
 
+		free(phl.line[idx[k]]);
+		phl.line[idx[k]] = NULL;
 		if (!fh_up(&x->hs[idx[k]]))
 			continue;
+		if (stopped[idx[k]] && (x->hs[idx[k]].reply == NULL ||
+		    !json_is_true(jget(x->hs[idx[k]].reply, "ok")))) {
+			fprintf(stderr, "loadctl: host %s: start %s: %s\n",
+			    x->hs[idx[k]].h->name, req->load, jstr(
+			    x->hs[idx[k]].reply, "error"));
+			continue;
+		}
 		snprintf(l, sizeof(l), "scale%s%s %llu%s%s",
 		    req->load[0] ? " " : "", req->load,
 		    (unsigned long long)shares[k], over, lease);
@@ -1265,7 +1295,7 @@ out:
 	for (size_t i = 0; i < x->n; i++)
 		free(phl.line[i]);
 	free(phl.line);
-	free(w), free(caps), free(shares), free(idx);
+	free(w), free(caps), free(shares), free(idx), free(stopped);
 	return rc;
 }
 
@@ -1275,8 +1305,10 @@ cmd_broadcast(struct fx *x, const struct request *req, const char *line)
 {
 	char	 l[CONTROL_LINE_MAX + 64], lease[64];
 
-	if (!loss_allows(x, req->cmd->name) || !check_load(x, req->load))
-		return fx_up(x) == 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+	if (!loss_allows(x, req->cmd->name))
+		return EXIT_UNREACHABLE;
+	if (!check_load(x, req->load))
+		return EXIT_REFUSED;
 	lease[0] = '\0';
 	if (req->cmd->id == CMD_RATE)
 		lease_words(x, req, lease, sizeof(lease));
@@ -1334,8 +1366,10 @@ cmd_start(struct fx *x, const struct request *req, const char *at)
 		    "unix seconds\n", at);
 		return EXIT_USAGE;
 	}
-	if (!loss_allows(x, "start") || !check_load(x, req->load))
-		return fx_up(x) == 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+	if (!loss_allows(x, "start"))
+		return EXIT_UNREACHABLE;
+	if (!check_load(x, req->load))
+		return EXIT_REFUSED;
 	lease_words(x, req, lease, sizeof(lease));
 	phl.line = xcalloc(x->n, sizeof(char *));
 	for (size_t i = 0; i < x->n; i++) {
