@@ -1245,18 +1245,19 @@ cmd_scale(struct fx *x, const struct request *req, bool wait)
 	rc = change_result(x, "scale", extra);
 	json_decref(extra);
 	if (!x->o->json)
-		for (size_t k = 0; k < m; k++)
-			printf("%-16s %s\n", x->hs[idx[k]].h->name,
-			    !fh_up(&x->hs[idx[k]]) ? "down: share not placed" :
-			    (x->hs[idx[k]].reply != NULL && json_is_true(jget(
-			    x->hs[idx[k]].reply, "ok")) ? "" : "refused"));
-	if (!x->o->json)
-		for (size_t k = 0; k < m; k++)
-			if (fh_up(&x->hs[idx[k]]))
-				printf("%s: scale %s to %llu\n",
-				    x->hs[idx[k]].h->name, req->load[0] ?
-				    req->load : "its load",
+		for (size_t k = 0; k < m; k++) {
+			struct fh *fh = &x->hs[idx[k]];
+
+			if (!fh_up(fh))
+				printf("%s: down: its share of %llu not "
+				    "placed\n", fh->h->name,
 				    (unsigned long long)shares[k]);
+			else if (fh->reply != NULL &&
+			    json_is_true(jget(fh->reply, "ok")))
+				printf("%s: %s%sscaled to %llu\n", fh->h->name,
+				    req->load, req->load[0] ? " " : "",
+				    (unsigned long long)shares[k]);
+		}
 	if (rc == EXIT_OK && wait) {
 		/* Until every host holds its share. */
 		double	 end = now_mono() + (x->o->reply_timeout_ms > 0 ?
