@@ -64,6 +64,7 @@ struct fh {
 	size_t		 have, cap;
 	bool		 waiting;	/* a request is out */
 	bool		 lost;		/* was up, went down (watch) */
+	bool		 said;		/* its being down was reported */
 	char		 why[600];	/* why it is down */
 	json_t		*reply;		/* the last reply (ok or not) */
 	double		 sent_mono, sent_wall;
@@ -209,6 +210,7 @@ fh_open(struct fx *x, struct fh *fh)
 	fh->errlen = 0;
 	fh->have = 0;
 	fh->why[0] = '\0';
+	fh->said = false;
 	if (fh->h->dest == NULL) {
 		struct sockaddr_un sun;
 
@@ -535,9 +537,11 @@ static void
 fx_report_down(const struct fx *x)
 {
 	for (size_t i = 0; i < x->n; i++)
-		if (!fh_up(&x->hs[i]))
+		if (!fh_up(&x->hs[i]) && !x->hs[i].said) {
 			fprintf(stderr, "loadctl: host %s: %s\n",
 			    x->hs[i].h->name, x->hs[i].why);
+			x->hs[i].said = true;
+		}
 }
 
 /* ------------------------------------------------------------ merging */
@@ -566,8 +570,13 @@ sum_num(json_t *dst, json_t *src, const char *k)
 
 	if (!json_is_number(b))
 		return;
-	json_object_set_new(dst, k, json_real((json_is_number(a) ?
-	    json_number_value(a) : 0) + json_number_value(b)));
+	/* The daemon's rates are whole numbers; kept so for the printers. */
+	if (json_is_integer(b) && (a == NULL || json_is_integer(a)))
+		json_object_set_new(dst, k, json_integer((a != NULL ?
+		    json_integer_value(a) : 0) + json_integer_value(b)));
+	else
+		json_object_set_new(dst, k, json_real((json_is_number(a) ?
+		    json_number_value(a) : 0) + json_number_value(b)));
 }
 
 /* Add src's counters, gauges, rates and errors into dst. */
@@ -600,7 +609,7 @@ zero_counters(json_t *like)
 		json_object_set_new(o, key_counters[k].key, json_integer(0));
 		if (key_counters[k].rate_key != NULL)
 			json_object_set_new(o, key_counters[k].rate_key,
-			    json_real(0));
+			    json_integer(0));
 	}
 	for (int k = 0; k < KG_MAX; k++)
 		json_object_set_new(o, key_gauges[k].key, json_integer(0));
@@ -1422,6 +1431,12 @@ static int
 cmd_version(struct fx *x)
 {
 	json_t	*o;
+
+	/*
+	 * Again: the first round trip carried ssh's start, which would make
+	 * the clock offsets (read at its middle) off by half of it.
+	 */
+	fx_ask_all(x, "version");
 
 	if (x->o->json) {
 		o = json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "loadctl",
