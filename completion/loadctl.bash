@@ -61,7 +61,7 @@ _loadctl()
 		-s | -[a-zA-Z]*s)
 			((i++))
 			sock=(-s "${COMP_WORDS[i]}") ;;
-		-t | -[a-zA-Z]*t)
+		-t | -[a-zA-Z]*t | -F | -[a-zA-Z]*F | --fleet | --on-loss)
 			((i++)) ;;
 		-[a-zA-Z]*)
 			;;
@@ -80,9 +80,12 @@ _loadctl()
 	# The value of an option.
 	if [[ $cmd != report && -z $dashdash ]]; then
 		case $prev in
-		-s | -[a-zA-Z]*s)
+		-s | -[a-zA-Z]*s | -F | -[a-zA-Z]*F | --fleet)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0 ;;
+		--on-loss)
+			mapfile -t COMPREPLY < <(compgen -W "degrade rebalance abort" -- "$cur")
 			return 0 ;;
 		-t | -[a-zA-Z]*t | --over | --lease | --at)
 			return 0 ;;
@@ -103,7 +106,7 @@ _loadctl()
 	fi
 	if [[ $cur == -* && -z $dashdash ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "-j -s -t -h -V --help \
-		    --version $own" -- "$cur")
+		    --version -F --fleet --hosts --on-loss $own" -- "$cur")
 		return 0
 	fi
 
