@@ -235,8 +235,11 @@ got=$(complete_words "$LOADCTL" help s)
 [ "$got" = "status stats start stop scale summary" ] || fail "help s<TAB>: '$got'"
 got=$(complete_words "$LOADCTL" --v)
 [ "$got" = --version ] || fail "--v<TAB>: '$got'"
+# scale's own --over, and loadctl's --on-loss (options go anywhere).
 got=$(complete_words "$LOADCTL" scale alpha 5 --o)
-[ "$got" = --over ] || fail "scale alpha 5 --o<TAB>: '$got'"
+[ "$got" = "--on-loss --over" ] || fail "scale alpha 5 --o<TAB>: '$got'"
+got=$(complete_words "$LOADCTL" --on-loss r)
+[ "$got" = rebalance ] || fail "--on-loss r<TAB>: '$got'"
 # Load names from the daemon of LOADD_SOCKET, or of -s on the line.
 got=$(complete_words "$LOADCTL" start "")
 [ "$got" = "alpha beta.2" ] || fail "start <TAB>: '$got'"
