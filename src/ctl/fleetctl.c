@@ -910,10 +910,30 @@ cmd_status(struct fx *x)
 	if (x->o->json) {
 		o = json_pack("{s:b,s:f,s:o,s:O}", "ok", 1, "time", now_wall(),
 		    "hosts", hosts_json(x, x->o->per_host), "loads", loads);
-		json_array_foreach(loads, k, l)
-			if (start_skew(x, jstr(l, "name"), &lo, &hi))
-				json_object_set_new(l, "start_skew_s",
-				    json_real(hi - lo));
+		json_array_foreach(loads, k, l) {
+			json_t	*per = json_object();
+
+			if (!start_skew(x, jstr(l, "name"), &lo, &hi)) {
+				json_decref(per);
+				continue;
+			}
+			json_object_set_new(l, "start_skew_s",
+			    json_real(hi - lo));
+			/* Each host's start after the earliest, our clock. */
+			for (size_t i = 0; i < x->n; i++) {
+				json_t *hl = fh_up(&x->hs[i]) ?
+				    fh_load(&x->hs[i], jstr(l, "name")) : NULL;
+
+				if (hl != NULL && json_is_number(jget(hl,
+				    "started_at")))
+					json_object_set_new(per,
+					    x->hs[i].h->name, json_real(
+					    json_number_value(jget(hl,
+					    "started_at")) - x->hs[i].offset -
+					    lo));
+			}
+			json_object_set_new(l, "start_after_s", per);
+		}
 		print_json(o);
 		json_decref(o);
 		json_decref(loads);
@@ -932,11 +952,19 @@ cmd_status(struct fx *x)
 		printf("%-16s %-5s %-8s %-10s", fh->h->name, "up", fh->version,
 		    off);
 		json_array_foreach(jget(fh->reply, "loads"), k, l)
+		{
 			printf(" %s %s %lld/%lld", jstr(l, "name"),
 			    jstr(l, "state"), (long long)json_integer_value(
 			    jget(l, key_gauges[KG_active].key)),
 			    (long long)json_integer_value(jget(l,
 			    KEY_TARGET)));
+			/* Its start against the fleet's earliest, our clock. */
+			if (json_is_number(jget(l, "started_at")) &&
+			    start_skew(x, jstr(l, "name"), &lo, &hi))
+				printf(" (started +%.1f ms)", (json_number_value(
+				    jget(l, "started_at")) - fh->offset - lo) *
+				    1e3);
+		}
 		printf("\n");
 		if (fabs(fh->offset) >= 1)
 			printf("%-16s       its clock is %.2f s %s ours\n", "",
