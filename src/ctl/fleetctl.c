@@ -1156,7 +1156,7 @@ static int
 change_result(struct fx *x, const char *what, json_t *extra)
 {
 	int	 rc = EXIT_OK;
-	json_t	*o = json_pack("{s:b,s:O}", "ok", 1, "hosts",
+	json_t	*o = json_pack("{s:b,s:o}", "ok", 1, "hosts",
 	    hosts_json(x, true));
 
 	for (size_t i = 0; i < x->n; i++) {
@@ -1721,6 +1721,7 @@ cmd_watch(struct fx *x)
 				}
 			if (!watch_lost(x, totals)) {
 				rc = EXIT_UNREACHABLE;
+				json_decref(o);
 				break;
 			}
 		}
