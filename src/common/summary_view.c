@@ -175,10 +175,16 @@ summary_view_one(json_t *o)
 {
 	const char	*sent = key_counters[KC_messages_sent].key;
 	const char	*repl = key_counters[KC_replies].key;
+	const char	*host;
 	char		 a[24], b[24], c[24], d[24], t0[32], t1[32];
+	char		 who[160];
 
-	printf("%s: %s after %.1fs (%s to %s)\n",
+	/* A fleet's (loadctl -F) summaries say whose: "web on h1". */
+	host = json_string_value(json_object_get(o, "host"));
+	snprintf(who, sizeof(who), "%s%s%s",
 	    json_string_value(json_object_get(o, "load")),
+	    host != NULL ? " on " : "", host != NULL ? host : "");
+	printf("%s: %s after %.1fs (%s to %s)\n", who,
 	    json_string_value(json_object_get(o, "state")), num(o, "seconds"),
 	    clock_of(num(o, "start"), t0, sizeof(t0)),
 	    clock_of(num(o, "end"), t1, sizeof(t1)));

@@ -102,6 +102,13 @@ for p in count p50 p90 p99 p99.9; do
 done
 say "merged p99 $(echo "$M" | jq .p99) us = union's $(echo "$U" | jq .p99) us over $(echo "$U" | jq .count) replies"
 
+say "summary and wait: each host's run, by host"
+out=$(fctl -j summary web) || fail "summary: $out"
+echo "$out" | jq -e '[.summaries[].host] | sort == ["h1", "h2"]' >/dev/null ||
+    fail "summary: $out"
+out=$(fctl wait web 2>&1) || fail "wait on a stopped load: $out"
+echo "$out" | grep -q "h1\|web" || fail "wait printed: $out"
+
 say "a common start, with host 2's clock 5 s ahead"
 fleet_kill_host 2
 LOADD_TEST_CLOCK_SKEW=5 fleet_start_host 2
