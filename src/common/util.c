@@ -109,6 +109,15 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Two strings, either of which may be NULL: equal, or both NULL. */
+bool
+str_eq_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
 /* A test's skewed clock (now_wall_skew), set before any thread starts. */
 static double	 wall_offset;
 

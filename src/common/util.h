@@ -13,6 +13,7 @@
 #include <sys/time.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ void	 errlist_free(struct errlist *);
  * "socket"), for "did you mean"; SIZE_MAX for names of 64 bytes or more.
  */
 size_t	 edit_distance(const char *a, const char *b);
+bool	 str_eq_null(const char *a, const char *b);	/* NULLs equal only */
 uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
 double	 now_mono(void);		/* CLOCK_MONOTONIC, seconds */
 double	 now_wall(void);		/* CLOCK_REALTIME, seconds */

@@ -664,14 +664,6 @@ fleet_read_host(struct fleet_ctx *ctx, const config_setting_t *group,
 	free(what);
 }
 
-static bool
-fleet_str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /*
  * Two hosts with one name, or two names for one daemon.  Only hosts read
  * without an error (good[i]) are compared for the daemon: two whose ssh
@@ -696,7 +688,7 @@ fleet_check_hosts(struct fleet_ctx *ctx, const config_setting_t *list,
 				break;
 			}
 			if (good[i] && good[j] &&
-			    fleet_str_eq(a->dest, b->dest) &&
+			    str_eq_null(a->dest, b->dest) &&
 			    a->port == b->port &&
 			    strcmp(a->socket, b->socket) == 0) {
 				fleet_err(ctx, s, "host \"%s\" is the daemon "

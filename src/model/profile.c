@@ -3302,26 +3302,18 @@ profile_find_load(const struct profile *prof, const char *name)
  * (a name may now resolve elsewhere).
  */
 static bool
-str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
 tls_conf_equal(const struct tls_conf *a, const struct tls_conf *b)
 {
-	return a->verify == b->verify && str_equal(a->ca, b->ca) &&
-	    str_equal(a->server_name, b->server_name) &&
+	return a->verify == b->verify && str_eq_null(a->ca, b->ca) &&
+	    str_eq_null(a->server_name, b->server_name) &&
 	    a->alpn_len == b->alpn_len && (a->alpn_len == 0 ||
 	    memcmp(a->alpn, b->alpn, a->alpn_len) == 0) &&
 	    a->min_version == b->min_version &&
 	    a->max_version == b->max_version &&
-	    str_equal(a->ciphers, b->ciphers) &&
-	    str_equal(a->ciphersuites, b->ciphersuites) &&
-	    str_equal(a->groups, b->groups) && str_equal(a->cert, b->cert) &&
-	    str_equal(a->key, b->key) && a->resume == b->resume &&
+	    str_eq_null(a->ciphers, b->ciphers) &&
+	    str_eq_null(a->ciphersuites, b->ciphersuites) &&
+	    str_eq_null(a->groups, b->groups) && str_eq_null(a->cert, b->cert) &&
+	    str_eq_null(a->key, b->key) && a->resume == b->resume &&
 	    a->handshake_timeout == b->handshake_timeout;
 }
 
