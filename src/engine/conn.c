@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "engine/sys.h"
 #include "engine/worker.h"
 
 /* Template loads: output space reserved at a time, and send()'s buffer. */
@@ -302,7 +303,7 @@ conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 		first = wl->payload_len - c->pos;
 		if (first > nbytes)
 			first = nbytes;
-		sent = send(c->fd, wl->payload + c->pos, first,
+		sent = sys_send(c->fd, wl->payload + c->pos, first,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent < 0)
 			conn_send_failed(c, errno);
@@ -611,6 +612,66 @@ rq_send(struct conn *c, struct rq_batch *b)
 }
 
 /*
+ * The plain request path (a plain load over plain TCP or unix, whose
+ * output was last seen empty): book every request that may go, as many as
+ * the in-flight limit leaves, each due by now if paced, and write them
+ * together, without asking libevent anything.  The rq_begin()/rq_take()
+ * path does the same for every other load.
+ */
+static void
+rq_plain(struct conn *c, uint64_t now, bool paced)
+{
+	struct wload		*wl = c->wl;
+	unsigned		 cap = (unsigned)wl->conf->inflight, i, k = 0;
+	size_t			 at = c->pos, bytes;
+	ssize_t			 sent = 0;
+	struct request_slot	*r;
+
+	i = c->rq_head + c->rq_n;
+	if (i >= cap)
+		i -= cap;
+	while (c->rq_n < cap && (!paced || c->next_due <= now)) {
+		r = &c->rq[i];
+		r->intended = paced ? c->next_due : now;
+		r->sent = now;
+		r->off = at;
+		if ((at += wl->size) >= wl->payload_len)
+			at -= wl->payload_len;
+		if (++i == cap)
+			i = 0;
+		c->rq_n++;
+		k++;
+		if (paced)
+			c->next_due += wload_gap(wl);
+	}
+	if (k == 0)
+		return;
+	if (c->first_send == 0) {
+		c->first_send = now;
+		c->ttfb_pending = true;
+	}
+	bytes = (size_t)k * wl->size;
+	/* The usual case: one request, straight to the kernel. */
+	if (c->sq_len == 0 && !wl->w->batching &&
+	    c->pos + bytes <= wl->payload_len &&
+	    (sent = sys_send(c->fd, wl->payload + c->pos, bytes,
+	    MSG_DONTWAIT | MSG_NOSIGNAL)) == (ssize_t)bytes) {
+		conn_written(c, bytes);
+		if ((c->pos += bytes) == wl->payload_len)
+			c->pos = 0;
+		return;
+	}
+	if (sent < 0) {
+		conn_send_failed(c, errno);
+		sent = 0;
+	} else if (sent > 0) {
+		conn_written(c, (size_t)sent);
+		c->pos += (size_t)sent;	/* short of the ring's end */
+	}
+	conn_write(c, NULL, 0, bytes - (size_t)sent);
+}
+
+/*
  * A burst of requests due at the same moment: all of them or none, so a
  * burst is never split across the in-flight limit.
  */
@@ -682,6 +743,10 @@ stream_send_due(struct conn *c, uint64_t now, bool direct, bool plain)
 
 		if (c->next_due > now)
 			return;
+		if (plain && direct && c->outlen == 0) {
+			rq_plain(c, now, true);
+			return;
+		}
 		rq_begin(c, &b);
 		while (c->next_due <= now &&
 		    rq_take_burst(c, &b, c->next_due, now))
@@ -952,8 +1017,8 @@ stream_close(struct conn *c)
 	if (c->wl->conf->close == CLOSE_RESET && c->fd >= 0)
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
 		    sizeof(lg));
-	if (c->rx != NULL && c->rx->ev != NULL)
-		event_del(c->rx->ev);
+	if (c->rx != NULL && c->rx->on)
+		worker_rx_del(c->wl->w, c);
 	/*
 	 * libevent allows freeing a bufferevent from its own callback: the
 	 * free is deferred until the callback returns.  The socket outlives
@@ -992,8 +1057,6 @@ conn_free(struct conn *c)
 	conn_close(c);
 	if (c->wl->tmpl != NULL)
 		free(conn_tmpl(c)->echo);
-	if (c->rx != NULL && c->rx->ev != NULL)
-		event_free(c->rx->ev);
 	free(c->rx);
 	free(c->rq);
 	free(c);
@@ -1334,6 +1397,11 @@ conn_refill(struct conn *c, uint64_t now)
 	struct rq_batch	 b;
 
 	if (wl->rate == 0) {
+		if (wl->plain && c->outlen == 0 &&
+		    wl->tp->write == conn_write) {
+			rq_plain(c, now, false);
+			return;
+		}
 		rq_begin(c, &b);
 		while (rq_take(c, &b, now, now))
 			;
@@ -1440,21 +1508,22 @@ conn_lost(struct conn *c, enum err_kind kind)
  * Plain streams (TCP, unix) that expect replies read them themselves:
  * one recv() a wake-up into the worker's buffer, parsed in place, with no
  * evbuffer chain, copy or callback of libevent's in between.  The
- * bufferevent still connects and writes.
+ * bufferevent still connects and writes.  The worker's reply loop calls
+ * this when the socket is readable, with the time epoll returned (the
+ * moment the reply was seen: it was in the socket by then).
  */
-static void
-conn_rawreadcb(evutil_socket_t fd, short what, void *arg)
+void
+conn_rx_ready(struct conn *c, uint64_t now)
 {
-	struct conn	*c = arg;
 	struct worker	*w = c->wl->w;
 	ssize_t		 n;
-	uint64_t	 now;
 
-	n = recv(fd, w->rbuf, IN_MAX_READ, 0);
+	n = sys_recv(c->fd, w->rbuf, IN_MAX_READ, 0);
 	if (n > 0) {
-		now = now_ns();
 		conn_ttfb(c, now);
-		if (conn_replies(c, w->rbuf, (size_t)n, now))
+		/* A paced connection on the timer has nothing to refill. */
+		if (conn_replies(c, w->rbuf, (size_t)n, now) &&
+		    (c->wl->rate == 0 || c->heap_idx == HEAP_NONE))
 			conn_refill(c, now);
 		return;
 	}
@@ -1515,8 +1584,8 @@ conn_self_connected(const struct conn *c)
 }
 
 /*
- * A plain stream that expects replies reads them itself (conn_rawreadcb);
- * its event is made once per slot and pointed at each new socket.
+ * A plain stream that expects replies reads them itself (conn_rx_ready),
+ * from the worker's reply loop.
  */
 static int
 stream_rawread(struct conn *c)
@@ -1525,15 +1594,7 @@ stream_rawread(struct conn *c)
 
 	if (w->rbuf == NULL && (w->rbuf = malloc(IN_MAX_READ)) == NULL)
 		return -1;
-	if (c->rx->ev == NULL)
-		c->rx->ev = event_new(w->base, c->fd, EV_READ | EV_PERSIST,
-		    conn_rawreadcb, c);
-	else if (event_assign(c->rx->ev, w->base, c->fd, EV_READ | EV_PERSIST,
-	    conn_rawreadcb, c) == -1)
-		return -1;
-	if (c->rx->ev == NULL || event_add(c->rx->ev, NULL) == -1)
-		return -1;
-	return 0;
+	return worker_rx_add(w, c);
 }
 
 /* A stream is ready: its buffers set for bulk, and traffic starts. */

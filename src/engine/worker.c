@@ -4,8 +4,10 @@
  * of each load (struct wload), the connect-rate limiter and the one paced
  * traffic timer that serves every due connection.
  */
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -24,9 +26,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/mem.h"
+#include "engine/sys.h"
 #include "engine/worker.h"
 
 static void	worker_wakeupcb(evutil_socket_t, short, void *);
+static void	worker_rxcb(evutil_socket_t, short, void *);
 static void	worker_pacecb(evutil_socket_t, short, void *);
 static void	worker_ring_init(struct worker *);
 static void	worker_trimcb(evutil_socket_t, short, void *);
@@ -234,6 +238,8 @@ worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
+	w->epfd = -1;
+	w->tfd = -1;
 	w->engine = e;
 	/*
 	 * For the tests only: make this worker's Nth io_uring submission
@@ -241,6 +247,9 @@ worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 	 */
 	if ((fail = getenv("LOADD_TEST_URING_FAIL")) != NULL)
 		w->fail_at = strtoull(fail, NULL, 10);
+	/* And a kernel without epoll_pwait2() (the reply loop's timerfd). */
+	fail = getenv("LOADD_TEST_NO_PWAIT2");
+	w->no_pwait2 = fail != NULL && *fail != '\0';
 	/* And a stuck worker, which the watchdog must notice. */
 	if (id == 0 && (fail = getenv("LOADD_TEST_WORKER_STALL")) != NULL)
 		w->stall_s = (unsigned)strtoul(fail, NULL, 10);
@@ -368,6 +377,12 @@ worker_free(struct worker *w)
 	event_free(w->pace);
 	event_free(w->trim);
 	event_free(w->closer);
+	if (w->rxev != NULL)
+		event_free(w->rxev);
+	if (w->epfd != -1)
+		close(w->epfd);
+	if (w->tfd != -1)
+		close(w->tfd);
 	free(w->closing);
 	free(w->ripe);
 	event_base_free(w->base);
@@ -732,6 +747,7 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	 */
 	plain = wl->uniform && wl->tmpl == NULL && wl->conf->burst == 1 &&
 	    wl->msg_limit == UINT64_MAX;
+	wl->plain = plain;
 	wl->send_due = plain && wl->tp->send_due_plain != NULL ?
 	    wl->tp->send_due_plain : wl->tp->send_due;
 	wl->next = w->wloads;
@@ -1020,12 +1036,10 @@ wload_skip(struct conn *c, uint64_t now)
 
 /* ns until the next scheduled message of a paced load. */
 uint64_t
-wload_gap(struct wload *wl)
+wload_gap_poisson(struct wload *wl)
 {
 	double	 u;
 
-	if (wl->conf->arrival == ARRIVAL_UNIFORM)
-		return wl->interval_ns;
 	/* Poisson arrivals: exponential gaps with mean interval_ns. */
 	u = ((double)(worker_random(wl->w) >> 11) + 0.5) / 9007199254740992.0;
 	return (uint64_t)(-log(u) * (double)wl->interval_ns) + 1;
@@ -1117,7 +1131,7 @@ pace_push(struct conn *c)
 	}
 	heap_set(w, w->heap_n++, c);
 	heap_up(w, c->heap_idx);
-	if (w->heap[0] == c)
+	if (w->heap[0] == c && !w->spinning)
 		pace_schedule(w);
 }
 
@@ -1154,29 +1168,50 @@ pace_start(struct conn *c, uint64_t now)
 }
 
 /*
- * Arm the pace timer for the earliest due connection, but no sooner than
- * a tick after the last run: what falls due within a tick is served
- * together.  The tick is the shortest of the worker's paced loads.
+ * When the pace timer should next run: for the earliest due connection,
+ * but no sooner than a tick after the last run (what falls due within a
+ * tick is served together; the tick is the shortest of the worker's paced
+ * loads).  UINT64_MAX when nothing is paced.
  */
-void
-pace_schedule(struct worker *w)
+static uint64_t
+pace_tick(const struct worker *w)
 {
 	struct wload	*wl;
-	uint64_t	 first, now, tick = UINT64_MAX;
-	struct timeval	 tv;
+	uint64_t	 tick = UINT64_MAX;
 
-	if (w->heap_n == 0) {
-		evtimer_del(w->pace);
-		return;
-	}
 	for (wl = w->wloads; wl != NULL; wl = wl->next) {
 		if (wl->rate > 0 && wl->tick_ns < tick)
 			tick = wl->tick_ns;
 	}
+	return tick == UINT64_MAX ? 0 : tick;
+}
+
+static uint64_t
+pace_next(const struct worker *w, uint64_t tick)
+{
+	uint64_t	 first;
+
+	if (w->heap_n == 0)
+		return UINT64_MAX;
 	first = w->heap[0]->next_due;
-	if (tick != UINT64_MAX && tick > 0 &&
-	    first < (w->pace_last / tick + 1) * tick)
+	if (tick > 0 && first < (w->pace_last / tick + 1) * tick)
 		first = (w->pace_last / tick + 1) * tick;
+	return first;
+}
+
+/* Arm the pace timer (pace_next); the reply loop arms it as it leaves. */
+void
+pace_schedule(struct worker *w)
+{
+	uint64_t	 first, now;
+	struct timeval	 tv;
+
+	if (w->spinning)
+		return;
+	if ((first = pace_next(w, pace_tick(w))) == UINT64_MAX) {
+		evtimer_del(w->pace);
+		return;
+	}
 	now = now_ns();
 	first = first > now ? first - now : 0;
 	tv.tv_sec = (time_t)(first / 1000000000ull);
@@ -1184,21 +1219,34 @@ pace_schedule(struct worker *w)
 	evtimer_add(w->pace, &tv);
 }
 
+/* A reply socket the reply loop found readable, if it is still the one. */
+static void
+worker_rx_one(struct conn *c, uint64_t now)
+{
+	/* An earlier event of this batch may have closed it. */
+	if (c->rx->on && c->state == CONN_UP)
+		conn_rx_ready(c, now);
+}
+
 /*
- * The one paced-traffic timer: serve every connection that is due.  A
- * connection that cannot send all it owes (its output is full, or all its
- * requests are in flight) leaves the heap, or the timer would spin; its
- * write callback or its next reply brings it back, still owing.
+ * Serve every paced connection that is due.  A connection that cannot
+ * send all it owes (its output is full, or all its requests are in
+ * flight) leaves the heap, or the timer would spin; its write callback or
+ * its next reply brings it back, still owing.
  */
 static void
-worker_pacecb(evutil_socket_t fd, short what, void *arg)
+pace_serve(struct worker *w, uint64_t now)
 {
-	struct worker	*w = arg;
 	struct conn	*c;
-	uint64_t	 now = now_ns();
 
 	w->pace_last = now;
-	w->batching = w->ring != NULL;
+	/*
+	 * Sends go to the ring when more than one is due (the root's
+	 * children say); one alone is a send() of its own.
+	 */
+	w->batching = w->ring != NULL && w->heap_n > 1 &&
+	    (w->heap[1]->next_due <= now ||
+	    (w->heap_n > 2 && w->heap[2]->next_due <= now));
 	while (w->heap_n > 0 && (c = w->heap[0])->next_due <= now) {
 		conn_catch_up(c, now);
 		conn_send_due(c, now);
@@ -1211,7 +1259,189 @@ worker_pacecb(evutil_socket_t fd, short what, void *arg)
 	}
 	worker_flush(w);
 	w->batching = false;
+}
+
+/*
+ * How long the reply loop may keep the worker from libevent: what only
+ * libevent sees (a connect completing, a bufferevent's write room, a
+ * reply_timeout sweep, a flood load's output) waits at most this long
+ * while a worker's request/response traffic keeps it busy.
+ */
+#define SPIN_SLICE_NS	2000000ull
+
+/*
+ * May the reply loop hold the worker for a slice?  Only when every load
+ * on it is paced or request/response over plain streams: a flood load, or
+ * TLS or UDP, lives on libevent's callbacks alone, and then the loop makes
+ * one pass and hands back at once.
+ */
+static bool
+worker_may_spin(const struct worker *w)
+{
+	const struct wload	*wl;
+
+	for (wl = w->wloads; wl != NULL; wl = wl->next) {
+		if (wl->tp != &transport_tcp || (wl->rate == 0 &&
+		    wl->conf->expect == EXPECT_NONE && wl->nconns > 0))
+			return false;
+	}
+	return true;
+}
+
+/* The reply loop's timer event in epfd (the wake-up's is NULL). */
+static char	timer_tag;
+
+/*
+ * Wait for the reply sockets, a command, or the moment `until` (ns).
+ * epoll_pwait2() takes the timeout to the nanosecond; a kernel before
+ * 5.11 (or valgrind before 3.21) lacks it, and then a timerfd in the set,
+ * armed for each wait, gives the same precision with one more call.
+ */
+static int
+worker_wait(struct worker *w, struct epoll_event *ev, int max,
+    uint64_t until, uint64_t now)
+{
+	struct epoll_event	 tev = { .events = EPOLLIN };
+	struct itimerspec	 its;
+	struct timespec		 ts;
+	uint64_t		 wait = until > now ? until - now : 0;
+	int			 n;
+
+	if (w->tfd == -1) {
+		ts.tv_sec = (time_t)(wait / 1000000000ull);
+		ts.tv_nsec = (long)(wait % 1000000000ull);
+		n = w->no_pwait2 ? -1 : sys_epoll_pwait2(w->epfd, ev, max, &ts);
+		if (n >= 0 || (errno != ENOSYS && !w->no_pwait2))
+			return n;
+		tev.data.ptr = &timer_tag;
+		if ((w->tfd = timerfd_create(CLOCK_MONOTONIC,
+		    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &tev) == -1)
+			fatal("the reply loop's timer");
+	}
+	if (wait == 0)
+		return sys_epoll_wait(w->epfd, ev, max, 0);
+	/*
+	 * Armed anew when the moment changes (which also clears an expiry
+	 * not read); a moment still ahead is still armed.
+	 */
+	if (until != w->tfd_at) {
+		memset(&its, 0, sizeof(its));
+		its.it_value.tv_sec = (time_t)(until / 1000000000ull);
+		its.it_value.tv_nsec = (long)(until % 1000000000ull);
+		if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its,
+		    NULL) == -1)
+			return -1;
+		w->tfd_at = until;
+	}
+	return sys_epoll_wait(w->epfd, ev, max, -1);
+}
+
+/*
+ * The reply loop.  Request/response traffic costs two wake-ups a request
+ * (its due moment and its reply); through libevent each is a whole pass of
+ * its loop (a timer deleted and added, the active queue, the changelist),
+ * several times what loadd does with the request itself.  Here the worker
+ * waits in epoll_pwait2() on its own set of reply sockets, with the next
+ * due moment as the timeout (to the nanosecond, with the thread's 1 us
+ * timer slack), serves what is due and reads what arrived, for up to a
+ * slice; then libevent has its pass.  The wake-up eventfd is in the set
+ * too: a command (a collect, a rescale, the exit) ends the slice at once.
+ */
+static void
+worker_spin(struct worker *w)
+{
+	struct epoll_event	 ev[64];
+	uint64_t		 now = now_ns(), end, next, tick;
+	bool			 done = false;
+	int			 i, n;
+
+	if (w->epfd == -1) {
+		/* Nothing reads its own replies: the timer is all there is. */
+		pace_serve(w, now);
+		pace_schedule(w);
+		return;
+	}
+	end = now + (worker_may_spin(w) ? SPIN_SLICE_NS : 0);
+	tick = pace_tick(w);	/* no rate changes while it spins */
+	w->spinning = true;
+	for (;;) {
+		if ((next = pace_next(w, tick)) <= now) {
+			pace_serve(w, now);
+			next = pace_next(w, tick);
+		}
+		if (done)
+			break;
+		n = worker_wait(w, ev, 64, next < end ? next : end, now);
+		now = now_ns();
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.ptr == NULL)
+				done = true;	/* a command: libevent's */
+			else if (ev[i].data.ptr != &timer_tag)
+				worker_rx_one(ev[i].data.ptr, now);
+		}
+		if (n < 0 && errno != EINTR)
+			break;
+		if (now >= end)
+			done = true;	/* one more look at the schedule */
+	}
+	w->spinning = false;
 	pace_schedule(w);
+}
+
+/* The pace timer, and the reply sockets seen readable by libevent. */
+static void
+worker_pacecb(evutil_socket_t fd, short what, void *arg)
+{
+	worker_spin(arg);
+}
+
+static void
+worker_rxcb(evutil_socket_t fd, short what, void *arg)
+{
+	worker_spin(arg);
+}
+
+/*
+ * A connection that reads its own replies joins the reply loop's epoll
+ * set (made with the first, with the wake-up eventfd in it, and watched
+ * by libevent as one descriptor).  Level-triggered: what one recv() left
+ * is reported again.
+ */
+int
+worker_rx_add(struct worker *w, struct conn *c)
+{
+	struct epoll_event	 ev = { .events = EPOLLIN };
+
+	if (w->epfd == -1) {
+		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+			return -1;
+		ev.data.ptr = NULL;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) == -1 ||
+		    (w->rxev = event_new(w->base, w->epfd,
+		    EV_READ | EV_PERSIST, worker_rxcb, w)) == NULL ||
+		    event_add(w->rxev, NULL) == -1) {
+			if (w->rxev != NULL)
+				event_free(w->rxev);
+			w->rxev = NULL;
+			close(w->epfd);
+			w->epfd = -1;
+			return -1;
+		}
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		return -1;
+	c->rx->on = true;
+	return 0;
+}
+
+/* Before its socket closes (the set must not outlive it). */
+void
+worker_rx_del(struct worker *w, struct conn *c)
+{
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->rx->on = false;
 }
 
 /* Overdue replies: a few sweeps per reply_timeout. */

@@ -46,6 +46,18 @@ struct worker {
 	struct wcmd_queue	 queue;
 	struct wload		*wloads;	/* this worker's loads */
 	struct event		*pace;		/* the one paced-traffic timer */
+	/*
+	 * The reply loop (worker_spin): plain-stream connections that read
+	 * their replies themselves are in this epoll set, which libevent
+	 * watches as one descriptor; -1 until the first.
+	 */
+	int			 epfd;
+	struct event		*rxev;		/* epfd is readable */
+	bool			 spinning;	/* inside worker_spin */
+	int			 tfd;		/* without epoll_pwait2(): a
+						   timerfd in epfd, or -1 */
+	uint64_t		 tfd_at;	/* ns it is armed for */
+	bool			 no_pwait2;	/* test: as if ENOSYS */
 	struct event		*trim;		/* gives memory back */
 	/*
 	 * Sockets to close once a whole pass of the loop has gone by, so
@@ -168,7 +180,7 @@ struct conn {
 
 /* How a request/response connection reads. */
 struct conn_rx {
-	struct event		*ev;		/* TCP, unix: readable (the
+	bool			 on;		/* TCP, unix: in w->epfd (the
 						   bufferevent does not read) */
 	struct frame_state	 fs;		/* the reply being parsed */
 };
@@ -287,6 +299,8 @@ struct wload {
 	size_t			 size;		/* conf->size */
 	bool			 uniform;	/* every message is size bytes */
 	bool			 self_check;	/* a connect may meet itself */
+	bool			 plain;		/* one size, no template, burst
+						   1, no messages_per_connection */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
 	size_t			*cyc_off;	/* [cyc_n + 1]: where each
@@ -333,6 +347,9 @@ conn_check_replies(struct conn *c, uint64_t now)
 void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
 void	 conn_free(struct conn *);
 void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
+void	 conn_rx_ready(struct conn *, uint64_t now); /* w->epfd: readable */
+int	 worker_rx_add(struct worker *, struct conn *);	/* 0, or -1 */
+void	 worker_rx_del(struct worker *, struct conn *);
 void	 dgram_completed(struct conn *, int res); /* a gathered datagram's */
 /* What every transport shares: state, failure and backoff, churn. */
 void	 conn_set_state(struct conn *, enum conn_state);
@@ -358,7 +375,7 @@ void	 stream_close(struct conn *);
 enum err_kind stream_error_kind(struct conn *, short what, int err);
 void	 conn_queue_write(struct conn *, struct evbuffer *, size_t len,
 	    size_t nbytes);
-uint64_t wload_gap(struct wload *);	/* ns to the next scheduled send */
+uint64_t wload_gap_poisson(struct wload *);
 uint64_t wload_msgs_in_list(const struct wload *, uint64_t);
 size_t	 wload_msgs_bytes_list(const struct wload *, size_t, uint64_t);
 
@@ -417,6 +434,15 @@ void	 pace_remove(struct conn *);
 void	 pace_schedule(struct worker *);
 uint64_t worker_random(struct worker *);
 void	 wload_skip(struct conn *, uint64_t now); /* catch_up = "drop" */
+
+/* ns to a connection's next scheduled send. */
+static inline uint64_t
+wload_gap(struct wload *wl)
+{
+	if (wl->conf->arrival == ARRIVAL_UNIFORM)
+		return wl->interval_ns;
+	return wload_gap_poisson(wl);
+}
 
 /* A connection behind its schedule skips what catch_up drops. */
 static inline void
