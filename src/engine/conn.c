@@ -618,7 +618,7 @@ rq_send(struct conn *c, struct rq_batch *b)
  * together, without asking libevent anything.  The rq_begin()/rq_take()
  * path does the same for every other load.
  */
-static void
+static inline void
 rq_plain(struct conn *c, uint64_t now, bool paced)
 {
 	struct wload		*wl = c->wl;
@@ -1241,7 +1241,8 @@ conn_reply_done(struct conn *c, uint64_t now)
 	hist_record(&wl->h[LAT_LATENCY], now - r->intended);
 	hist_record(&wl->h[LAT_SERVICE], now - r->sent);
 	CTR_ADD(wl->ctr->replies, 1);
-	c->rq_head = (c->rq_head + 1) % cap;
+	if (++c->rq_head == cap)
+		c->rq_head = 0;
 	c->rq_n--;
 	c->reply_got = 0;
 	/* churn: its last request is answered */

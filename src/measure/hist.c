@@ -25,14 +25,6 @@
 
 #include "measure/hist.h"
 
-#define HIST_HALF		(HIST_SUB_BUCKETS / 2)
-#define HIST_HALF_MAG		10	/* log2(HIST_HALF) */
-/* Leading zeros of the largest value that fits in bucket 0, 2^20 - 1. */
-#define HIST_LZ_BASE		(64 - HIST_UNIT_MAGNITUDE - HIST_HALF_MAG - 1)
-/* Bits of the values that bucket 0 holds. */
-#define HIST_SUB_MASK \
-	((uint64_t)(HIST_SUB_BUCKETS - 1) << HIST_UNIT_MAGNITUDE)
-
 /*
  * The header's constants must agree with each other and with HdrHistogram's
  * derivation of them; a wrong one fails the build here rather than writing
@@ -54,22 +46,6 @@ _Static_assert(((uint64_t)HIST_SUB_BUCKETS <<
     (HIST_BUCKETS - 2 + HIST_UNIT_MAGNITUDE)) <= HIST_HIGHEST_NS,
     "HIST_BUCKETS larger than HdrHistogram's bucket count");
 _Static_assert(HIST_COUNTS == (HIST_BUCKETS + 1) * HIST_HALF, "HIST_COUNTS");
-
-/* The index of v; v must be <= HIST_HIGHEST_NS. */
-static inline int
-hist_index_of(uint64_t v)
-{
-	int	 bucket, sub;
-
-	/* The mask makes every value below 2^20 land in bucket 0. */
-	bucket = HIST_LZ_BASE - __builtin_clzll(v | HIST_SUB_MASK);
-	sub = (int)(v >> (bucket + HIST_UNIT_MAGNITUDE));
-	/*
-	 * Buckets above 0 only use their upper half (sub >= HIST_HALF): the
-	 * lower half is the previous bucket's range at twice the precision.
-	 */
-	return ((bucket + 1) << HIST_HALF_MAG) + sub - HIST_HALF;
-}
 
 void
 hist_reset(struct hist *h)
@@ -100,33 +76,6 @@ hist_clear(struct hist *h)
 	h->max_ns = 0;
 	h->min_ns = UINT64_MAX;
 	h->sum_ns = 0;
-}
-
-void
-hist_record(struct hist *h, uint64_t ns)
-{
-	hist_record_n(h, ns, 1);
-}
-
-void
-hist_record_n(struct hist *h, uint64_t ns, uint64_t n)
-{
-	uint64_t	 v = ns;
-
-	if (n == 0)
-		return;
-	if (v > HIST_HIGHEST_NS) {
-		v = HIST_HIGHEST_NS;
-		h->clamped += n;
-	}
-	h->counts[hist_index_of(v)] += n;
-	h->total += n;
-	/* min, max and sum keep the value as measured, even if clamped. */
-	if (ns < h->min_ns)
-		h->min_ns = ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-	h->sum_ns += (double)ns * (double)n;
 }
 
 /*

@@ -34,8 +34,6 @@ struct hist {
 
 void	 hist_reset(struct hist *);	/* all of it: a new histogram */
 void	 hist_clear(struct hist *);	/* one hist_reset() made, cheaply */
-void	 hist_record(struct hist *, uint64_t ns);
-void	 hist_record_n(struct hist *, uint64_t ns, uint64_t n);
 void	 hist_add(struct hist *dst, const struct hist *src);
 /*
  * The value at percentile p (0 < p <= 100): the highest value equivalent
@@ -48,5 +46,61 @@ double	 hist_mean(const struct hist *);	/* ns; 0 when empty */
 int	 hist_index(uint64_t ns);
 uint64_t hist_lowest_equiv(int index);
 uint64_t hist_highest_equiv(int index);
+
+/*
+ * Recording is on every reply's path, so it is inline (the layout it
+ * indexes is described in hist.c).
+ */
+#define HIST_HALF		(HIST_SUB_BUCKETS / 2)
+#define HIST_HALF_MAG		10	/* log2(HIST_HALF) */
+/* Leading zeros of the largest value that fits in bucket 0, 2^20 - 1. */
+#define HIST_LZ_BASE		(64 - HIST_UNIT_MAGNITUDE - HIST_HALF_MAG - 1)
+/* Bits of the values that bucket 0 holds. */
+#define HIST_SUB_MASK \
+	((uint64_t)(HIST_SUB_BUCKETS - 1) << HIST_UNIT_MAGNITUDE)
+
+
+/* The index of v; v must be <= HIST_HIGHEST_NS. */
+static inline int
+hist_index_of(uint64_t v)
+{
+	int	 bucket, sub;
+
+	/* The mask makes every value below 2^20 land in bucket 0. */
+	bucket = HIST_LZ_BASE - __builtin_clzll(v | HIST_SUB_MASK);
+	sub = (int)(v >> (bucket + HIST_UNIT_MAGNITUDE));
+	/*
+	 * Buckets above 0 only use their upper half (sub >= HIST_HALF): the
+	 * lower half is the previous bucket's range at twice the precision.
+	 */
+	return ((bucket + 1) << HIST_HALF_MAG) + sub - HIST_HALF;
+}
+
+static inline void
+hist_record_n(struct hist *h, uint64_t ns, uint64_t n)
+{
+	uint64_t	 v = ns;
+
+	if (n == 0)
+		return;
+	if (v > HIST_HIGHEST_NS) {
+		v = HIST_HIGHEST_NS;
+		h->clamped += n;
+	}
+	h->counts[hist_index_of(v)] += n;
+	h->total += n;
+	/* min, max and sum keep the value as measured, even if clamped. */
+	if (ns < h->min_ns)
+		h->min_ns = ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->sum_ns += (double)ns * (double)n;
+}
+
+static inline void
+hist_record(struct hist *h, uint64_t ns)
+{
+	hist_record_n(h, ns, 1);
+}
 
 #endif
