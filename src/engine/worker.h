@@ -34,6 +34,7 @@ TAILQ_HEAD(wcmd_queue, wcmd);
 #define WORKER_RING_SIZE	256
 struct wload;
 TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(conn_dueq, conn);
 
 struct worker {
 	int			 id;
@@ -73,7 +74,14 @@ struct worker {
 	unsigned		 nripe;
 	unsigned		 ripe_cap;
 	struct event		*closer;
-	/* paced connections of every load, a min-heap on next_due */
+	/*
+	 * Paced connections of every load, on next_due: a queue that stays
+	 * in order by taking only a connection due no sooner than its last
+	 * (a uniform load's served connection, one interval on, almost
+	 * always is), and a min-heap for the rest (Poisson arrivals, a load
+	 * of another rate, a connection back from a full output).
+	 */
+	struct conn_dueq	 dueq;
 	struct conn		**heap;
 	unsigned		 heap_n;
 	unsigned		 heap_cap;
@@ -147,7 +155,8 @@ struct conn {
 						   it took the socket's error, so
 						   libevent's report would not
 						   say it */
-	unsigned		 heap_idx;	/* in w->heap, or HEAP_NONE */
+	unsigned		 heap_idx;	/* in w->heap, HEAP_DUEQ in
+						   w->dueq, or HEAP_NONE */
 	uint8_t			 attempts;	/* backoff exponent (<= 64); reset
 						   when a connection held >= 1 s */
 	bool			 ttfb_pending;	/* first send made, no byte yet */
@@ -162,6 +171,7 @@ struct conn {
 	uint32_t		 sq_len;	/* 0: none gathered */
 	uint32_t		 sq_rest;
 	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
+	TAILQ_ENTRY(conn)	 due_entry;	/* w->dueq */
 	/*
 	 * request/response: a ring of wl->conf->inflight requests; for a
 	 * template load, followed by its struct conn_tmpl (conn_tmpl()).
@@ -428,6 +438,7 @@ void	 wload_idle(struct wload *, struct conn *); /* move to idle list */
 void	 wload_open_pending(struct wload *);	/* open idle slots */
 void	 wload_kick(struct wload *);	/* open_pending, once, soon */
 #define HEAP_NONE	UINT32_MAX
+#define HEAP_DUEQ	(UINT32_MAX - 1)
 void	 pace_start(struct conn *, uint64_t now);	/* new phase */
 void	 pace_push(struct conn *);	/* keep its next_due */
 void	 pace_remove(struct conn *);
