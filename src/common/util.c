@@ -100,14 +100,6 @@ errlist_free(struct errlist *el)
 	el->n = el->cap = 0;
 }
 
-uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Two strings, either of which may be NULL: equal, or both NULL. */
 bool

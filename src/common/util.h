@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
@@ -46,7 +47,15 @@ void	 errlist_free(struct errlist *);
  */
 size_t	 edit_distance(const char *a, const char *b);
 bool	 str_eq_null(const char *a, const char *b);	/* NULLs equal only */
-uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
+/* CLOCK_MONOTONIC in ns; in line, as workers read it a few times a message. */
+static inline uint64_t
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 double	 now_mono(void);		/* CLOCK_MONOTONIC, seconds */
 double	 now_wall(void);		/* CLOCK_REALTIME, seconds */
 void	 now_wall_skew(double);		/* tests: now_wall() is off by this */

@@ -80,7 +80,7 @@ conn_written_varying(struct conn *c, size_t n)
 	conn_count(c, n, msgs);
 }
 
-static void
+static inline __attribute__((always_inline)) void
 conn_written(struct conn *c, size_t n)
 {
 	struct wload	*wl = c->wl;
@@ -618,7 +618,7 @@ rq_send(struct conn *c, struct rq_batch *b)
  * together, without asking libevent anything.  The rq_begin()/rq_take()
  * path does the same for every other load.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 rq_plain(struct conn *c, uint64_t now, bool paced)
 {
 	struct wload		*wl = c->wl;
@@ -1231,7 +1231,7 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A whole reply arrived for the oldest request: time it and move on. */
-static void
+static inline __attribute__((always_inline)) void
 conn_reply_done(struct conn *c, uint64_t now)
 {
 	struct wload		*wl = c->wl;

@@ -1266,7 +1266,7 @@ pace_tick(const struct worker *w)
 	return tick == UINT64_MAX ? 0 : tick;
 }
 
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 pace_next(const struct worker *w, uint64_t tick)
 {
 	const struct conn	*c = pace_first(w);
@@ -1333,12 +1333,12 @@ pace_many_due(const struct worker *w, uint64_t now)
 }
 
 /*
- * Serve every paced connection that is due.  A connection that cannot
+ * Serve every paced connection that is due; returns pace_next() after.  A connection that cannot
  * send all it owes (its output is full, or all its requests are in
  * flight) leaves the heap, or the timer would spin; its write callback or
  * its next reply brings it back, still owing.
  */
-static void
+static uint64_t
 pace_serve(struct worker *w, uint64_t now, uint64_t tick)
 {
 	struct conn	*c;
@@ -1364,6 +1364,8 @@ pace_serve(struct worker *w, uint64_t now, uint64_t tick)
 	}
 	worker_flush(w);
 	w->batching = false;
+	/* A send that failed in the flush left: the next may be later. */
+	return pace_next(w, tick);
 }
 
 /*
@@ -1471,10 +1473,8 @@ worker_spin(struct worker *w)
 	tick = pace_tick(w);	/* no rate changes while it spins */
 	w->spinning = true;
 	for (;;) {
-		if ((next = pace_next(w, tick)) <= now) {
-			pace_serve(w, now, tick);
-			next = pace_next(w, tick);
-		}
+		if ((next = pace_next(w, tick)) <= now)
+			next = pace_serve(w, now, tick);
 		if (done)
 			break;
 		n = worker_wait(w, ev, 64, next < end ? next : end, now);

@@ -94,7 +94,8 @@ hist_record_n(struct hist *h, uint64_t ns, uint64_t n)
 		h->min_ns = ns;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
-	h->sum_ns += (double)ns * (double)n;
+	/* Through int64_t: one instruction (no value is 2^63 ns). */
+	h->sum_ns += (double)(int64_t)ns * (double)(int64_t)n;
 }
 
 static inline void
