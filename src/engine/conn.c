@@ -1320,7 +1320,7 @@ conn_bad_reply(struct conn *c, const struct frame_reply *rep)
  * in the connection's state (reply_got, the framing's state).  Returns
  * false if the connection was closed (the caller must not touch it).
  */
-static bool
+static inline __attribute__((always_inline)) bool
 conn_replies(struct conn *c, const char *p, size_t n, uint64_t now)
 {
 	struct wload		*wl = c->wl;

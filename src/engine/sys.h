@@ -19,6 +19,7 @@
 
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -41,6 +42,20 @@ sys_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	    : "rcx", "r11", "memory");
 	return ret;
 }
+
+/* Four arguments or fewer: r8 and r9 are left alone. */
+static inline long
+sys_raw4(long nr, long a1, long a2, long a3, long a4)
+{
+	register long	 r10 __asm__("r10") = a4;
+	long		 ret;
+
+	__asm__ volatile ("syscall"
+	    : "=a" (ret)
+	    : "a" (nr), "D" (a1), "S" (a2), "d" (a3), "r" (r10)
+	    : "rcx", "r11", "memory");
+	return ret;
+}
 #elif defined(__aarch64__)
 static inline long
 sys_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -59,6 +74,12 @@ sys_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	    : "memory");
 	return x0;
 }
+
+static inline long
+sys_raw4(long nr, long a1, long a2, long a3, long a4)
+{
+	return sys_raw6(nr, a1, a2, a3, a4, 0, 0);
+}
 #endif
 
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -74,14 +95,31 @@ sys_call6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	}
 	return ret;
 }
+
+static inline long
+sys_call4(long nr, long a1, long a2, long a3, long a4)
+{
+	long	 ret = sys_raw4(nr, a1, a2, a3, a4);
+
+	if ((unsigned long)ret > -4096ul) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
 #else
 #define sys_call6(nr, a1, a2, a3, a4, a5, a6)				\
 	syscall((nr), (a1), (a2), (a3), (a4), (a5), (a6))
+#define sys_call4(nr, a1, a2, a3, a4)					\
+	syscall((nr), (a1), (a2), (a3), (a4))
 #endif
 
+/* Without flags, read() is recv() and takes no address arguments. */
 static inline ssize_t
 sys_recv(int fd, void *buf, size_t len, int flags)
 {
+	if (flags == 0)
+		return sys_call4(SYS_read, fd, (long)buf, (long)len, 0);
 	return sys_call6(SYS_recvfrom, fd, (long)buf, (long)len, flags, 0, 0);
 }
 
@@ -95,13 +133,19 @@ static inline int
 sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 #ifdef SYS_epoll_wait
-	return (int)sys_call6(SYS_epoll_wait, epfd, (long)ev, max, timeout,
-	    0, 0);
+	return (int)sys_call4(SYS_epoll_wait, epfd, (long)ev, max, timeout);
 #else
 	/* arm64 has no epoll_wait: epoll_pwait without a mask is the same. */
 	return (int)sys_call6(SYS_epoll_pwait, epfd, (long)ev, max, timeout,
 	    0, 0);
 #endif
+}
+
+/* The reply loop's timer, when epoll_pwait2() is missing. */
+static inline int
+sys_timerfd_settime(int fd, int flags, const struct itimerspec *its)
+{
+	return (int)sys_call4(SYS_timerfd_settime, fd, flags, (long)its, 0);
 }
 
 /* No signal mask: the kernel then ignores the size argument. */

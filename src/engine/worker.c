@@ -1374,7 +1374,7 @@ pace_serve(struct worker *w, uint64_t now, uint64_t tick)
  * reply_timeout sweep, a flood load's output) waits at most this long
  * while a worker's request/response traffic keeps it busy.
  */
-#define SPIN_SLICE_NS	2000000ull
+#define SPIN_SLICE_NS	10000000ull
 
 /*
  * May the reply loop hold the worker for a slice?  Only when every load
@@ -1433,11 +1433,12 @@ worker_wait(struct worker *w, struct epoll_event *ev, int max,
 	 * not read); a moment still ahead is still armed.
 	 */
 	if (until != w->tfd_at) {
-		memset(&its, 0, sizeof(its));
+		its.it_interval.tv_sec = 0;
+		its.it_interval.tv_nsec = 0;
 		its.it_value.tv_sec = (time_t)(until / 1000000000ull);
-		its.it_value.tv_nsec = (long)(until % 1000000000ull);
-		if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its,
-		    NULL) == -1)
+		its.it_value.tv_nsec = (long)(until -
+		    (uint64_t)its.it_value.tv_sec * 1000000000ull);
+		if (sys_timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its) == -1)
 			return -1;
 		w->tfd_at = until;
 	}
@@ -1579,10 +1580,8 @@ worker_collect(struct worker *w)
 			continue;
 		pthread_mutex_lock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
-			hist_add(&wl->shared->pend[i], &wl->h[i]);
+			hist_move(&wl->shared->pend[i], &wl->h[i]);
 		pthread_mutex_unlock(&wl->shared->hist_lock);
-		for (int i = 0; i < LAT_MAX; i++)
-			hist_clear(&wl->h[i]);
 	}
 	if (atomic_fetch_sub(&w->engine->collect_pending, 1) == 1)
 		w->engine->collected(w->engine->collected_arg);

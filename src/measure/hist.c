@@ -113,6 +113,39 @@ hist_add(struct hist *dst, const struct hist *src)
 	dst->sum_ns += src->sum_ns;
 }
 
+/*
+ * hist_add(), then hist_clear() of src, in one pass over src's range: a
+ * worker hands its interval's values on this way, once an interval for
+ * each of its histograms, and the counts are touched once, not twice.
+ * Only the counts that are not 0 are written, both sides.
+ */
+void
+hist_move(struct hist *dst, struct hist *src)
+{
+	int	 lo, hi;
+
+	if (src == dst || src->total == 0)
+		return;		/* itself: nothing moves (hist_add doubles) */
+	hist_range(src, &lo, &hi);
+	for (int i = lo; i <= hi; i++) {
+		if (src->counts[i] != 0) {
+			dst->counts[i] += src->counts[i];
+			src->counts[i] = 0;
+		}
+	}
+	dst->total += src->total;
+	dst->clamped += src->clamped;
+	if (src->min_ns < dst->min_ns)
+		dst->min_ns = src->min_ns;
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+	dst->sum_ns += src->sum_ns;
+	src->total = src->clamped = 0;
+	src->max_ns = 0;
+	src->min_ns = UINT64_MAX;
+	src->sum_ns = 0;
+}
+
 uint64_t
 hist_percentile(const struct hist *h, double p)
 {

@@ -35,6 +35,7 @@ struct hist {
 void	 hist_reset(struct hist *);	/* all of it: a new histogram */
 void	 hist_clear(struct hist *);	/* one hist_reset() made, cheaply */
 void	 hist_add(struct hist *dst, const struct hist *src);
+void	 hist_move(struct hist *dst, struct hist *src); /* add, then clear src */
 /*
  * The value at percentile p (0 < p <= 100): the highest value equivalent
  * (same bucket) to the value below which p% of the recorded values fall,

@@ -493,6 +493,37 @@ test_merge(void **state)
 	free(m);
 }
 
+/* hist_move: what hist_add() then hist_clear() leave, both sides. */
+static void
+test_move(void **state)
+{
+	struct hist	*a = hist_new(), *b = hist_new();
+	struct hist	*want_dst = hist_new(), *fresh = hist_new();
+	uint64_t	 s1 = 3, s2 = 4;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		fill_random(a, &s1, 20000);
+		hist_record_n(a, HIST_HIGHEST_NS * 2, 2);	/* clamped */
+		hist_record(a, 1);				/* lowest */
+		fill_random(b, &s2, 30000);
+		memcpy(want_dst, b, sizeof(*b));
+		hist_add(want_dst, a);
+		hist_move(b, a);
+		assert_memory_equal(b, want_dst, sizeof(*b));
+		assert_memory_equal(a, fresh, sizeof(*a));
+	}
+	/* From an empty one, and into itself: nothing changes. */
+	hist_move(b, a);
+	assert_memory_equal(b, want_dst, sizeof(*b));
+	hist_move(b, b);
+	assert_memory_equal(b, want_dst, sizeof(*b));
+	free(a);
+	free(b);
+	free(want_dst);
+	free(fresh);
+}
+
 int
 main(void)
 {
@@ -508,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_empty_and_reset),
 		cmocka_unit_test(test_record_n),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_move),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
