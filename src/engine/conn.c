@@ -1707,6 +1707,21 @@ tcp_send_due_plain(struct conn *c, uint64_t now)
 	stream_send_due(c, now, true, true);
 }
 
+/*
+ * A plain request/response load over TCP or unix: the request path
+ * without the tests for floods (its output last seen empty: rq_plain).
+ */
+static void
+tcp_send_due_rq_plain(struct conn *c, uint64_t now)
+{
+	if (c->next_due > now)
+		return;
+	if (c->outlen == 0)
+		rq_plain(c, now, true);
+	else
+		stream_send_due(c, now, true, true);
+}
+
 static void
 tls_send_due(struct conn *c, uint64_t now)
 {
@@ -1725,6 +1740,7 @@ const struct transport transport_tcp = {
 	.close = stream_close,
 	.send_due = tcp_send_due,
 	.send_due_plain = tcp_send_due_plain,
+	.send_due_rq_plain = tcp_send_due_rq_plain,
 	.fill = stream_fill,
 	.check_replies = stream_check_replies,
 	.refill = conn_refill,

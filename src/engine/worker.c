@@ -751,6 +751,9 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->plain = plain;
 	wl->send_due = plain && wl->tp->send_due_plain != NULL ?
 	    wl->tp->send_due_plain : wl->tp->send_due;
+	if (plain && wl->conf->expect != EXPECT_NONE &&
+	    wl->tp->send_due_rq_plain != NULL)
+		wl->send_due = wl->tp->send_due_rq_plain;
 	wl->next = w->wloads;
 	w->wloads = wl;
 	wload_set_rate(wl, cmd->rate);
@@ -1338,7 +1341,7 @@ pace_many_due(const struct worker *w, uint64_t now)
  * flight) leaves the heap, or the timer would spin; its write callback or
  * its next reply brings it back, still owing.
  */
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 pace_serve(struct worker *w, uint64_t now, uint64_t tick)
 {
 	struct conn	*c;
@@ -1362,7 +1365,8 @@ pace_serve(struct worker *w, uint64_t now, uint64_t tick)
 		else
 			pace_requeue(w, c);
 	}
-	worker_flush(w);
+	if (w->sq_n > 0)
+		worker_flush(w);
 	w->batching = false;
 	/* A send that failed in the flush left: the next may be later. */
 	return pace_next(w, tick);
@@ -1408,7 +1412,7 @@ static int
 worker_wait(struct worker *w, struct epoll_event *ev, int max,
     uint64_t until, uint64_t now)
 {
-	struct epoll_event	 tev = { .events = EPOLLIN };
+	struct epoll_event	 tev;
 	struct itimerspec	 its;
 	struct timespec		 ts;
 	uint64_t		 wait = until > now ? until - now : 0;
@@ -1420,6 +1424,7 @@ worker_wait(struct worker *w, struct epoll_event *ev, int max,
 		n = w->no_pwait2 ? -1 : sys_epoll_pwait2(w->epfd, ev, max, &ts);
 		if (n >= 0 || (errno != ENOSYS && !w->no_pwait2))
 			return n;
+		tev.events = EPOLLIN;
 		tev.data.ptr = &timer_tag;
 		if ((w->tfd = timerfd_create(CLOCK_MONOTONIC,
 		    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||

@@ -238,6 +238,8 @@ struct transport {
 	void		(*send_due)(struct conn *, uint64_t now); /* paced */
 	/* the same for a plain load (see wload_new), if the transport has one */
 	void		(*send_due_plain)(struct conn *, uint64_t now);
+	/* the same for a plain load with replies, if it differs */
+	void		(*send_due_rq_plain)(struct conn *, uint64_t now);
 	void		(*fill)(struct conn *);	/* flood */
 	void		(*check_replies)(struct conn *, uint64_t now);
 	/* replies freed slots (or a schedule resumes): send what may go */
