@@ -63,7 +63,7 @@ struct fh {
 	char		*buf;
 	size_t		 have, cap;
 	bool		 waiting;	/* a request is out */
-	bool		 lost;		/* was up, went down (watch) */
+	bool		 lost;		/* down during watch, or from its start */
 	bool		 said;		/* its being down was reported */
 	char		 why[600];	/* why it is down */
 	json_t		*reply;		/* the last reply (ok or not) */
@@ -1654,6 +1654,17 @@ cmd_watch(struct fx *x)
 	sa.sa_handler = fleet_sig;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A host unreachable from the start has no share we know of: it is
+	 * said, then tried again like a lost one and, back, kept idle.
+	 */
+	for (size_t i = 0; i < x->n; i++)
+		if (!fh_up(&x->hs[i])) {
+			x->hs[i].lost = true;
+			fprintf(stderr, "loadctl: watch: host %s unreachable "
+			    "from the start: %s; tried again every 3 s\n",
+			    x->hs[i].h->name, x->hs[i].why);
+		}
 	while (!fleet_interrupted) {
 		double	 t0 = now_mono();
 		size_t	 up0 = fx_up(x);

@@ -13,7 +13,8 @@
 #     its floor; `watch` renews them;
 #   - a host lost during watch: degrade keeps the other's share,
 #     rebalance gives it the whole, abort stops everything; the host, back,
-#     stays idle;
+#     stays idle; a host already gone when watch starts is said, tried
+#     again and, back, kept idle;
 #   - bad input: an unreachable host, an old daemon (protocol 1), a host
 #     that answers garbage, an ssh that hangs, load names that differ, a
 #     target above the sum of the caps, a bad fleet file.
@@ -154,15 +155,30 @@ wait_both "back to the floor" 60 0 0
 
 say "rebalance: the lost host's share goes to the other"
 out=$(fctl scale web 400 --lease 5s --wait 2>&1) || fail "scale: $out"
-timeout 120 "$LOADCTL" -F "$F" --on-loss rebalance watch >/dev/null 2>"$TMP/rb.err" &
+timeout 120 "$LOADCTL" -F "$F" --on-loss rebalance watch >"$TMP/rb.out" 2>"$TMP/rb.err" &
 W=$!
 PIDS+=($W)
-sleep 2
+# Both hosts watched (a line saying so) before one is lost: a host already
+# gone when watch connects has no share watch knows of.
+wait_for "watch has both hosts" 60 grep -q "2/2 hosts" "$TMP/rb.out"
 fleet_kill_host 2
-wait_for "host 1 takes 400" 60 src_is "$A1" 400
+t=$(( $(date +%s) + 60 ))
+until src_is "$A1" 400; do
+	[ "$(date +%s)" -le "$t" ] || fail "host 1 did not take 400:" \
+	    "$(fleet_sink_sources); watch said: $(cat "$TMP/rb.err")"
+	sleep 0.2
+done
 grep -q "web rebalanced over 1 hosts" "$TMP/rb.err" || fail "rebalance not said: $(cat "$TMP/rb.err")"
 kill "$W"; wait "$W" 2>/dev/null || true
+# A watch that starts with host 2 still gone: said, tried again, and once
+# back kept idle.
+timeout 120 "$LOADCTL" -F "$F" watch >/dev/null 2>"$TMP/late.err" &
+W=$!
+PIDS+=($W)
+wait_for "watch says h2 is gone" 60 grep -q "host h2 unreachable from the start" "$TMP/late.err"
 fleet_start_host 2
+wait_for "h2 back, kept idle" 60 grep -q "host h2 is back: kept idle" "$TMP/late.err"
+kill "$W"; wait "$W" 2>/dev/null || true
 wait_both "back to the floor" 60 0 0
 
 say "abort: a lost host stops every load"
