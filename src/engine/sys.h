@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * engine/sys.h -- the per-message system calls of a worker, made through
- * syscall().  glibc makes recv(), send() and epoll_wait() cancellation
+ * engine/sys.h -- the per-message system calls of a worker, made without
+ * glibc's wrappers.  glibc makes recv(), send() and epoll_wait() cancellation
  * points: each call enables and disables asynchronous cancellation around
  * the system call, about 70 user-space instructions, a third of what
  * loadd itself spends on a request.  No worker thread is ever cancelled

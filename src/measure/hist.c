@@ -47,6 +47,33 @@ _Static_assert(((uint64_t)HIST_SUB_BUCKETS <<
     "HIST_BUCKETS larger than HdrHistogram's bucket count");
 _Static_assert(HIST_COUNTS == (HIST_BUCKETS + 1) * HIST_HALF, "HIST_COUNTS");
 
+/*
+ * Within a histogram's range most counts are still 0 (a few hundred
+ * slots used of thousands): the loops over a range test eight counts at
+ * once and skip the block when all are 0.  A range is widened to whole
+ * blocks, which only adds slots that are 0.
+ */
+#define HIST_BLOCK	8
+_Static_assert(HIST_COUNTS % HIST_BLOCK == 0, "HIST_BLOCK");
+
+static inline int
+hist_block_first(int lo)
+{
+	return lo & ~(HIST_BLOCK - 1);
+}
+
+static inline int
+hist_block_last(int hi)
+{
+	return hi | (HIST_BLOCK - 1);
+}
+
+static inline int
+hist_block_zero(const uint64_t *p)
+{
+	return (p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7]) == 0;
+}
+
 void
 hist_reset(struct hist *h)
 {
@@ -69,8 +96,13 @@ hist_clear(struct hist *h)
 
 	if (h->total > 0) {
 		hist_range(h, &lo, &hi);
-		memset(&h->counts[lo], 0, (size_t)(hi - lo + 1) *
-		    sizeof(h->counts[0]));
+		for (int i = hist_block_first(lo); i <= hist_block_last(hi);
+		    i += HIST_BLOCK) {
+			uint64_t *p = &h->counts[i];
+
+			if (!hist_block_zero(p))
+				memset(p, 0, HIST_BLOCK * sizeof(*p));
+		}
 	}
 	h->total = h->clamped = 0;
 	h->max_ns = 0;
@@ -103,9 +135,15 @@ hist_add(struct hist *dst, const struct hist *src)
 		return;
 	hist_range(src, &lo, &hi);
 	/* Most of a range of latencies is empty: a test costs less. */
-	for (int i = lo; i <= hi; i++) {
-		if (src->counts[i] != 0)
-			dst->counts[i] += src->counts[i];
+	for (int i = hist_block_first(lo); i <= hist_block_last(hi);
+	    i += HIST_BLOCK) {
+		const uint64_t *p = &src->counts[i];
+
+		if (hist_block_zero(p))
+			continue;
+		for (int k = 0; k < HIST_BLOCK; k++)
+			if (p[k] != 0)
+				dst->counts[i + k] += p[k];
 	}
 	dst->total += src->total;
 	dst->clamped += src->clamped;
@@ -130,11 +168,17 @@ hist_move(struct hist *dst, struct hist *src)
 	if (src == dst || src->total == 0)
 		return;		/* itself: nothing moves (hist_add doubles) */
 	hist_range(src, &lo, &hi);
-	for (int i = lo; i <= hi; i++) {
-		if (src->counts[i] != 0) {
-			dst->counts[i] += src->counts[i];
-			src->counts[i] = 0;
-		}
+	for (int i = hist_block_first(lo); i <= hist_block_last(hi);
+	    i += HIST_BLOCK) {
+		uint64_t *p = &src->counts[i];
+
+		if (hist_block_zero(p))
+			continue;
+		for (int k = 0; k < HIST_BLOCK; k++)
+			if (p[k] != 0) {
+				dst->counts[i + k] += p[k];
+				p[k] = 0;
+			}
 	}
 	dst->total += src->total;
 	dst->clamped += src->clamped;

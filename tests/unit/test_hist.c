@@ -493,6 +493,55 @@ test_merge(void **state)
 	free(m);
 }
 
+/*
+ * The loops over a range go by blocks of 8 slots: values in the first and
+ * last slot of a block, alone in their block or not, at both ends of
+ * what can be recorded, are all added, moved and cleared.
+ */
+#define TOP		-2	/* the slot of HIST_HIGHEST_NS */
+#define TOP_BLOCK	-3	/* the first slot of its block */
+static void
+test_blocks(void **state)
+{
+	static const int idx[][3] = {
+		{ 0, -1, -1 }, { 7, -1, -1 }, { 8, -1, -1 }, { 9, 15, -1 },
+		{ 7, 8, TOP }, { 15, 16, 23 }, { TOP_BLOCK, TOP, -1 },
+		{ 1000, 1007, 1009 },
+	};
+	struct hist	*a = hist_new(), *b = hist_new(), *fresh = hist_new();
+
+	int		 top = hist_index(HIST_HIGHEST_NS), at[3];
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(idx) / sizeof(idx[0]); t++) {
+		for (int k = 0; k < 3; k++) {
+			at[k] = idx[t][k] == TOP ? top : idx[t][k] ==
+			    TOP_BLOCK ? top & ~7 : idx[t][k];
+			if (at[k] < 0)
+				continue;
+			hist_record_n(a, hist_lowest_equiv(at[k]),
+			    (uint64_t)k + 1);
+		}
+		for (int k = 0; k < 3; k++)
+			if (at[k] >= 0)
+				assert_int_equal(a->counts[at[k]], k + 1);
+		hist_add(b, a);
+		assert_memory_equal(b, a, sizeof(*a));
+		hist_clear(b);
+		assert_memory_equal(b, fresh, sizeof(*b));
+		hist_move(b, a);
+		assert_memory_equal(a, fresh, sizeof(*a));
+		for (int k = 0; k < 3; k++)
+			if (at[k] >= 0)
+				assert_int_equal(b->counts[at[k]], k + 1);
+		hist_clear(b);
+		assert_memory_equal(b, fresh, sizeof(*b));
+	}
+	free(a);
+	free(b);
+	free(fresh);
+}
+
 /* hist_move: what hist_add() then hist_clear() leave, both sides. */
 static void
 test_move(void **state)
@@ -540,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_record_n),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
