@@ -906,12 +906,14 @@ load_interval(struct load *l, double dt)
 		/* Swap the workers' accumulation for a clean one. */
 		load_shared_take(l->sh, &l->ival);
 		for (int i = 0; i < LAT_MAX; i++) {
-			hist_add(&l->epoch_h[i], &l->ival[i]);
-			hist_add(&l->run[i], &l->ival[i]);
-		}
-		if (l->run_lat != NULL && l->run_start != 0) {
-			hist_add(&l->run_lat[0], &l->ival[LAT_LATENCY]);
-			hist_add(&l->run_lat[1], &l->ival[LAT_SERVICE]);
+			struct hist	*to[3] = { &l->epoch_h[i], &l->run[i] };
+			int		 n = 2;
+
+			/* The run's own latency and service time too. */
+			if (l->run_lat != NULL && l->run_start != 0 &&
+			    (i == LAT_LATENCY || i == LAT_SERVICE))
+				to[n++] = &l->run_lat[i == LAT_LATENCY ? 0 : 1];
+			hist_add_n(to, n, &l->ival[i]);
 		}
 	}
 	objectives_interval(l, &s, &prev, t1 - dt, t1);

@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "engine/sys.h"
 #include "engine/worker.h"
+#include "engine/rq.h"
 
 /* Template loads: output space reserved at a time, and send()'s buffer. */
 #define TMPL_CHUNK	(64 * 1024)
@@ -40,27 +41,13 @@ static void	conn_retrycb(evutil_socket_t, short, void *);
 static void	conn_lifecb(evutil_socket_t, short, void *);
 static void	conn_open_failed(struct conn *, enum err_kind);
 
-/* n more bytes went to the kernel, which makes msgs whole messages. */
-static inline void
-conn_count(struct conn *c, size_t n, uint64_t msgs)
-{
-	struct wload	*wl = c->wl;
-
-	CTR_ADD(wl->ctr->bytes_sent, n);
-	CTR_ADD(wl->ctr->messages_sent, msgs - c->msgs);
-	c->msgs = msgs;
-	/* churn: the last message is out (UINT64_MAX: never) */
-	if (msgs >= wl->msg_limit)
-		conn_retire_soon(c);
-}
-
 /*
  * conn_written() when messages vary in length: a list's are counted by
  * its cycle, a template load's by their lengths, oldest first, taken off
  * as c->written passes them.  Out of line (and reached by a tail call),
  * so that the one-length path stays a division with nothing to save.
  */
-static __attribute__((noinline)) void
+__attribute__((noinline)) void
 conn_written_varying(struct conn *c, size_t n)
 {
 	struct conn_tmpl	*tx;
@@ -78,19 +65,6 @@ conn_written_varying(struct conn *c, size_t n)
 		msgs++;
 	}
 	conn_count(c, n, msgs);
-}
-
-static inline __attribute__((always_inline)) void
-conn_written(struct conn *c, size_t n)
-{
-	struct wload	*wl = c->wl;
-
-	c->written += n;
-	if (!wl->uniform) {
-		conn_written_varying(c, n);
-		return;
-	}
-	conn_count(c, n, c->written / wl->size);
 }
 
 /* conn_quota() of a template load: its queue of lengths must not fill. */
@@ -234,22 +208,6 @@ conn_gather(struct conn *c, size_t nbytes)
 }
 
 /*
- * A direct send failed.  The kernel hands a socket's pending error (a
- * connection it aborted: ETIMEDOUT, ECONNRESET) to the first call that
- * asks, and then forgets it: libevent, writing or reading next, would see
- * EPIPE or an end of file and count a timeout as a reset or a close.  So
- * the error is kept for the event callback.
- */
-static void
-conn_send_failed(struct conn *c, int err)
-{
-	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
-	    c->send_err != 0)
-		return;
-	c->send_err = (uint8_t)(err > 0 && err < 256 ? err : EIO);
-}
-
-/*
  * A gathered send's result: count what the kernel took and queue the rest
  * by reference; a failure is kept (conn_send_failed) and reported by
  * libevent's own write or read, through the event callback.
@@ -284,7 +242,7 @@ conn_sent(struct conn *c, int res)
  * (conn_send_failed) for the event callback that libevent's own write or
  * read calls next.
  */
-static void
+void
 conn_write(struct conn *c, struct evbuffer *out, size_t len, size_t nbytes)
 {
 	struct wload	*wl = c->wl;
@@ -609,66 +567,6 @@ rq_send(struct conn *c, struct rq_batch *b)
 		return;
 	c->wl->tp->write(c, b->out, b->len, b->bytes);
 	b->bytes = 0;
-}
-
-/*
- * The plain request path (a plain load over plain TCP or unix, whose
- * output was last seen empty): book every request that may go, as many as
- * the in-flight limit leaves, each due by now if paced, and write them
- * together, without asking libevent anything.  The rq_begin()/rq_take()
- * path does the same for every other load.
- */
-static inline __attribute__((always_inline)) void
-rq_plain(struct conn *c, uint64_t now, bool paced)
-{
-	struct wload		*wl = c->wl;
-	unsigned		 cap = (unsigned)wl->conf->inflight, i, k = 0;
-	size_t			 at = c->pos, bytes;
-	ssize_t			 sent = 0;
-	struct request_slot	*r;
-
-	i = c->rq_head + c->rq_n;
-	if (i >= cap)
-		i -= cap;
-	while (c->rq_n < cap && (!paced || c->next_due <= now)) {
-		r = &c->rq[i];
-		r->intended = paced ? c->next_due : now;
-		r->sent = now;
-		r->off = at;
-		if ((at += wl->size) >= wl->payload_len)
-			at -= wl->payload_len;
-		if (++i == cap)
-			i = 0;
-		c->rq_n++;
-		k++;
-		if (paced)
-			c->next_due += wload_gap(wl);
-	}
-	if (k == 0)
-		return;
-	if (c->first_send == 0) {
-		c->first_send = now;
-		c->ttfb_pending = true;
-	}
-	bytes = (size_t)k * wl->size;
-	/* The usual case: one request, straight to the kernel. */
-	if (c->sq_len == 0 && !wl->w->batching &&
-	    c->pos + bytes <= wl->payload_len &&
-	    (sent = sys_send(c->fd, wl->payload + c->pos, bytes,
-	    MSG_DONTWAIT | MSG_NOSIGNAL)) == (ssize_t)bytes) {
-		conn_written(c, bytes);
-		if ((c->pos += bytes) == wl->payload_len)
-			c->pos = 0;
-		return;
-	}
-	if (sent < 0) {
-		conn_send_failed(c, errno);
-		sent = 0;
-	} else if (sent > 0) {
-		conn_written(c, (size_t)sent);
-		c->pos += (size_t)sent;	/* short of the ring's end */
-	}
-	conn_write(c, NULL, 0, bytes - (size_t)sent);
 }
 
 /*
@@ -1302,7 +1200,7 @@ conn_server_close(struct conn *c)
 }
 
 /* A reply the framing cannot parse: logged (rate-limited) and reset. */
-static void
+static __attribute__((cold)) void
 conn_bad_reply(struct conn *c, const struct frame_reply *rep)
 {
 	struct wload	*wl = c->wl;
@@ -1492,7 +1390,7 @@ conn_readcb(struct bufferevent *bev, void *arg)
 }
 
 /* An established connection is lost: the peer, or the network. */
-static void
+static __attribute__((cold)) void
 conn_lost(struct conn *c, enum err_kind kind)
 {
 	struct wload	*wl = c->wl;

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/mem.h"
+#include "engine/rq.h"
 #include "engine/sys.h"
 #include "engine/worker.h"
 
@@ -752,8 +753,10 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	wl->send_due = plain && wl->tp->send_due_plain != NULL ?
 	    wl->tp->send_due_plain : wl->tp->send_due;
 	if (plain && wl->conf->expect != EXPECT_NONE &&
-	    wl->tp->send_due_rq_plain != NULL)
+	    wl->tp->send_due_rq_plain != NULL) {
 		wl->send_due = wl->tp->send_due_rq_plain;
+		wl->rq_plain = true;
+	}
 	wl->next = w->wloads;
 	w->wloads = wl;
 	wload_set_rate(wl, cmd->rate);
@@ -1357,7 +1360,11 @@ pace_serve(struct worker *w, uint64_t now, uint64_t tick)
 	w->batching = w->ring != NULL && tick > 0 && pace_many_due(w, now);
 	while ((c = pace_first(w)) != NULL && c->next_due <= now) {
 		conn_catch_up(c, now);
-		conn_send_due(c, now);
+		/* send_due of a plain request/response load, in line */
+		if (c->wl->rq_plain && c->outlen == 0)
+			rq_plain(c, now, true);
+		else
+			conn_send_due(c, now);
 		if (c->heap_idx == HEAP_NONE)
 			continue;	/* it failed and left */
 		if (c->next_due <= now)

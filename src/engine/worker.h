@@ -313,6 +313,8 @@ struct wload {
 	bool			 self_check;	/* a connect may meet itself */
 	bool			 plain;		/* one size, no template, burst
 						   1, no messages_per_connection */
+	bool			 rq_plain;	/* plain, with replies, over
+						   TCP or unix: rq_plain() */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
 	size_t			*cyc_off;	/* [cyc_n + 1]: where each
@@ -366,11 +368,13 @@ void	 dgram_completed(struct conn *, int res); /* a gathered datagram's */
 /* What every transport shares: state, failure and backoff, churn. */
 void	 conn_set_state(struct conn *, enum conn_state);
 void	 conn_fail(struct conn *, enum err_kind);
-void	 conn_reset(struct conn *, enum err_kind); /* our verdict */
+void	 conn_reset(struct conn *, enum err_kind) /* our verdict */
+	    __attribute__((cold));
 void	 conn_up(struct conn *, uint64_t now);	/* ready: start traffic */
 void	 conn_recycle(struct conn *);	/* churn: close and open again */
 void	 conn_prepare(struct conn *);	/* a new socket's tallies */
-void	 conn_retire_soon(struct conn *); /* churn: its last is out */
+void	 conn_retire_soon(struct conn *) /* churn: its last is out */
+	    __attribute__((cold));
 int	 conn_bind(struct conn *, int fd); /* to the next source */
 struct payload_vars;
 void	 conn_tmpl_vars(struct conn *, struct payload_vars *);
@@ -387,7 +391,8 @@ void	 stream_close(struct conn *);
 enum err_kind stream_error_kind(struct conn *, short what, int err);
 void	 conn_queue_write(struct conn *, struct evbuffer *, size_t len,
 	    size_t nbytes);
-uint64_t wload_gap_poisson(struct wload *);
+/* Out of the way of the paced paths, which a uniform load takes. */
+uint64_t wload_gap_poisson(struct wload *) __attribute__((cold));
 uint64_t wload_msgs_in_list(const struct wload *, uint64_t);
 size_t	 wload_msgs_bytes_list(const struct wload *, size_t, uint64_t);
 

@@ -126,39 +126,62 @@ hist_range(const struct hist *h, int *lo, int *hi)
 	*hi = hist_index_of(max);
 }
 
+/*
+ * src into each of dst[0..n-1], in one pass over src: the main thread adds
+ * an interval into the epoch's, the load's and the run's histograms.  A
+ * block with a count is added whole (its 0s add nothing), which the
+ * compiler does a vector at a time.  src may be dst[0] only when n is 1.
+ */
 void
-hist_add(struct hist *dst, const struct hist *src)
+hist_add_n(struct hist *const *dst, int n, const struct hist *src)
 {
 	int	 lo, hi;
 
 	if (src->total == 0)
 		return;
 	hist_range(src, &lo, &hi);
-	/* Most of a range of latencies is empty: a test costs less. */
 	for (int i = hist_block_first(lo); i <= hist_block_last(hi);
 	    i += HIST_BLOCK) {
 		const uint64_t *p = &src->counts[i];
 
 		if (hist_block_zero(p))
 			continue;
-		for (int k = 0; k < HIST_BLOCK; k++)
-			if (p[k] != 0)
-				dst->counts[i + k] += p[k];
+		for (int d = 0; d < n; d++) {
+			uint64_t *q = &dst[d]->counts[i];
+
+			for (int k = 0; k < HIST_BLOCK; k++)
+				q[k] += p[k];
+		}
 	}
-	dst->total += src->total;
-	dst->clamped += src->clamped;
-	if (src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-	if (src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	dst->sum_ns += src->sum_ns;
+	/* Read first: src may be dst[0] (added to itself, it doubles). */
+	{
+		uint64_t	 total = src->total, clamped = src->clamped;
+		uint64_t	 min_ns = src->min_ns, max_ns = src->max_ns;
+		double		 sum_ns = src->sum_ns;
+
+		for (int d = 0; d < n; d++) {
+			dst[d]->total += total;
+			dst[d]->clamped += clamped;
+			if (min_ns < dst[d]->min_ns)
+				dst[d]->min_ns = min_ns;
+			if (max_ns > dst[d]->max_ns)
+				dst[d]->max_ns = max_ns;
+			dst[d]->sum_ns += sum_ns;
+		}
+	}
+}
+
+void
+hist_add(struct hist *dst, const struct hist *src)
+{
+	hist_add_n(&dst, 1, src);
 }
 
 /*
  * hist_add(), then hist_clear() of src, in one pass over src's range: a
  * worker hands its interval's values on this way, once an interval for
  * each of its histograms, and the counts are touched once, not twice.
- * Only the counts that are not 0 are written, both sides.
+ * Only the blocks with a count in them are written, both sides.
  */
 void
 hist_move(struct hist *dst, struct hist *src)
@@ -174,11 +197,10 @@ hist_move(struct hist *dst, struct hist *src)
 
 		if (hist_block_zero(p))
 			continue;
-		for (int k = 0; k < HIST_BLOCK; k++)
-			if (p[k] != 0) {
-				dst->counts[i + k] += p[k];
-				p[k] = 0;
-			}
+		for (int k = 0; k < HIST_BLOCK; k++) {
+			dst->counts[i + k] += p[k];
+			p[k] = 0;
+		}
 	}
 	dst->total += src->total;
 	dst->clamped += src->clamped;

@@ -35,6 +35,8 @@ struct hist {
 void	 hist_reset(struct hist *);	/* all of it: a new histogram */
 void	 hist_clear(struct hist *);	/* one hist_reset() made, cheaply */
 void	 hist_add(struct hist *dst, const struct hist *src);
+/* src into each of dst[0..n-1], in one pass (src is dst[0] only if n is 1) */
+void	 hist_add_n(struct hist *const *dst, int n, const struct hist *src);
 void	 hist_move(struct hist *dst, struct hist *src); /* add, then clear src */
 /*
  * The value at percentile p (0 < p <= 100): the highest value equivalent

@@ -542,6 +542,32 @@ test_blocks(void **state)
 	free(fresh);
 }
 
+/* hist_add_n: what hist_add() into each leaves, each holding its own. */
+static void
+test_add_n(void **state)
+{
+	struct hist	*src = hist_new(), *d[3], *want[3];
+	uint64_t	 s0 = 5, s[3] = { 6, 7, 8 };
+
+	(void)state;
+	fill_random(src, &s0, 40000);
+	for (int i = 0; i < 3; i++) {
+		d[i] = hist_new();
+		want[i] = hist_new();
+		if (i > 0)	/* d[0] starts empty */
+			fill_random(d[i], &s[i], 10000 * i);
+		memcpy(want[i], d[i], sizeof(*d[i]));
+		hist_add(want[i], src);
+	}
+	hist_add_n(d, 3, src);
+	for (int i = 0; i < 3; i++) {
+		assert_memory_equal(d[i], want[i], sizeof(*d[i]));
+		free(d[i]);
+		free(want[i]);
+	}
+	free(src);
+}
+
 /* hist_move: what hist_add() then hist_clear() leave, both sides. */
 static void
 test_move(void **state)
@@ -589,6 +615,7 @@ main(void)
 		cmocka_unit_test(test_record_n),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_add_n),
 		cmocka_unit_test(test_blocks),
 	};
 
