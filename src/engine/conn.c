@@ -1128,31 +1128,11 @@ conn_retrycb(evutil_socket_t fd, short what, void *arg)
 	wload_open_pending(c->wl);
 }
 
-/* A whole reply arrived for the oldest request: time it and move on. */
-static inline __attribute__((always_inline)) void
-conn_reply_done(struct conn *c, uint64_t now)
-{
-	struct wload		*wl = c->wl;
-	unsigned		 cap = (unsigned)wl->conf->inflight;
-	struct request_slot	*r = &c->rq[c->rq_head];
-
-	hist_record(&wl->h[LAT_LATENCY], now - r->intended);
-	hist_record(&wl->h[LAT_SERVICE], now - r->sent);
-	CTR_ADD(wl->ctr->replies, 1);
-	if (++c->rq_head == cap)
-		c->rq_head = 0;
-	c->rq_n--;
-	c->reply_got = 0;
-	/* churn: its last request is answered */
-	if (c->rq_n == 0 && c->msgs >= wl->msg_limit)
-		conn_retire_soon(c);
-}
-
 /*
  * What a framing said of a whole reply: HTTP status classes and the
  * status asked for, RESP errors.
  */
-static void
+void
 conn_reply_info(struct conn *c, const struct frame_reply *rep)
 {
 	struct wload		*wl = c->wl;
@@ -1186,7 +1166,7 @@ conn_reply_info(struct conn *c, const struct frame_reply *rep)
  * keeps its schedule; requests pipelined behind the last reply were never
  * answered (the server said it would not), and count as unanswered.
  */
-static void
+void
 conn_server_close(struct conn *c)
 {
 	struct wload	*wl = c->wl;
@@ -1200,7 +1180,7 @@ conn_server_close(struct conn *c)
 }
 
 /* A reply the framing cannot parse: logged (rate-limited) and reset. */
-static __attribute__((cold)) void
+void
 conn_bad_reply(struct conn *c, const struct frame_reply *rep)
 {
 	struct wload	*wl = c->wl;
@@ -1210,77 +1190,6 @@ conn_bad_reply(struct conn *c, const struct frame_reply *rep)
 		    frame_err_name(rep->err), rep->why);
 	conn_reset(c, rep->err == FRAME_TOO_LARGE ? ERR_REPLY_TOO_LARGE :
 	    ERR_BAD_REPLY);
-}
-
-/*
- * Replies in a piece of the input, parsed in place: counted, checked and
- * timed without a copy; a reply cut by the end of the piece is carried
- * in the connection's state (reply_got, the framing's state).  Returns
- * false if the connection was closed (the caller must not touch it).
- */
-static inline __attribute__((always_inline)) bool
-conn_replies(struct conn *c, const char *p, size_t n, uint64_t now)
-{
-	struct wload		*wl = c->wl;
-	const struct load_conf	*lc = wl->conf;
-	const char		*ref;
-	size_t			 total, take;
-	struct frame_reply	 rep;
-	enum frame_rc		 rc;
-
-	CTR_ADD(wl->ctr->bytes_received, n);
-	while (n > 0) {
-		if (c->rq_n == 0) {
-			/* Bytes nobody asked for: the stream is out of step. */
-			conn_reset(c, ERR_UNSOLICITED);
-			return false;
-		}
-		if (lc->expect != EXPECT_ECHO && lc->expect != EXPECT_MATCH) {
-			take = frame_feed(&wl->fr, &c->rx->fs, p, n, &rc, &rep);
-			p += take;
-			n -= take;
-			if (rc == FRAME_MORE) {
-				c->reply_got += take;
-				return true;
-			}
-			if (rc == FRAME_ERROR) {
-				conn_bad_reply(c, &rep);
-				return false;
-			}
-			conn_reply_info(c, &rep);
-			conn_reply_done(c, now);
-			if (rep.close) {
-				conn_server_close(c);
-				return false;
-			}
-			continue;
-		}
-		if (lc->expect == EXPECT_MATCH) {
-			ref = lc->expect_bytes;
-			total = lc->expect_len;
-		} else if (wl->tmpl != NULL) {
-			/* The request as it was expanded. */
-			ref = conn_tmpl(c)->echo + (size_t)c->rq_head * wl->size;
-			total = c->rq[c->rq_head].off;
-		} else {
-			/* Its own message, whatever its length. */
-			ref = wl->payload + c->rq[c->rq_head].off;
-			total = wload_msgs_bytes(wl, c->rq[c->rq_head].off, 1);
-		}
-		take = total - c->reply_got;
-		if (take > n)
-			take = n;
-		if (memcmp(p, ref + c->reply_got, take) != 0) {
-			conn_reset(c, ERR_MISMATCH);
-			return false;
-		}
-		p += take;
-		n -= take;
-		c->reply_got += take;
-		if (c->reply_got == total)
-			conn_reply_done(c, now);
-	}
-	return true;
 }
 
 /*
@@ -1340,16 +1249,6 @@ stream_check_replies(struct conn *c, uint64_t now)
 		conn_refill(c, now);
 }
 
-/* The first byte of the first reply: time to first byte. */
-static inline void
-conn_ttfb(struct conn *c, uint64_t now)
-{
-	if (c->ttfb_pending) {
-		hist_record(&c->wl->h[LAT_TTFB], now - c->first_send);
-		c->ttfb_pending = false;
-	}
-}
-
 /*
  * Through the bufferevent (TLS, which decrypts into it; or no reply
  * expected): its input is parsed where it lies, a contiguous piece at a
@@ -1403,31 +1302,11 @@ conn_lost(struct conn *c, enum err_kind kind)
 	conn_fail(c, kind);
 }
 
-/*
- * Plain streams (TCP, unix) that expect replies read them themselves:
- * one recv() a wake-up into the worker's buffer, parsed in place, with no
- * evbuffer chain, copy or callback of libevent's in between.  The
- * bufferevent still connects and writes.  The worker's reply loop calls
- * this when the socket is readable, with the time epoll returned (the
- * moment the reply was seen: it was in the socket by then).
- */
+/* conn_rx_ready()'s recv() returned n <= 0 (errno err): lost, or not yet. */
 void
-conn_rx_ready(struct conn *c, uint64_t now)
+conn_rx_failed(struct conn *c, ssize_t n, int err)
 {
-	struct worker	*w = c->wl->w;
-	ssize_t		 n;
-
-	n = sys_recv(c->fd, w->rbuf, IN_MAX_READ, 0);
-	if (n > 0) {
-		conn_ttfb(c, now);
-		/* A paced connection on the timer has nothing to refill. */
-		if (conn_replies(c, w->rbuf, (size_t)n, now) &&
-		    (c->wl->rate == 0 || c->heap_idx == HEAP_NONE))
-			conn_refill(c, now);
-		return;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
+	if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
 		return;
 	if (c->send_err != 0)
 		conn_lost(c, err_kind_from_errno(c->send_err));
@@ -1436,7 +1315,7 @@ conn_rx_ready(struct conn *c, uint64_t now)
 		conn_lost(c, c->rq_n > 0 && c->reply_got > 0 ?
 		    ERR_SHORT_REPLY : ERR_CLOSED);
 	else
-		conn_lost(c, err_kind_from_errno(errno));
+		conn_lost(c, err_kind_from_errno(err));
 }
 
 /* The output fell to the low watermark (or emptied). */

@@ -361,7 +361,6 @@ conn_check_replies(struct conn *c, uint64_t now)
 void	 conn_close(struct conn *);	/* frees the socket, keeps the slot */
 void	 conn_free(struct conn *);
 void	 conn_sent(struct conn *, int res);	/* a gathered send's result */
-void	 conn_rx_ready(struct conn *, uint64_t now); /* w->epfd: readable */
 int	 worker_rx_add(struct worker *, struct conn *);	/* 0, or -1 */
 void	 worker_rx_del(struct worker *, struct conn *);
 void	 dgram_completed(struct conn *, int res); /* a gathered datagram's */
