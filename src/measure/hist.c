@@ -60,10 +60,11 @@ _Static_assert(HIST_COUNTS % HIST_BLOCK == 0, "HIST_BLOCK");
  * A block is 64 bytes: two AVX2 vectors where the machine has them, four
  * SSE2 ones where not (the loader picks, once).  GCC only: clang 14 names
  * the chooser apart, so callers in other files would have to see the
- * attribute too.
+ * attribute too.  Not under ThreadSanitizer, whose instrumented chooser
+ * runs before its runtime is up (at relocation) and crashes.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    defined(__has_attribute)
+    !defined(__SANITIZE_THREAD__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define HIST_VECTOR	__attribute__((target_clones("avx2", "default")))
 #endif
