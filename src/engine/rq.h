@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/sys.h"
 #include "engine/worker.h"
@@ -239,8 +240,12 @@ conn_ttfb(struct conn *c, uint64_t now)
 }
 
 /*
- * A reply socket is readable (the reply loop): one recv() into the
- * worker's buffer, the replies parsed in place, the refill.
+ * Plain streams (TCP, unix) that expect replies read them themselves:
+ * one recv() a wake-up into the worker's buffer, parsed in place, with no
+ * evbuffer chain, copy or callback of libevent's in between.  The
+ * bufferevent still connects and writes.  The worker's reply loop calls
+ * this when the socket is readable, with the time epoll returned (the
+ * moment the reply was seen: it was in the socket by then).
  */
 static inline __attribute__((always_inline)) void
 conn_rx_ready(struct conn *c, uint64_t now)

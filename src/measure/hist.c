@@ -144,18 +144,21 @@ hist_range(const struct hist *h, int *lo, int *hi)
 }
 
 /*
- * src into each of dst[0..n-1], in one pass over src: the main thread adds
- * an interval into the epoch's, the load's and the run's histograms.  A
- * block with a count is added whole (its 0s add nothing), which the
- * compiler does a vector at a time.  src may be dst[0] only when n is 1.
+ * The counts of src into each of dst[0..n-1], in one pass over src; with
+ * empty (src's own counts), each block is emptied once read.  A block
+ * with a count is added whole (its 0s add nothing), which the compiler
+ * does a vector at a time.  Then the totals, extremes and sum, read
+ * first: src may be dst[0] (added to itself, it doubles).
  */
-HIST_VECTOR void
-hist_add_n(struct hist *const *dst, int n, const struct hist *src)
+static inline __attribute__((always_inline)) void
+hist_merge(struct hist *const *dst, int n, const struct hist *src,
+    uint64_t *empty)
 {
-	int	 lo, hi;
+	uint64_t	 total = src->total, clamped = src->clamped;
+	uint64_t	 min_ns = src->min_ns, max_ns = src->max_ns;
+	double		 sum_ns = src->sum_ns;
+	int		 lo, hi;
 
-	if (src->total == 0)
-		return;
 	hist_range(src, &lo, &hi);
 	for (int i = hist_block_first(lo); i <= hist_block_last(hi);
 	    i += HIST_BLOCK) {
@@ -171,23 +174,30 @@ hist_add_n(struct hist *const *dst, int n, const struct hist *src)
 			for (int k = 0; k < HIST_BLOCK; k++)
 				q[k] += b[k];
 		}
+		if (empty != NULL)
+			memset(&empty[i], 0, sizeof(b));
 	}
-	/* Read first: src may be dst[0] (added to itself, it doubles). */
-	{
-		uint64_t	 total = src->total, clamped = src->clamped;
-		uint64_t	 min_ns = src->min_ns, max_ns = src->max_ns;
-		double		 sum_ns = src->sum_ns;
+	for (int d = 0; d < n; d++) {
+		dst[d]->total += total;
+		dst[d]->clamped += clamped;
+		if (min_ns < dst[d]->min_ns)
+			dst[d]->min_ns = min_ns;
+		if (max_ns > dst[d]->max_ns)
+			dst[d]->max_ns = max_ns;
+		dst[d]->sum_ns += sum_ns;
+	}
+}
 
-		for (int d = 0; d < n; d++) {
-			dst[d]->total += total;
-			dst[d]->clamped += clamped;
-			if (min_ns < dst[d]->min_ns)
-				dst[d]->min_ns = min_ns;
-			if (max_ns > dst[d]->max_ns)
-				dst[d]->max_ns = max_ns;
-			dst[d]->sum_ns += sum_ns;
-		}
-	}
+/*
+ * src into each of dst[0..n-1], in one pass over src: the main thread adds
+ * an interval into the epoch's, the load's and the run's histograms.  src
+ * may be dst[0] only when n is 1.
+ */
+HIST_VECTOR void
+hist_add_n(struct hist *const *dst, int n, const struct hist *src)
+{
+	if (src->total > 0)
+		hist_merge(dst, n, src, NULL);
 }
 
 void
@@ -205,29 +215,9 @@ hist_add(struct hist *dst, const struct hist *src)
 HIST_VECTOR void
 hist_move(struct hist *dst, struct hist *src)
 {
-	int	 lo, hi;
-
 	if (src == dst || src->total == 0)
 		return;		/* itself: nothing moves (hist_add doubles) */
-	hist_range(src, &lo, &hi);
-	for (int i = hist_block_first(lo); i <= hist_block_last(hi);
-	    i += HIST_BLOCK) {
-		uint64_t	 b[HIST_BLOCK], *q = &dst->counts[i];
-
-		if (hist_block_zero(&src->counts[i]))
-			continue;
-		memcpy(b, &src->counts[i], sizeof(b));
-		for (int k = 0; k < HIST_BLOCK; k++)
-			q[k] += b[k];
-		memset(&src->counts[i], 0, sizeof(b));
-	}
-	dst->total += src->total;
-	dst->clamped += src->clamped;
-	if (src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-	if (src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	dst->sum_ns += src->sum_ns;
+	hist_merge(&dst, 1, src, src->counts);
 	src->total = src->clamped = 0;
 	src->max_ns = 0;
 	src->min_ns = UINT64_MAX;
