@@ -181,7 +181,12 @@ conn_replies(struct conn *c, const char *p, size_t n, uint64_t now)
 			conn_reset(c, ERR_UNSOLICITED);
 			return false;
 		}
-		if (lc->expect != EXPECT_ECHO && lc->expect != EXPECT_MATCH) {
+		if (wl->echo_plain) {
+			/* The usual echo: one test, not the four below. */
+			ref = wl->payload + c->rq[c->rq_head].off;
+			total = wl->size;
+		} else if (lc->expect != EXPECT_ECHO &&
+		    lc->expect != EXPECT_MATCH) {
 			take = frame_feed(&wl->fr, &c->rx->fs, p, n, &rc, &rep);
 			p += take;
 			n -= take;
@@ -200,8 +205,7 @@ conn_replies(struct conn *c, const char *p, size_t n, uint64_t now)
 				return false;
 			}
 			continue;
-		}
-		if (lc->expect == EXPECT_MATCH) {
+		} else if (lc->expect == EXPECT_MATCH) {
 			ref = lc->expect_bytes;
 			total = lc->expect_len;
 		} else if (wl->tmpl != NULL) {

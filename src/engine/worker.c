@@ -256,7 +256,7 @@ worker_start(struct worker *w, struct engine *e, int id, bool io_uring)
 		w->stall_s = (unsigned)strtoul(fail, NULL, 10);
 	w->rng = 0x9E3779B97F4A7C15ull ^ (now_ns() + (uint64_t)id * 7919);
 	TAILQ_INIT(&w->queue);
-	TAILQ_INIT(&w->dueq);
+	w->dueq = NULL;
 	pthread_mutex_init(&w->lock, NULL);
 	/*
 	 * Precise timers (timerfd, not epoll's milliseconds): open-loop
@@ -757,6 +757,8 @@ wload_new(struct worker *w, struct wcmd *cmd)
 		wl->send_due = wl->tp->send_due_rq_plain;
 		wl->rq_plain = true;
 	}
+	wl->echo_plain = wl->conf->expect == EXPECT_ECHO && wl->uniform &&
+	    wl->tmpl == NULL;
 	wl->next = w->wloads;
 	w->wloads = wl;
 	wload_set_rate(wl, cmd->rate);
@@ -1155,20 +1157,54 @@ heap_insert(struct worker *w, struct conn *c)
 	heap_up(w, c->heap_idx);
 }
 
+/*
+ * The due queue is a ring (due_next, due_prev) and w->dueq its earliest
+ * connection, so that the last is the earliest's due_prev, and the usual
+ * move, the served earliest to the end, is one step of w->dueq.
+ */
+static inline void
+dueq_append(struct worker *w, struct conn *c)
+{
+	struct conn	*first = w->dueq;
+
+	if (first == NULL) {
+		c->due_next = c->due_prev = c;
+		w->dueq = c;
+	} else {
+		c->due_next = first;
+		c->due_prev = first->due_prev;
+		first->due_prev->due_next = c;
+		first->due_prev = c;
+	}
+	c->heap_idx = HEAP_DUEQ;
+}
+
+/* c leaves the ring (its heap_idx is the caller's). */
+static inline void
+dueq_unlink(struct worker *w, struct conn *c)
+{
+	if (c->due_next == c) {
+		w->dueq = NULL;
+		return;
+	}
+	c->due_prev->due_next = c->due_next;
+	c->due_next->due_prev = c->due_prev;
+	if (w->dueq == c)
+		w->dueq = c->due_next;
+}
+
 /* May c join the due queue's tail, the queue staying in order? */
 static inline bool
 dueq_takes(const struct worker *w, const struct conn *c)
 {
-	const struct conn	*last = TAILQ_LAST(&w->dueq, conn_dueq);
-
-	return last == NULL || last->next_due <= c->next_due;
+	return w->dueq == NULL || w->dueq->due_prev->next_due <= c->next_due;
 }
 
 /* The earliest scheduled connection: the queue's head or the heap's root. */
 static inline struct conn *
 pace_first(const struct worker *w)
 {
-	struct conn	*q = TAILQ_FIRST(&w->dueq);
+	struct conn	*q = w->dueq;
 
 	if (w->heap_n > 0 && (q == NULL || w->heap[0]->next_due < q->next_due))
 		return w->heap[0];
@@ -1182,10 +1218,9 @@ pace_push(struct conn *c)
 
 	if (c->heap_idx != HEAP_NONE)
 		return;
-	if (dueq_takes(w, c)) {
-		TAILQ_INSERT_TAIL(&w->dueq, c, due_entry);
-		c->heap_idx = HEAP_DUEQ;
-	} else
+	if (dueq_takes(w, c))
+		dueq_append(w, c);
+	else
 		heap_insert(w, c);
 	if (!w->spinning && pace_first(w) == c)
 		pace_schedule(w);
@@ -1202,7 +1237,7 @@ pace_remove(struct conn *c)
 		return;
 	c->heap_idx = HEAP_NONE;
 	if (i == HEAP_DUEQ) {
-		TAILQ_REMOVE(&w->dueq, c, due_entry);
+		dueq_unlink(w, c);
 		return;
 	}
 	if (i == --w->heap_n)
@@ -1217,25 +1252,38 @@ pace_remove(struct conn *c)
 /*
  * The earliest connection was served and is due again later: to the due
  * queue's tail if it is due no sooner than the tail (a uniform load's
- * usual case: O(1)), else into (or down) the heap.
+ * usual case: the queue's head, which becomes its tail by one step of
+ * w->dueq, in line), else into (or down) the heap (pace_resort).
  */
-static inline void
+static void	pace_resort(struct worker *, struct conn *);
+
+static inline __attribute__((always_inline)) void
 pace_requeue(struct worker *w, struct conn *c)
 {
+	struct conn	*first = w->dueq;
+
+	if (c == first && first->due_prev->next_due <= c->next_due)
+		w->dueq = c->due_next;	/* alone, it stays the head */
+	else
+		pace_resort(w, c);
+}
+
+static void
+pace_resort(struct worker *w, struct conn *c)
+{
 	if (c->heap_idx == HEAP_DUEQ) {
-		if (TAILQ_NEXT(c, due_entry) == NULL)
-			return;		/* alone, or last: in order */
-		TAILQ_REMOVE(&w->dueq, c, due_entry);
+		if (c == w->dueq->due_prev)
+			return;		/* last: in order */
+		dueq_unlink(w, c);
 		if (dueq_takes(w, c))
-			TAILQ_INSERT_TAIL(&w->dueq, c, due_entry);
+			dueq_append(w, c);
 		else
 			heap_insert(w, c);
 		return;
 	}
 	if (dueq_takes(w, c)) {
 		heap_pop(w);
-		TAILQ_INSERT_TAIL(&w->dueq, c, due_entry);
-		c->heap_idx = HEAP_DUEQ;
+		dueq_append(w, c);
 	} else
 		heap_down_root(w);
 }
@@ -1319,12 +1367,12 @@ worker_rx_one(struct conn *c, uint64_t now)
 static bool
 pace_many_due(const struct worker *w, uint64_t now)
 {
-	const struct conn	*q = TAILQ_FIRST(&w->dueq);
+	const struct conn	*q = w->dueq;
 	int			 n = 0;
 
 	if (q != NULL && q->next_due <= now) {
-		q = TAILQ_NEXT(q, due_entry);
-		if (q != NULL && q->next_due <= now)
+		q = q->due_next;
+		if (q != w->dueq && q->next_due <= now)
 			return true;
 		n++;
 	}

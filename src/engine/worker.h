@@ -34,7 +34,6 @@ TAILQ_HEAD(wcmd_queue, wcmd);
 #define WORKER_RING_SIZE	256
 struct wload;
 TAILQ_HEAD(conn_list, conn);
-TAILQ_HEAD(conn_dueq, conn);
 
 struct worker {
 	int			 id;
@@ -81,7 +80,7 @@ struct worker {
 	 * always is), and a min-heap for the rest (Poisson arrivals, a load
 	 * of another rate, a connection back from a full output).
 	 */
-	struct conn_dueq	 dueq;
+	struct conn		*dueq;		/* a ring; this its earliest */
 	struct conn		**heap;
 	unsigned		 heap_n;
 	unsigned		 heap_cap;
@@ -171,7 +170,8 @@ struct conn {
 	uint32_t		 sq_len;	/* 0: none gathered */
 	uint32_t		 sq_rest;
 	TAILQ_ENTRY(conn)	 entry;		/* wl->idle or wl->conns */
-	TAILQ_ENTRY(conn)	 due_entry;	/* w->dueq */
+	struct conn		*due_next;	/* w->dueq's ring */
+	struct conn		*due_prev;
 	/*
 	 * request/response: a ring of wl->conf->inflight requests; for a
 	 * template load, followed by its struct conn_tmpl (conn_tmpl()).
@@ -315,6 +315,9 @@ struct wload {
 						   1, no messages_per_connection */
 	bool			 rq_plain;	/* plain, with replies, over
 						   TCP or unix: rq_plain() */
+	bool			 echo_plain;	/* expect "echo", one size, no
+						   template: a reply is size
+						   bytes at its request's off */
 	unsigned		 cyc_n;		/* messages in a cycle */
 	size_t			 cyc_len;	/* bytes of a cycle */
 	size_t			*cyc_off;	/* [cyc_n + 1]: where each
