@@ -904,8 +904,7 @@ dgram_reply_done(struct conn *c, unsigned k, uint64_t now)
 	unsigned		 cap = (unsigned)wl->conf->inflight;
 	struct request_slot	*r = dgram_rq(c, k);
 
-	hist_record(&wl->h[LAT_LATENCY], now - r->intended);
-	hist_record(&wl->h[LAT_SERVICE], now - r->sent);
+	wload_record_reply(wl, r, now);
 	CTR_ADD(wl->ctr->replies, 1);
 	if (k == 0)
 		c->rq_head = (c->rq_head + 1) % cap;

@@ -146,8 +146,7 @@ conn_reply_done(struct conn *c, uint64_t now)
 	unsigned		 cap = (unsigned)wl->conf->inflight;
 	struct request_slot	*r = &c->rq[c->rq_head];
 
-	hist_record(&wl->h[LAT_LATENCY], now - r->intended);
-	hist_record(&wl->h[LAT_SERVICE], now - r->sent);
+	wload_record_reply(wl, r, now);
 	CTR_ADD(wl->ctr->replies, 1);
 	if (++c->rq_head == cap)
 		c->rq_head = 0;

@@ -708,8 +708,8 @@ wload_new(struct worker *w, struct wcmd *cmd)
 	if (wl->conf->protocol == PROTO_TLS)
 		(void)tls_wload_init(wl);
 	if (load_conf_timed(wl->conf)) {
-		wl->h = xcalloc(LAT_MAX, sizeof(*wl->h));
-		for (int i = 0; i < LAT_MAX; i++)
+		wl->h = xcalloc(WL_HISTS, sizeof(*wl->h));
+		for (int i = 0; i < WL_HISTS; i++)
 			hist_reset(&wl->h[i]);
 	}
 	wload_framing(wl);
@@ -1636,11 +1636,20 @@ worker_collect(struct worker *w)
 	if (w->stall_s > 0 && ++w->collects == 4)
 		sleep(w->stall_s);	/* the test hook: stuck */
 	for (wl = w->wloads; wl != NULL; wl = wl->next) {
+		struct hist	*pend, *both[2];
+
 		if (wl->h == NULL)
 			continue;
+		pend = wl->shared->pend;
+		both[0] = &pend[LAT_LATENCY];
+		both[1] = &pend[LAT_SERVICE];
 		pthread_mutex_lock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
-			hist_move(&wl->shared->pend[i], &wl->h[i]);
+			hist_move(&pend[i], &wl->h[i]);
+		if (wl->h[WL_BOTH].total > 0) {
+			hist_add_n(both, 2, &wl->h[WL_BOTH]);
+			hist_clear(&wl->h[WL_BOTH]);
+		}
 		pthread_mutex_unlock(&wl->shared->hist_lock);
 	}
 	if (atomic_fetch_sub(&w->engine->collect_pending, 1) == 1)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "measure/hist.h"
 #include "model/framing.h"
 
 struct event_base;
@@ -196,6 +197,16 @@ struct conn_rx {
 };
 
 /* One request on the wire, waiting for its reply. */
+/*
+ * The worker's own last histogram in wl->h: replies whose latency (from
+ * the due moment) and service time (from the write) are one value, as
+ * every reply of a closed loop's is (it writes a request when it books
+ * it).  Recorded once there, not in both; worker_collect adds it into
+ * both when it hands the interval over.
+ */
+#define WL_BOTH		LAT_MAX
+#define WL_HISTS	(LAT_MAX + 1)
+
 struct request_slot {
 	uint64_t		 intended;	/* ns: when it was due */
 	uint64_t		 sent;		/* ns: when it was written */
@@ -328,7 +339,10 @@ struct wload {
 						   datagrams, expanded */
 	bool			 tmpl_clock;	/* some message has {time_us} */
 	uint32_t		 next_slot;	/* {conn} of the next slot */
-	/* this interval's histograms [LAT_MAX]; NULL without expect */
+	/*
+	 * this interval's histograms [WL_HISTS]: LAT_MAX, then WL_BOTH;
+	 * NULL without expect
+	 */
 	struct hist		*h;
 	struct event		*reply_check;	/* reply_timeout sweep */
 	/* TLS: one context per load per worker, and the session to resume */
@@ -454,6 +468,19 @@ void	 pace_remove(struct conn *);
 void	 pace_schedule(struct worker *);
 uint64_t worker_random(struct worker *);
 void	 wload_skip(struct conn *, uint64_t now); /* catch_up = "drop" */
+
+/* A reply's latency and service time (WL_BOTH when they are one). */
+static inline __attribute__((always_inline)) void
+wload_record_reply(struct wload *wl, const struct request_slot *r,
+    uint64_t now)
+{
+	if (r->intended == r->sent)
+		hist_record(&wl->h[WL_BOTH], now - r->sent);
+	else {
+		hist_record(&wl->h[LAT_LATENCY], now - r->intended);
+		hist_record(&wl->h[LAT_SERVICE], now - r->sent);
+	}
+}
 
 /* ns to a connection's next scheduled send. */
 static inline uint64_t

@@ -119,6 +119,13 @@ jtrue '.latency_us.epoch.count > 0 and
     .latency_us.epoch.count <= .latency_us.run.count and
     .service_us.run.count == .latency_us.run.count and
     .latency_us.run.count <= .replies' "latency counts inconsistent"
+# A closed loop writes a request when it books it: each reply's latency
+# is its service time (recorded once, handed over into both).
+jtrue '.service_us.run.max == .latency_us.run.max and
+    .service_us.run.p50 == .latency_us.run.p50 and
+    .service_us.run.p99 == .latency_us.run.p99 and
+    .service_us.run.mean == .latency_us.run.mean' \
+    "closed loop: service time differs from latency"
 # One connect time and one time to first byte per connection made.
 wait_for "4 connect times" 10 stat_is connect_us.run.count 4
 wait_for "4 times to first byte" 10 stat_is ttfb_us.run.count 4
