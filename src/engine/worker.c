@@ -1263,7 +1263,7 @@ pace_requeue(struct worker *w, struct conn *c)
 	struct conn	*first = w->dueq;
 
 	if (c == first && first->due_prev->next_due <= c->next_due)
-		w->dueq = c->due_next;	/* alone, it stays the head */
+		w->dueq = c->due_next;	/* the head is the tail now */
 	else
 		pace_resort(w, c);
 }

@@ -196,7 +196,6 @@ struct conn_rx {
 	struct frame_state	 fs;		/* the reply being parsed */
 };
 
-/* One request on the wire, waiting for its reply. */
 /*
  * The worker's own last histogram in wl->h: replies whose latency (from
  * the due moment) and service time (from the write) are one value, as
@@ -207,6 +206,7 @@ struct conn_rx {
 #define WL_BOTH		LAT_MAX
 #define WL_HISTS	(LAT_MAX + 1)
 
+/* One request on the wire, waiting for its reply. */
 struct request_slot {
 	uint64_t		 intended;	/* ns: when it was due */
 	uint64_t		 sent;		/* ns: when it was written */
