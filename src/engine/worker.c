@@ -1646,10 +1646,7 @@ worker_collect(struct worker *w)
 		pthread_mutex_lock(&wl->shared->hist_lock);
 		for (int i = 0; i < LAT_MAX; i++)
 			hist_move(&pend[i], &wl->h[i]);
-		if (wl->h[WL_BOTH].total > 0) {
-			hist_add_n(both, 2, &wl->h[WL_BOTH]);
-			hist_clear(&wl->h[WL_BOTH]);
-		}
+		hist_move_n(both, 2, &wl->h[WL_BOTH]);
 		pthread_mutex_unlock(&wl->shared->hist_lock);
 	}
 	if (atomic_fetch_sub(&w->engine->collect_pending, 1) == 1)

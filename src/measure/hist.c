@@ -207,21 +207,29 @@ hist_add(struct hist *dst, const struct hist *src)
 }
 
 /*
- * hist_add(), then hist_clear() of src, in one pass over src's range: a
+ * hist_add_n(), then hist_clear() of src, in one pass over src's range: a
  * worker hands its interval's values on this way, once an interval for
  * each of its histograms, and the counts are touched once, not twice.
- * Only the blocks with a count in them are written, both sides.
+ * Only the blocks with a count in them are written, both sides.  src is
+ * none of dst[0..n-1].
  */
 HIST_VECTOR void
-hist_move(struct hist *dst, struct hist *src)
+hist_move_n(struct hist *const *dst, int n, struct hist *src)
 {
-	if (src == dst || src->total == 0)
-		return;		/* itself: nothing moves (hist_add doubles) */
-	hist_merge(&dst, 1, src, src->counts);
+	if (src->total == 0)
+		return;
+	hist_merge(dst, n, src, src->counts);
 	src->total = src->clamped = 0;
 	src->max_ns = 0;
 	src->min_ns = UINT64_MAX;
 	src->sum_ns = 0;
+}
+
+void
+hist_move(struct hist *dst, struct hist *src)
+{
+	if (src != dst)		/* itself: nothing moves (hist_add doubles) */
+		hist_move_n(&dst, 1, src);
 }
 
 uint64_t

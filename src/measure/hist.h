@@ -38,6 +38,8 @@ void	 hist_add(struct hist *dst, const struct hist *src);
 /* src into each of dst[0..n-1], in one pass (src is dst[0] only if n is 1) */
 void	 hist_add_n(struct hist *const *dst, int n, const struct hist *src);
 void	 hist_move(struct hist *dst, struct hist *src); /* add, then clear src */
+/* src into each of dst[0..n-1], then clear src (src is none of them) */
+void	 hist_move_n(struct hist *const *dst, int n, struct hist *src);
 /*
  * The value at percentile p (0 < p <= 100): the highest value equivalent
  * (same bucket) to the value below which p% of the recorded values fall,

@@ -599,6 +599,40 @@ test_move(void **state)
 	free(fresh);
 }
 
+/* hist_move_n: each destination as after hist_add(), src as new. */
+static void
+test_move_n(void **state)
+{
+	struct hist	*a = hist_new(), *d[2] = { hist_new(), hist_new() };
+	struct hist	*want[2] = { hist_new(), hist_new() }, *fresh = hist_new();
+	uint64_t	 s1 = 5, s2 = 6;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		fill_random(a, &s1, 20000);
+		hist_record_n(a, HIST_HIGHEST_NS * 2, 2);	/* clamped */
+		fill_random(d[round % 2], &s2, 10000);
+		for (int k = 0; k < 2; k++) {
+			memcpy(want[k], d[k], sizeof(*d[k]));
+			hist_add(want[k], a);
+		}
+		hist_move_n(d, 2, a);
+		for (int k = 0; k < 2; k++)
+			assert_memory_equal(d[k], want[k], sizeof(*d[k]));
+		assert_memory_equal(a, fresh, sizeof(*a));
+	}
+	/* From an empty one: nothing changes. */
+	hist_move_n(d, 2, a);
+	assert_memory_equal(d[0], want[0], sizeof(*d[0]));
+	assert_memory_equal(d[1], want[1], sizeof(*d[1]));
+	for (int k = 0; k < 2; k++) {
+		free(d[k]);
+		free(want[k]);
+	}
+	free(a);
+	free(fresh);
+}
+
 int
 main(void)
 {
@@ -615,6 +649,7 @@ main(void)
 		cmocka_unit_test(test_record_n),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_move_n),
 		cmocka_unit_test(test_add_n),
 		cmocka_unit_test(test_blocks),
 	};
